@@ -1,0 +1,294 @@
+"""The ``shopsight`` command line: thin commands over the pipeline and systems.
+
+Every command builds Settings once, hands adapters down, and prints results with Rich.
+Errors from the exception tree become one red line and a non-zero exit code
+(``--debug`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from shopsight.config import Settings, load_settings
+from shopsight.errors import ShopsightError
+
+app = typer.Typer(
+    name="shopsight",
+    help="AI analytics for retail and e-commerce sales data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+err_console = Console(stderr=True)
+_state: dict[str, Any] = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn ShopsightError into one red line and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ShopsightError as exc:
+            if _state["debug"]:
+                err_console.print_exception()
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def _setup() -> Settings:
+    from shopsight.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _adapters(settings: Settings) -> tuple[Any, Any]:
+    from shopsight.lake.store import Lake
+    from shopsight.state.store import State
+
+    return Lake(settings.lake_root), State(settings.state_database_url)
+
+
+# -- schema ---------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def schema(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print as Markdown.")] = False,
+    table: Annotated[str | None, typer.Argument(help="One table only.")] = None,
+) -> None:
+    """Show the retail data contract (tables, columns, keys, privacy classes)."""
+    from shopsight.schema import TABLES, get_table
+    from shopsight.schema.docs import contract_markdown
+
+    if markdown:
+        sys.stdout.write(contract_markdown())
+        return
+    tables = [get_table(table)] if table else list(TABLES)
+    for t in tables:
+        grid = RichTable(title=f"{t.name}  (key: {', '.join(t.primary_key)})",
+                         title_justify="left")
+        for name in ("column", "type", "required", "privacy", "allowed"):
+            grid.add_column(name)
+        for c in t.columns:
+            grid.add_row(c.name, c.type.value, "yes" if c.required else "",
+                         c.privacy.value, c.range_text)
+        console.print(grid)
+
+
+# -- demo data ------------------------------------------------------------------------
+
+Scale = Literal["small", "medium", "large"]
+
+
+@app.command("demo-data")
+@handle_errors
+def demo_data(
+    scale: Annotated[str, typer.Option(help="small (tests), medium (~1M lines), large "
+                                       "(~10M lines).")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 42,
+    end_date: Annotated[str, typer.Option(help="Last day of history (YYYY-MM-DD).")] =
+    "2026-11-20",
+) -> None:
+    """Generate realistic demo exports into raw/, with planted truth kept outside the lake."""
+    settings = _setup()
+    lake, _ = _adapters(settings)
+    summary = _generate_demo(settings, lake, scale, seed, end_date)
+    console.print(f"[green]demo data[/] ({scale}, seed {seed}) written to "
+                  f"{lake.uri('raw')}; truth in {settings.truth_path}")
+    console.print(summary)
+
+
+def _generate_demo(settings: Settings, lake: Any, scale: str, seed: int, end_date: str) -> Any:
+    from shopsight.demo.export import write_demo_data
+    from shopsight.demo.generate import generate_demo_data
+    from shopsight.errors import ConfigError
+
+    if scale not in ("small", "medium", "large"):
+        raise ConfigError("scale", f"{scale!r} is not one of small, medium, large")
+    try:
+        last_day = date.fromisoformat(end_date)
+    except ValueError:
+        raise ConfigError("end_date", f"{end_date!r} is not a date (YYYY-MM-DD)") from None
+    with console.status(f"generating {scale} demo data..."):
+        dataset = generate_demo_data(scale, seed, last_day)  # type: ignore[arg-type]
+    with console.status("writing raw files..."):
+        return write_demo_data(dataset, lake, settings.truth_path,
+                               settings.home / "demo-uploads")
+
+
+# -- ingest ---------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(
+        help="Files or folders; default: everything in raw/ not ingested yet.")] = None,
+    table: Annotated[str | None, typer.Option(help="Contract table of the files.")] = None,
+    mapping: Annotated[Path | None, typer.Option(
+        help="TOML/YAML mapping of your columns onto the contract.")] = None,
+) -> None:
+    """Ingest files raw → curated: validate, reject, deduplicate, mask, merge."""
+    settings = _setup()
+    summary = _run_ingest(settings, paths or [], table, mapping)
+    _print_summary(summary)
+    if any(o.status in ("rejected", "failed") for o in summary.outcomes):
+        raise typer.Exit(3)
+
+
+def _run_ingest(settings: Settings, paths: list[Path], table: str | None,
+                mapping_path: Path | None) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from shopsight.pipeline.ingest import Ingestor
+    from shopsight.pipeline.mappings import load_mapping
+
+    lake, state = _adapters(settings)
+    ingestor = Ingestor(lake, state, settings.masking_key)
+    mapping = load_mapping(mapping_path) if mapping_path else None
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=None)
+
+        def on_file(outcome: Any) -> None:
+            progress.update(task, advance=1, description=f"ingested {outcome.file_key}")
+
+        if paths:
+            return ingestor.ingest_paths(paths, table=table, mapping=mapping, on_file=on_file)
+        return ingestor.ingest_raw_zone(on_file=on_file)
+
+
+def _print_summary(summary: Any) -> None:
+    grid = RichTable(title="raw → curated", title_justify="left")
+    for name in ("table", "files", "read", "new", "updated", "dupes", "rejected",
+                 "bad files", "skipped"):
+        grid.add_column(name, justify="left" if name == "table" else "right")
+    for table, t in summary.by_table().items():
+        grid.add_row(table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",
+                     f"{t['rows_updated']:,}", f"{t['rows_duplicate']:,}",
+                     f"{t['rows_rejected']:,}", str(t["files_rejected"]),
+                     str(t["files_skipped"]))
+    console.print(grid)
+    for o in summary.outcomes:
+        if o.status in ("rejected", "failed"):
+            console.print(f"[red]{o.status}[/] {o.message}", highlight=False)
+        elif o.rows_rejected:
+            console.print(f"[yellow]{o.file_key}[/]: {o.rows_rejected} row(s) rejected → "
+                          f"{o.rejected_key}", highlight=False)
+            for line in o.problems[:3]:
+                console.print(f"    {line}", highlight=False)
+
+
+# -- watch ----------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def watch(
+    interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 1.0,
+) -> None:
+    """Ingest files as they land in raw/ (Ctrl+C to stop)."""
+    from shopsight.pipeline.ingest import Ingestor
+    from shopsight.pipeline.watch import run_watcher
+
+    settings = _setup()
+    lake, state = _adapters(settings)
+    stop = threading.Event()
+
+    def on_file(o: Any) -> None:
+        colour = {"succeeded": "green", "skipped": "dim"}.get(o.status, "red")
+        console.print(f"[{colour}]{o.status}[/] {o.file_key} {o.message}", highlight=False)
+
+    console.print(f"watching {lake.uri('raw')} (Ctrl+C to stop)")
+    try:
+        run_watcher(Ingestor(lake, state, settings.masking_key), stop, interval, on_file)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+# -- status ---------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def status(limit: Annotated[int, typer.Option(help="How many files.")] = 20) -> None:
+    """Show the last ingested files and the curated tables."""
+    from shopsight.lake.sql import connect
+
+    settings = _setup()
+    lake, state = _adapters(settings)
+    grid = RichTable(title="last ingested files", title_justify="left")
+    for name in ("finished (UTC)", "file", "table", "status", "rows", "rejected", "ms"):
+        grid.add_column(name)
+    for r in state.ingest_history(limit):
+        grid.add_row(f"{r.finished_at:%Y-%m-%d %H:%M:%S}", r.file_key, r.table_name,
+                     r.status, f"{r.rows_inserted + r.rows_updated:,}", f"{r.rows_rejected:,}",
+                     str(r.duration_ms))
+    console.print(grid)
+    con = connect(lake)
+    tables = RichTable(title="lake tables", title_justify="left")
+    tables.add_column("table")
+    tables.add_column("rows", justify="right")
+    for (name,) in con.execute("SHOW TABLES").fetchall():
+        count = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+        tables.add_row(name, f"{count[0] if count else 0:,}")
+    console.print(tables)
+
+
+# -- the main job ---------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def up(
+    scale: Annotated[str, typer.Option(help="Demo data scale when raw/ is empty.")] = "small",
+    seed: Annotated[int, typer.Option(help="Demo data seed.")] = 42,
+) -> None:
+    """Run the platform on embedded defaults: demo data if raw/ is empty, then raw → curated."""
+    settings = _setup()
+    lake, _ = _adapters(settings)
+    console.print(f"[bold]shopsight[/] lake: {lake.root}  state: {settings.state_database_url}")
+    if not lake.list_files("raw"):
+        _generate_demo(settings, lake, scale, seed, "2026-11-20")
+        console.print(f"[green]generated[/] {scale} demo data (seed {seed}) in raw/; planted "
+                      f"truth in {settings.truth_path}")
+    summary = _run_ingest(settings, [], None, None)
+    _print_summary(summary)
+    console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
+                  "`shopsight schema --markdown`.")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

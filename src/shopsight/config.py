@@ -1,0 +1,170 @@
+"""The one Settings object: the only place shopsight reads the environment.
+
+Environment variable names follow the seeds where they exist (``LOG_LEVEL``,
+``LLM_PROVIDER``, ``EXPECTED_STORES``, ``DAILY_ANALYSIS_TIMEZONE``...); shopsight's own
+settings are prefixed ``SHOPSIGHT_``. Build it once at the edge (CLI, API, Lambda
+handler) with :func:`load_settings` and pass it down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shopsight.errors import ConfigError
+
+DEV_MASKING_KEY = "dev-only-masking-key-change-me"
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Typed, documented configuration with safe defaults for a laptop."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development",
+        validation_alias=_env("SHOPSIGHT_ENV"),
+        description="Deployment environment; 'production' refuses placeholder secrets.",
+    )
+    home: Path = Field(
+        Path("shopsight-data"),
+        validation_alias=_env("SHOPSIGHT_HOME"),
+        description="Folder for local data when the lake, state and truth are not set.",
+    )
+    lake: str = Field(
+        "",
+        validation_alias=_env("SHOPSIGHT_LAKE"),
+        description="Root of the data lake: a folder (default <home>/lake) or s3://bucket/prefix.",
+    )
+    state_url: str = Field(
+        "",
+        validation_alias=_env("SHOPSIGHT_STATE_URL"),
+        description="SQLAlchemy URL of the state store (default sqlite:///<home>/state.db).",
+    )
+    truth_dir: Path | None = Field(
+        None,
+        validation_alias=_env("SHOPSIGHT_TRUTH"),
+        description="Where demo-data writes its planted truth (default <home>/truth), "
+        "kept outside the lake so no model can read it.",
+    )
+    masking_key: str = Field(
+        DEV_MASKING_KEY,
+        validation_alias=_env("SHOPSIGHT_MASKING_KEY"),
+        description="Secret for keyed pseudonyms of emails, phones and card numbers; "
+        "changing it breaks joins with data masked before.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("LOG_LEVEL"), description="Logging level."
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto",
+        validation_alias=_env("SHOPSIGHT_LOG_FORMAT"),
+        description="'auto' writes JSON lines when stderr is not a terminal.",
+    )
+    reporting_currency: str = Field(
+        "USD",
+        validation_alias=_env("SHOPSIGHT_REPORTING_CURRENCY"),
+        description="Currency that multi-country figures are normalised to; also the "
+        "default currency of exports that do not say.",
+    )
+    expected_stores: str = Field(
+        "0001,0002,0003,0004,0005,0006,0007,0008,0009,0010,0011",
+        validation_alias=_env("EXPECTED_STORES"),
+        description="Comma-separated store ids expected to upload every business day.",
+    )
+    daily_analysis_schedule: str = Field(
+        "0 23 * * *",
+        validation_alias=_env("DAILY_ANALYSIS_SCHEDULE"),
+        description="Cron of the fallback daily analysis, in daily_analysis_timezone.",
+    )
+    daily_analysis_timezone: str = Field(
+        "America/New_York",
+        validation_alias=_env("DAILY_ANALYSIS_TIMEZONE"),
+        description="Time zone that defines 'today' for the daily analysis.",
+    )
+    frontend_origin: str = Field(
+        "http://localhost:3000",
+        validation_alias=_env("FRONTEND_ORIGIN"),
+        description="Origin allowed by CORS for a separately hosted frontend.",
+    )
+    llm_provider: Literal["offline", "openai", "bedrock"] = Field(
+        "offline",
+        validation_alias=_env("LLM_PROVIDER"),
+        description="LLM used by the copilot; 'offline' needs no key or network.",
+    )
+    llm_model_id: str = Field(
+        "amazon.nova-lite-v1:0",
+        validation_alias=_env("LLM_MODEL_ID"),
+        description="Model identifier for the configured LLM provider.",
+    )
+    llm_temperature: float = Field(
+        0.0, ge=0.0, le=2.0, validation_alias=_env("LLM_TEMPERATURE"),
+        description="LLM sampling temperature.",
+    )
+    llm_max_tokens: int = Field(
+        2000, gt=0, validation_alias=_env("LLM_MAX_TOKENS"),
+        description="Maximum tokens in an LLM response.",
+    )
+    conversation_table: str = Field(
+        "retail-copilot-conversations",
+        validation_alias=_env("CONVERSATION_TABLE"),
+        description="Name of the conversation table (DynamoDB on AWS, SQL table locally).",
+    )
+    aws_region: str = Field(
+        "us-east-1", validation_alias=_env("AWS_REGION"), description="AWS region."
+    )
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if len(value) != 3 or not value.isalpha():
+            raise ValueError("must be a 3-letter ISO 4217 code such as USD")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "production" and self.masking_key == DEV_MASKING_KEY:
+            raise ValueError(
+                "SHOPSIGHT_MASKING_KEY is the development placeholder; set a random secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return self
+
+    @property
+    def lake_root(self) -> str:
+        """The lake root, defaulting to <home>/lake."""
+        return self.lake or str(self.home / "lake")
+
+    @property
+    def state_database_url(self) -> str:
+        """The state store URL, defaulting to a SQLite file under home."""
+        return self.state_url or f"sqlite:///{self.home / 'state.db'}"
+
+    @property
+    def truth_path(self) -> Path:
+        """Where planted truth of demo data lives."""
+        return self.truth_dir or self.home / "truth"
+
+    @property
+    def expected_store_ids(self) -> list[str]:
+        """expected_stores as a list."""
+        return [s.strip() for s in self.expected_stores.split(",") if s.strip()]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; turn pydantic errors into one ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(field, first["msg"]) from None

@@ -1,0 +1,146 @@
+"""The one exception tree of shopsight.
+
+Every error a user can cause or meet derives from :class:`ShopsightError`, carries the
+data needed to act on it, and renders a message that says what went wrong, where, and
+what to do. The CLI prints them as one red line; the API (later) maps them to status
+codes in one handler.
+
+    ShopsightError
+    ├── ConfigError(field, hint)                 a setting is missing or unsafe
+    ├── ContractError(table, hint)               unknown table, bad contract or mapping
+    │   └── MappingError(mapping_file, hint)     a retailer column mapping is invalid
+    ├── InputRejected(file, reason)              a whole input file cannot be used
+    ├── ValidationFailed(table, file, rows)      some rows of a file broke the contract
+    ├── LakeError(location, hint)                the lake cannot be read or written
+    │   └── PathOutsideLake(key)                 a key tries to escape its zone
+    ├── StateError(hint)                         the state store is unusable
+    └── NotFound(kind, identifier)               an id that does not exist
+
+Messages never contain card numbers, CVVs or SSNs: callers pass positions and column
+names, not sensitive values (see ``quality.validation``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ShopsightError(Exception):
+    """Root of every error shopsight raises on purpose."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(ShopsightError):
+    """A setting is missing, malformed or unsafe for the current environment."""
+
+    exit_code = 2
+
+    def __init__(self, field: str, hint: str) -> None:
+        super().__init__(f"setting {field}: {hint}")
+        self.field = field
+        self.hint = hint
+
+
+class ContractError(ShopsightError):
+    """A table is not in the data contract, or the contract is used inconsistently."""
+
+    exit_code = 2
+
+    def __init__(self, table: str, hint: str) -> None:
+        super().__init__(f"table {table!r}: {hint}")
+        self.table = table
+        self.hint = hint
+
+
+class MappingError(ContractError):
+    """A retailer's column mapping file cannot be applied."""
+
+    def __init__(self, mapping_file: str, hint: str) -> None:
+        ShopsightError.__init__(self, f"mapping {mapping_file}: {hint}")
+        self.table = ""
+        self.mapping_file = mapping_file
+        self.hint = hint
+
+
+class InputRejected(ShopsightError):
+    """A whole input file cannot be ingested (empty, not CSV/Parquet, missing columns...).
+
+    The original stays in ``raw/``; a reason file is written under ``rejected/``.
+    """
+
+    exit_code = 3
+
+    def __init__(self, file: str, reason: str) -> None:
+        super().__init__(f"{file}: {reason}")
+        self.file = file
+        self.reason = reason
+
+
+class ValidationFailed(ShopsightError):
+    """Rows of a file broke the contract; ``rows`` holds (row, column, reason) triples."""
+
+    exit_code = 3
+
+    def __init__(self, table: str, file: str, rows: Sequence[tuple[int, str, str]]) -> None:
+        first = rows[0] if rows else (0, "", "")
+        more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+        super().__init__(
+            f"{file} row {first[0]} column {first[1]}: {first[2]}{more}; table {table}"
+        )
+        self.table = table
+        self.file = file
+        self.rows = list(rows)
+
+
+class LakeError(ShopsightError):
+    """The lake (local folder or s3://) cannot be read or written."""
+
+    def __init__(self, location: str, hint: str) -> None:
+        super().__init__(f"lake {location}: {hint}")
+        self.location = location
+        self.hint = hint
+
+
+class PathOutsideLake(LakeError):
+    """A key contains '..', an absolute path or a NUL byte and would escape its zone."""
+
+    exit_code = 3
+
+    def __init__(self, key: str) -> None:
+        shown = key.replace("\x00", "\\0")
+        ShopsightError.__init__(
+            self,
+            f"refused path {shown!r}: keys must be relative, without '..' or NUL bytes; "
+            "rename the file and try again",
+        )
+        self.location = shown
+        self.hint = "path escapes the lake"
+        self.key = shown
+
+
+class StateError(ShopsightError):
+    """The state store (SQLite by default) cannot be opened or written."""
+
+    def __init__(self, hint: str) -> None:
+        super().__init__(f"state store: {hint}")
+        self.hint = hint
+
+
+class NotFound(ShopsightError):
+    """An identifier that does not exist (table, file, product, customer...)."""
+
+    exit_code = 4
+
+    def __init__(self, kind: str, identifier: str, hint: str = "") -> None:
+        tail = f"; {hint}" if hint else ""
+        super().__init__(f"{kind} {identifier!r} not found{tail}")
+        self.kind = kind
+        self.identifier = identifier

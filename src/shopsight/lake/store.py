@@ -1,0 +1,147 @@
+"""The object store under the lake: a local folder or ``s3://bucket/prefix``.
+
+Zones: ``raw/`` (files as received, never modified), ``curated/`` and ``prod/`` (Delta
+tables), ``rejected/`` (rejected rows and reason files), ``models/`` and ``exports/``.
+All paths inside the lake are *keys* relative to the root; a key that tries to escape
+(``..``, absolute, NUL) is refused with :class:`PathOutsideLake`.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from shopsight.errors import LakeError, PathOutsideLake
+
+RAW, CURATED, PROD, REJECTED = "raw", "curated", "prod", "rejected"
+
+
+def safe_key(key: str) -> str:
+    """Normalise a lake key and refuse anything that could escape the lake."""
+    if "\x00" in key or key.startswith(("/", "\\")) or ":" in key.split("/")[0]:
+        raise PathOutsideLake(key)
+    parts = key.replace("\\", "/").split("/")
+    if any(p == ".." for p in parts):
+        raise PathOutsideLake(key)
+    cleaned = posixpath.normpath("/".join(p for p in parts if p not in ("", ".")))
+    if cleaned in ("", "."):
+        raise PathOutsideLake(key)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    """A file in the lake."""
+
+    key: str
+    size: int
+    modified: datetime
+
+
+class Lake:
+    """Files and Delta tables under one root, local or on S3.
+
+    ``storage_options`` are passed to deltalake (e.g. ``AWS_ENDPOINT_URL`` for moto).
+    """
+
+    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+        from pyarrow import fs
+
+        self.storage_options = dict(storage_options or {})
+        self.is_local = "://" not in root or root.startswith("file://")
+        if self.is_local:
+            local_root = root.removeprefix("file://")
+            self.root = os.path.abspath(local_root)
+            self._fs: Any = fs.LocalFileSystem()
+            self._base = self.root
+        else:
+            if not root.startswith("s3://"):
+                raise LakeError(root, "only local folders and s3:// roots are supported")
+            self.root = root.rstrip("/")
+            endpoint = self.storage_options.get("AWS_ENDPOINT_URL")
+            scheme = "http" if endpoint and endpoint.startswith("http://") else "https"
+            self._fs = fs.S3FileSystem(
+                endpoint_override=endpoint.split("://", 1)[-1] if endpoint else None,
+                scheme=scheme,
+                region=self.storage_options.get("AWS_REGION"),
+                access_key=self.storage_options.get("AWS_ACCESS_KEY_ID"),
+                secret_key=self.storage_options.get("AWS_SECRET_ACCESS_KEY"),
+            )
+            self._base = self.root.removeprefix("s3://")
+
+    def __repr__(self) -> str:
+        return f"Lake({self.root!r})"
+
+    def _path(self, key: str) -> str:
+        return f"{self._base}/{safe_key(key)}"
+
+    def uri(self, key: str) -> str:
+        """Absolute path or URI of a key, as deltalake and humans want it."""
+        return f"{self.root}/{safe_key(key)}"
+
+    def table_uri(self, zone: str, table: str) -> str:
+        """URI of a Delta table such as curated/orders or prod/demand_insights/segments."""
+        return self.uri(f"{zone}/{table}")
+
+    def write_bytes(self, key: str, data: bytes) -> None:
+        """Write a whole object; local writes are atomic (temp file + rename)."""
+        path = self._path(key)
+        try:
+            if self.is_local:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+                with open(tmp, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, path)
+            else:
+                with self._fs.open_output_stream(path) as out:
+                    out.write(data)
+        except OSError as exc:
+            raise LakeError(self.uri(key), f"cannot write ({exc.strerror or exc})") from exc
+
+    def read_bytes(self, key: str) -> bytes:
+        """Read a whole object."""
+        try:
+            with self._fs.open_input_stream(self._path(key)) as src:
+                data: bytes = src.read()
+                return data
+        except FileNotFoundError:
+            raise LakeError(self.uri(key), "no such file") from None
+        except OSError as exc:
+            raise LakeError(self.uri(key), f"cannot read ({exc})") from exc
+
+    def exists(self, key: str) -> bool:
+        from pyarrow import fs
+
+        info = self._fs.get_file_info(self._path(key))
+        return bool(info.type != fs.FileType.NotFound)
+
+    def list_files(self, prefix: str = "") -> list[LakeFile]:
+        """Files under a prefix, recursively, sorted by key; skips temp files."""
+        from pyarrow import fs
+
+        base = self._path(prefix) if prefix else self._base
+        selector = fs.FileSelector(base, recursive=True, allow_not_found=True)
+        out: list[LakeFile] = []
+        for info in self._fs.get_file_info(selector):
+            if info.type != fs.FileType.File or info.path.endswith(".tmp"):
+                continue
+            key = info.path[len(self._base) + 1:]
+            modified = info.mtime or datetime.fromtimestamp(0, UTC)
+            out.append(LakeFile(key=key, size=info.size or 0, modified=modified))
+        return sorted(out, key=lambda f: f.key)
+
+    def delete(self, key: str) -> None:
+        """Delete one object if it exists."""
+        if self.exists(key):
+            self._fs.delete_file(self._path(key))
+
+    def local_path(self, key: str) -> str:
+        """Filesystem path of a key on a local lake (for tools that need a path)."""
+        if not self.is_local:
+            raise LakeError(self.root, "a local path was requested on a remote lake")
+        return self._path(key)

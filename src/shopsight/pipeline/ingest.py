@@ -1,0 +1,449 @@
+"""raw → curated: validate, reject, deduplicate, mask and merge one raw file at a time.
+
+For every file in ``raw/`` (files given elsewhere are first copied there, unchanged):
+
+1. parse as text with row numbers (``raw_files``), apply the retailer's mapping if any;
+2. check it against the contract and the curated tables it references (``quality``);
+3. write rejected rows, masked, with their reasons to ``rejected/<table>/`` (the
+   original stays in raw/);
+4. keep the latest version of each primary key, mask PCI/PII, and merge into
+   ``curated/<table>`` (a Delta table) so that only strictly newer versions win;
+5. record the attempt in the state store.
+
+Every step is idempotent: a file already ingested is skipped by content hash, re-merging
+rows changes nothing, and a crash leaves curated at its last committed version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from shopsight.errors import InputRejected, MappingError, ShopsightError
+from shopsight.lake.delta import merge_rows, open_table, table_exists
+from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
+from shopsight.logs import fields, get_logger
+from shopsight.pipeline.raw_files import read_raw_file
+from shopsight.quality.masking import masked_select
+from shopsight.quality.validation import (
+    ROW,
+    VALIDATED,
+    add_reference_check,
+    list_problems,
+    quote_ident,
+    validate_rows,
+)
+from shopsight.schema import TABLES, get_table, table_for_name
+from shopsight.schema.mapping import Mapping, apply_mapping
+from shopsight.schema.model import ColumnType, Table
+from shopsight.state.store import IngestRecord, State, utc_now
+
+log = get_logger("ingest")
+
+RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
+
+
+class IngestOutcome(BaseModel):
+    """What happened to one raw file."""
+
+    file_key: str
+    table: str
+    status: str  # succeeded | rejected | skipped | failed
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_duplicate: int = 0
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    table_version: int | None = None
+    message: str = ""
+    problems: list[str] = []
+    rejected_key: str | None = None
+    ignored_columns: list[str] = []
+
+
+@dataclass
+class IngestSummary:
+    """Outcomes of one ingest run, in processing order."""
+
+    outcomes: list[IngestOutcome] = field(default_factory=list)
+
+    def by_table(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for o in self.outcomes:
+            t = out.setdefault(o.table, {"files": 0, "rows_read": 0, "rows_inserted": 0,
+                                         "rows_updated": 0, "rows_rejected": 0,
+                                         "rows_duplicate": 0, "files_rejected": 0,
+                                         "files_skipped": 0})
+            t["files"] += 1
+            t["rows_read"] += o.rows_read
+            t["rows_inserted"] += o.rows_inserted
+            t["rows_updated"] += o.rows_updated
+            t["rows_rejected"] += o.rows_rejected
+            t["rows_duplicate"] += o.rows_duplicate
+            t["files_rejected"] += o.status in ("rejected", "failed")
+            t["files_skipped"] += o.status == "skipped"
+        return out
+
+
+def arrow_type(column_type: ColumnType) -> Any:
+    """The Arrow (and Delta) type of a contract type."""
+    import pyarrow as pa
+
+    return {
+        ColumnType.STRING: pa.string(),
+        ColumnType.INTEGER: pa.int64(),
+        ColumnType.FLOAT: pa.float64(),
+        ColumnType.MONEY: pa.float64(),
+        ColumnType.BOOLEAN: pa.bool_(),
+        ColumnType.DATE: pa.date32(),
+        ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    }[column_type]
+
+
+def curated_schema(table: Table) -> Any:
+    """Arrow schema of ``curated/<table>``: masked contract columns plus lineage."""
+    import pyarrow as pa
+
+    cols = [pa.field(name, arrow_type(t)) for name, t, _ in table.curated_columns]
+    cols += [pa.field("_source_file", pa.string()), pa.field("_source_row", pa.int64()),
+             pa.field("_ingested_at", pa.timestamp("us", tz="UTC"))]
+    return pa.schema(cols)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_file_name(name: str) -> str:
+    """A file name safe in any object store: no path parts, no odd characters."""
+    base = name.replace("\\", "/").split("/")[-1]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", base).lstrip(".")
+    return cleaned[:200] or "unnamed"
+
+
+def table_of_key(key: str) -> Table | None:
+    """Table from ``raw/<table>/...`` or from the file name."""
+    parts = key.split("/")
+    if len(parts) >= 3 and parts[0] == RAW:
+        found = table_for_name(parts[1])
+        if found:
+            return found
+    stem = parts[-1].split(".")[0]
+    return table_for_name(stem)
+
+
+class Ingestor:
+    """Runs raw → curated for files, folders and raw keys, one file at a time."""
+
+    def __init__(self, lake: Lake, state: State, masking_key: str) -> None:
+        self.lake = lake
+        self.state = state
+        self.masking_key = masking_key
+
+    # -- entry points -----------------------------------------------------------------
+
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        table: str | None = None,
+        mapping: Mapping | None = None,
+        on_file: Callable[[IngestOutcome], None] | None = None,
+    ) -> IngestSummary:
+        """Land local files/folders in raw/ (unchanged) and ingest them in contract order."""
+        keys: list[str] = []
+        for path in paths:
+            keys.extend(self.land(path, table=table or (mapping.table.name if mapping else None)))
+        return self.ingest_keys(keys, table=table, mapping=mapping, on_file=on_file)
+
+    def ingest_raw_zone(
+        self, on_file: Callable[[IngestOutcome], None] | None = None
+    ) -> IngestSummary:
+        """Ingest every file in raw/ that has not been ingested yet."""
+        keys = [f.key for f in self.lake.list_files(RAW) if f.key.lower().endswith(RAW_SUFFIXES)]
+        return self.ingest_keys(keys, on_file=on_file)
+
+    def ingest_keys(
+        self,
+        keys: Iterable[str],
+        *,
+        table: str | None = None,
+        mapping: Mapping | None = None,
+        on_file: Callable[[IngestOutcome], None] | None = None,
+    ) -> IngestSummary:
+        """Ingest raw keys, referenced tables first, then by key (full before incremental)."""
+        summary = IngestSummary()
+        chosen = get_table(table) if table else (mapping.table if mapping else None)
+
+        def order(key: str) -> tuple[int, str]:
+            t = chosen or table_of_key(key)
+            return (t.order if t else 999, key)
+
+        for key in sorted(set(keys), key=order):
+            outcome = self.ingest_key(key, table=chosen, mapping=mapping)
+            summary.outcomes.append(outcome)
+            if on_file:
+                on_file(outcome)
+        return summary
+
+    def land(self, path: Path, table: str | None = None) -> list[str]:
+        """Copy a local file (or a folder's files) into raw/ unchanged; returns raw keys.
+
+        Files already under the lake's raw/ are used where they are.
+        """
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not p.name.startswith("."))
+            return [k for f in files for k in self.land(f, table)]
+        if not path.exists():
+            raise InputRejected(str(path), "does not exist")
+        if self.lake.is_local:
+            raw_root = Path(self.lake.local_path(RAW)).resolve()
+            resolved = path.resolve()
+            if resolved.is_relative_to(raw_root):
+                return [f"{RAW}/{resolved.relative_to(raw_root).as_posix()}"]
+        data = path.read_bytes()
+        name = safe_file_name(path.name)
+        guessed = get_table(table) if table else (
+            table_for_name(path.parent.name) or table_for_name(name.split(".")[0]))
+        folder = guessed.name if guessed else "unsorted"
+        key = f"{RAW}/{folder}/{name}"
+        if self.lake.exists(key):
+            if sha256_hex(self.lake.read_bytes(key)) == sha256_hex(data):
+                return [key]
+            stem, dot, suffix = name.partition(".")
+            key = f"{RAW}/{folder}/{stem}.{sha256_hex(data)[:8]}{dot}{suffix}"
+        if not self.lake.exists(key):
+            self.lake.write_bytes(key, data)
+        return [key]
+
+    # -- one file ---------------------------------------------------------------------
+
+    def ingest_key(
+        self, key: str, *, table: Table | None = None, mapping: Mapping | None = None
+    ) -> IngestOutcome:
+        """Ingest one raw file; never raises for bad input, only records and reports."""
+        started_at = utc_now()
+        started = time.perf_counter()
+        data = self.lake.read_bytes(key)
+        digest = sha256_hex(data)
+        target = table or (mapping.table if mapping else None) or table_of_key(key)
+        table_name = target.name if target else "unknown"
+        outcome: IngestOutcome
+        if target is not None and (done := self.state.successful_ingest(digest, target.name)):
+            outcome = IngestOutcome(
+                file_key=key, table=target.name, status="skipped",
+                message=f"same content already ingested from {done.file_key} at "
+                f"{done.finished_at:%Y-%m-%d %H:%M:%S} UTC",
+            )
+            log.info(outcome.message, extra=fields(file=key, table=target.name))
+            return outcome
+        try:
+            if target is None:
+                raise InputRejected(key, "cannot tell which table this file holds; put it "
+                                    "under raw/<table>/, name it <table>_....csv, or pass "
+                                    "--table/--mapping")
+            outcome = self._ingest(key, data, digest, target, mapping)
+        except (InputRejected, MappingError) as exc:
+            outcome = IngestOutcome(file_key=key, table=table_name, status="rejected",
+                                    message=str(exc))
+            outcome.rejected_key = self._write_file_rejection(key, digest, table_name, str(exc))
+            log.warning(str(exc), extra=fields(file=key, table=table_name))
+        except ShopsightError as exc:
+            outcome = IngestOutcome(file_key=key, table=table_name, status="failed",
+                                    message=str(exc))
+            log.error(str(exc), extra=fields(file=key, table=table_name))
+        finished_at = utc_now()
+        self.state.record_ingest(IngestRecord(
+            file_key=key, sha256=digest, table_name=outcome.table, status=outcome.status,
+            rows_read=outcome.rows_read, rows_rejected=outcome.rows_rejected,
+            rows_duplicate=outcome.rows_duplicate, rows_inserted=outcome.rows_inserted,
+            rows_updated=outcome.rows_updated, table_version=outcome.table_version,
+            message=outcome.message, started_at=started_at, finished_at=finished_at,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+        ))
+        return outcome
+
+    def _ingest(
+        self, key: str, data: bytes, digest: str, table: Table, mapping: Mapping | None
+    ) -> IngestOutcome:
+        import duckdb
+
+        t0 = time.perf_counter()
+        parsed = read_raw_file(
+            key, data,
+            delimiter=mapping.delimiter if mapping else ",",
+            encoding=mapping.encoding if mapping else "utf-8",
+        )
+        text_table = parsed.table
+        ignored: list[str] = []
+        if mapping is not None:
+            text_table, ignored = apply_mapping(text_table, mapping)
+        else:
+            ignored = [c for c in parsed.columns if c not in table.column_names]
+        present = {c for c in text_table.column_names if c in table.column_names}
+        missing = [c for c in table.required_columns if c not in present]
+        if missing:
+            raise InputRejected(key, f"required column(s) {', '.join(missing)} missing for "
+                                f"table {table.name}; the file has: "
+                                f"{', '.join(parsed.columns) or 'no columns'} (add them, or "
+                                "map your names with --mapping)")
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.register("_raw", text_table)
+            validate_rows(con, table, "_raw", present, mapping.date_formats if mapping else None)
+            for column, ref_table, ref_column in table.foreign_keys:
+                uri = self.lake.table_uri(CURATED, ref_table)
+                if ref_table == table.name or not table_exists(uri, self.lake.storage_options):
+                    continue
+                con.register(f"_ref_{ref_table}",
+                             open_table(uri, self.lake.storage_options).to_pyarrow_dataset())
+                add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
+                                    f"{ref_table}.{ref_column}")
+            problems = [(r, c, m) for r, c, m in parsed.bad_rows]
+            problems += [(p.row, p.column, p.reason) for p in list_problems(con)]
+            rejected = self._rejected_rows(con, table, parsed.bad_rows)
+            curated, rows_good = self._curated_rows(con, table, key)
+            t1 = time.perf_counter()
+            rejected_key = None
+            if rejected.num_rows:
+                rejected_key = self._write_row_rejections(key, digest, table, rejected, problems)
+            result = merge_rows(
+                con, self.lake.table_uri(CURATED, table.name), curated, table.primary_key,
+                table.version_column, self.lake.storage_options,
+            )
+        finally:
+            con.close()
+        outcome = IngestOutcome(
+            file_key=key, table=table.name, status="succeeded",
+            rows_read=text_table.num_rows + sum(1 for _, column, _ in parsed.bad_rows if not column),
+            rows_rejected=rejected.num_rows, rows_duplicate=rows_good - curated.num_rows,
+            rows_inserted=result.inserted, rows_updated=result.updated,
+            table_version=result.version,
+            problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in sorted(problems)[:20]],
+            rejected_key=rejected_key, ignored_columns=ignored,
+            message=_outcome_message(table.name, rejected.num_rows, ignored),
+        )
+        log.info(
+            f"{key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
+            f"{outcome.rows_rejected} rejected, {outcome.rows_duplicate} duplicates",
+            extra=fields(step="ingest", file=key, table=table.name,
+                         validate_ms=round((t1 - t0) * 1000),
+                         merge_ms=round((time.perf_counter() - t1) * 1000),
+                         **outcome.model_dump(include={"rows_read", "rows_rejected",
+                                                       "rows_inserted", "rows_updated",
+                                                       "rows_duplicate", "table_version"})),
+        )
+        return outcome
+
+    def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[Any, int]:
+        """Valid rows, latest version per key, masked and typed as curated/<table>."""
+        row = quote_ident(ROW)
+        keys = ", ".join(quote_ident(k) for k in table.primary_key)
+        order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
+                 table.version_column else "") + f"{row} DESC"
+        counted = con.execute(f"SELECT count(*) FROM {VALIDATED} WHERE len(_reasons) = 0")
+        good = int(counted.fetchone()[0])
+        select = masked_select(table, self.masking_key, extra="")
+        lineage = (f"{_sql_str(key)} AS _source_file, {row} AS _source_row, "
+                   "now()::TIMESTAMPTZ AS _ingested_at")
+        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} WHERE len(_reasons) = 0 "
+               f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
+        curated = con.sql(sql).to_arrow_table()
+        return curated.cast(curated_schema(table)), good
+
+    def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> Any:
+        """Rejected rows with reasons and their raw values, masked like curated."""
+        import pyarrow as pa
+
+        raw = {c.name: quote_ident("_raw_" + c.name) for c in table.columns}
+        select = masked_select(table, self.masking_key, column_sql=raw)
+        reasons = ("array_to_string(list_transform(_reasons, lambda r: r.\"column\" || ': ' || "
+                   "r.reason), '; ')")
+        rejected = con.sql(
+            f"SELECT {quote_ident(ROW)} AS row, {reasons} AS reasons, {select} "
+            f"FROM {VALIDATED} WHERE len(_reasons) > 0 ORDER BY {quote_ident(ROW)}"
+        ).to_arrow_table()
+        ragged = [(r, m) for r, c, m in bad_rows if not c]
+        if ragged:
+            extra = pa.table({"row": pa.array([r for r, _ in ragged], pa.int64()),
+                              "reasons": pa.array([m for _, m in ragged], pa.string())})
+            rejected = pa.concat_tables([rejected, extra], promote_options="default")
+        cells = {}
+        for r, c, m in bad_rows:
+            if c:
+                cells.setdefault(r, []).append(f"{c}: {m}")
+        if cells:
+            # rows with undecodable cells: the cell was set to NULL, keep the reason on the row
+            rows = rejected.column("row").to_pylist()
+            reasons_col = rejected.column("reasons").to_pylist()
+            for i, r in enumerate(rows):
+                if r in cells:
+                    reasons_col[i] = "; ".join([*cells.pop(r), reasons_col[i]])
+            rejected = rejected.set_column(1, "reasons", pa.array(reasons_col, pa.string()))
+            if cells:
+                extra = pa.table({"row": pa.array(list(cells), pa.int64()),
+                                  "reasons": pa.array(["; ".join(v) for v in cells.values()],
+                                                      pa.string())})
+                rejected = pa.concat_tables([rejected, extra], promote_options="default")
+        return rejected.sort_by("row")
+
+    def _write_row_rejections(self, key: str, digest: str, table: Table, rejected: Any,
+                              problems: list[tuple[int, str, str]]) -> str:
+        import io
+
+        import pyarrow.csv as pacsv
+
+        base = self._rejected_base(key, digest, table.name)
+        buffer = io.BytesIO()
+        pacsv.write_csv(rejected, buffer)
+        self.lake.write_bytes(f"{base}.rows.csv", buffer.getvalue())
+        self.lake.write_bytes(f"{base}.reason.json", json.dumps({
+            "source": key, "sha256": digest, "table": table.name, "kind": "rows",
+            "rows_rejected": rejected.num_rows,
+            "problems": [{"row": r, "column": c, "reason": m} for r, c, m in problems[:200]],
+            "note": "The original file is kept unchanged in raw/; rows here are masked.",
+        }, indent=2).encode())
+        return f"{base}.rows.csv"
+
+    def _write_file_rejection(self, key: str, digest: str, table: str, reason: str) -> str:
+        base = self._rejected_base(key, digest, table)
+        self.lake.write_bytes(f"{base}.reason.json", json.dumps({
+            "source": key, "sha256": digest, "table": table, "kind": "file",
+            "reason": reason,
+            "note": "The whole file was rejected; the original is kept unchanged in raw/.",
+        }, indent=2).encode())
+        return f"{base}.reason.json"
+
+    @staticmethod
+    def _rejected_base(key: str, digest: str, table: str) -> str:
+        stem = safe_file_name(key.split("/")[-1]).rsplit(".", 1)[0]
+        return f"{REJECTED}/{table}/{stem}-{digest[:12]}"
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _outcome_message(table: str, rejected: int, ignored: list[str]) -> str:
+    parts = []
+    if rejected:
+        parts.append(f"{rejected} row(s) rejected, see rejected/{table}/")
+    if ignored:
+        parts.append(f"ignored column(s) not in the contract: {', '.join(ignored)}")
+    return "; ".join(parts)
+
+
+def default_tables() -> list[str]:
+    """Contract tables in ingest order."""
+    return [t.name for t in sorted(TABLES, key=lambda t: t.order)]

@@ -1,0 +1,130 @@
+"""Retailer column mappings: rename and convert an export's columns into the contract.
+
+A mapping is a small TOML (or YAML) file, for example for a minimal orders export::
+
+    table = "orders"
+    encoding = "latin-1"        # optional, default utf-8
+    delimiter = ";"             # optional, default ","
+
+    [columns]                   # contract column = export column
+    order_id = "OrderNo"
+    customer_id = "Customer"
+    order_date = { from = "Date", format = "%d/%m/%Y" }
+    total_amount = { from = "Amount", decimal_comma = true }
+
+    [constants]                 # contract column = value for every row
+    currency = "EUR"
+    channel = "store"
+
+Columns of the export that the mapping does not name are ignored (and reported); contract
+columns that the export already names correctly need no entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from shopsight.errors import MappingError
+from shopsight.schema import get_table
+from shopsight.schema.model import ColumnType, Table
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Where one contract column comes from and how to read it."""
+
+    source: str
+    date_format: str | None = None
+    decimal_comma: bool = False
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed mapping file."""
+
+    table: Table
+    columns: dict[str, ColumnMapping] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    name: str = "<mapping>"
+
+    @property
+    def date_formats(self) -> dict[str, str]:
+        return {k: v.date_format for k, v in self.columns.items() if v.date_format}
+
+
+def parse_mapping(data: dict[str, Any], name: str = "<mapping>") -> Mapping:
+    """Build a Mapping from the decoded TOML/YAML document, checking it against the contract."""
+    if "table" not in data:
+        raise MappingError(name, "missing `table = \"<contract table>\"`")
+    try:
+        table = get_table(str(data["table"]))
+    except Exception as exc:  # ContractError: re-raise with the mapping's name
+        raise MappingError(name, str(exc)) from None
+    unknown_keys = set(data) - {"table", "columns", "constants", "encoding", "delimiter"}
+    if unknown_keys:
+        raise MappingError(name, f"unknown keys {sorted(unknown_keys)}; allowed: table, "
+                           "columns, constants, encoding, delimiter")
+    columns: dict[str, ColumnMapping] = {}
+    for target, spec in dict(data.get("columns", {})).items():
+        _check_column(table, target, name)
+        if isinstance(spec, str):
+            columns[target] = ColumnMapping(source=spec)
+        elif isinstance(spec, dict) and "from" in spec:
+            fmt = spec.get("format")
+            if fmt is not None and table.column(target).type not in (
+                    ColumnType.DATE, ColumnType.TIMESTAMP):
+                raise MappingError(name, f"columns.{target}: `format` only applies to dates "
+                                   "and timestamps")
+            columns[target] = ColumnMapping(
+                source=str(spec["from"]), date_format=fmt,
+                decimal_comma=bool(spec.get("decimal_comma", False)),
+            )
+        else:
+            raise MappingError(name, f"columns.{target}: expected a column name or "
+                               "{ from = \"...\", format = \"...\" }")
+    constants = {}
+    for target, value in dict(data.get("constants", {})).items():
+        _check_column(table, target, name)
+        constants[target] = str(value)
+    delimiter = str(data.get("delimiter", ","))
+    if len(delimiter) != 1:
+        raise MappingError(name, "delimiter must be one character")
+    return Mapping(table=table, columns=columns, constants=constants,
+                   encoding=str(data.get("encoding", "utf-8")), delimiter=delimiter, name=name)
+
+
+def _check_column(table: Table, target: str, name: str) -> None:
+    if target not in table.column_names:
+        raise MappingError(name, f"{target!r} is not a column of {table.name}; columns: "
+                           f"{', '.join(table.column_names)}")
+
+
+def apply_mapping(parsed_table: Any, mapping: Mapping) -> tuple[Any, list[str]]:
+    """Rename/convert/add columns of an Arrow text table; returns it and ignored columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    present = set(parsed_table.column_names)
+    missing = [m.source for m in mapping.columns.values() if m.source not in present]
+    if missing:
+        raise MappingError(mapping.name, f"the file has no column(s) {', '.join(missing)}; "
+                           f"it has: {', '.join(c for c in parsed_table.column_names if c != '_row')}")
+    arrays: dict[str, Any] = {}
+    sources = {m.source for m in mapping.columns.values()}
+    for target, spec in mapping.columns.items():
+        column = parsed_table.column(spec.source)
+        if spec.decimal_comma:
+            column = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")
+        arrays[target] = column
+    for name in parsed_table.column_names:
+        if name not in sources and name not in arrays and name in mapping.table.column_names:
+            arrays[name] = parsed_table.column(name)
+    for target, value in mapping.constants.items():
+        arrays[target] = pa.array([value] * parsed_table.num_rows, pa.string())
+    arrays["_row"] = parsed_table.column("_row")
+    ignored = [n for n in parsed_table.column_names
+               if n != "_row" and n not in sources and n not in mapping.table.column_names]
+    return pa.table(arrays), ignored

@@ -1,0 +1,169 @@
+"""The building blocks of the data contract: columns, tables and their privacy classes.
+
+A :class:`Table` declares everything shopsight needs to know about one kind of export:
+validation (types, nullability, ranges, allowed values, foreign keys), deduplication
+(primary key and version column), masking (privacy class and masking rule per column),
+documentation and, later, the copilot's schema prompt. Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ColumnType(StrEnum):
+    """Logical types; each maps to one Arrow/Delta and one DuckDB type."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    FLOAT = "float"
+    MONEY = "money"  # float64 rounded to cents; documented trade-off for analytics speed
+    BOOLEAN = "boolean"
+    DATE = "date"
+    TIMESTAMP = "timestamp"  # UTC, microseconds
+
+    @property
+    def duckdb(self) -> str:
+        return _DUCKDB_TYPES[self]
+
+
+_DUCKDB_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.FLOAT: "DOUBLE",
+    ColumnType.MONEY: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+}
+
+
+class Privacy(StrEnum):
+    """Privacy class of a column: drives masking, API visibility and the PCI scan."""
+
+    PUBLIC = "public"
+    PII = "PII"
+    PCI = "PCI"
+
+
+class Masking(StrEnum):
+    """What raw → curated does to a column's values."""
+
+    KEEP = "keep"
+    DROP = "drop"  # never leaves raw/ (CVV, SSN)
+    PSEUDONYMISE = "pseudonymise"  # keyed hash, consistent so joins still work
+    PAN = "pan"  # first 6 + last 4, plus a keyed <name>_token column for joins
+    IP_TRUNCATE = "ip_truncate"  # IPv4 /24, IPv6 /48
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table as exported by the retailer."""
+
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = False
+    privacy: Privacy = Privacy.PUBLIC
+    masking: Masking = Masking.KEEP
+    allowed: tuple[str, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    references: str | None = None  # "table.column"
+    default: str | None = None  # applied when the column is absent from the file
+
+    def __post_init__(self) -> None:
+        if self.masking in (Masking.PAN, Masking.DROP) and self.privacy is Privacy.PUBLIC:
+            raise ValueError(f"column {self.name}: masked columns must be PII or PCI")
+
+    @property
+    def is_sensitive_value(self) -> bool:
+        """True when the raw value must never appear in a message, log or rejected row."""
+        return self.masking in (Masking.DROP, Masking.PAN) or self.privacy is Privacy.PCI
+
+    @property
+    def range_text(self) -> str:
+        """Human description of allowed values, for docs and error messages."""
+        parts: list[str] = []
+        if self.allowed:
+            parts.append("one of " + ", ".join(self.allowed))
+        if self.minimum is not None and self.maximum is not None:
+            parts.append(f"{self.minimum:g} to {self.maximum:g}")
+        elif self.minimum is not None:
+            parts.append(f">= {self.minimum:g}")
+        elif self.maximum is not None:
+            parts.append(f"<= {self.maximum:g}")
+        if self.max_length is not None:
+            parts.append(f"at most {self.max_length} characters")
+        if self.pattern:
+            parts.append(f"matches {self.pattern}")
+        if self.references:
+            parts.append(f"exists in {self.references}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the contract: columns, keys and what makes a later row win."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    version_column: str | None = None  # later versions of a row replace earlier ones
+    order: int = 100  # ingest order: referenced tables first
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        missing = [k for k in (*self.primary_key, self.version_column) if k and k not in names]
+        if missing:
+            raise ValueError(f"table {self.name}: key columns {missing} are not declared")
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        """Columns a file must contain (key columns and required ones without default)."""
+        return [
+            c.name
+            for c in self.columns
+            if (c.required or c.name in self.primary_key) and c.default is None
+        ]
+
+    @property
+    def curated_columns(self) -> list[tuple[str, ColumnType, Privacy]]:
+        """Column names and types of the curated table, after masking."""
+        out: list[tuple[str, ColumnType, Privacy]] = []
+        for col in self.columns:
+            if col.masking is Masking.DROP:
+                continue
+            if col.masking is Masking.PAN:
+                out.append((col.name, ColumnType.STRING, col.privacy))
+                out.append((f"{col.name}_token", ColumnType.STRING, Privacy.PUBLIC))
+            elif col.masking is Masking.PSEUDONYMISE:
+                out.append((col.name, ColumnType.STRING, col.privacy))
+            else:
+                out.append((col.name, col.type, col.privacy))
+        return out
+
+    @property
+    def foreign_keys(self) -> list[tuple[str, str, str]]:
+        """(column, referenced table, referenced column) triples."""
+        out = []
+        for col in self.columns:
+            if col.references:
+                ref_table, ref_col = col.references.split(".")
+                out.append((col.name, ref_table, ref_col))
+        return out
