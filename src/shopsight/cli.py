@@ -257,8 +257,8 @@ def status(limit: Annotated[int, typer.Option(help="How many files.")] = 20) -> 
     tables.add_column("table")
     tables.add_column("rows", justify="right")
     for (name,) in con.execute("SHOW TABLES").fetchall():
-        count = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-        tables.add_row(name, f"{count[0] if count else 0:,}")
+        count = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+        tables.add_row(name, f"{count:,}")
     console.print(tables)
 
 

@@ -353,7 +353,7 @@ class Ingestor:
         order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
                  table.version_column else "") + f"{row} DESC"
         counted = con.execute(f"SELECT count(*) FROM {VALIDATED} WHERE len(_reasons) = 0")
-        good = int(counted.fetchone()[0])
+        good = int(counted.fetchall()[0][0])
         select = masked_select(table, self.masking_key, extra="")
         lineage = (f"{_sql_str(key)} AS _source_file, {row} AS _source_row, "
                    "now()::TIMESTAMPTZ AS _ingested_at")

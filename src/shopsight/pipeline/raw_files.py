@@ -189,7 +189,7 @@ def _decode_utf8(table: Any, columns: list[str], rows: list[int]) -> tuple[list[
                 decoded.append(raw.decode("utf-8"))
             except UnicodeDecodeError as exc:
                 decoded.append(None)
-                bad.append((rows[i], name, f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} "
+                bad.append((int(rows[i]), name, f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} "
                             "at position " f"{exc.start}); re-export as UTF-8 or set "
                             "`encoding` in the mapping file"))
         arrays.append(pa.array(decoded, pa.string()))

@@ -199,8 +199,8 @@ def add_reference_check(
         f"{{'column': {sql_literal(column)}, 'reason': {reason}}}) "
         f"WHERE len(v._reasons) = 0 AND v.{col} IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {reference} r WHERE r.{quote_ident(ref_column)} = v.{col})"
-    ).fetchone()
-    return int(result[0]) if result else 0
+    ).fetchall()
+    return int(result[0][0]) if result else 0
 
 
 def list_problems(con: Any, limit: int = 1000) -> list[RowProblem]:

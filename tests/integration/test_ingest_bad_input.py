@@ -1,0 +1,234 @@
+"""Bad input: each case gives a clear message naming file, row and column, and loses nothing.
+
+Everything runs through the real pipeline: files land in a temporary lake's raw/, curated
+tables are real Delta tables, and the state store is a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from shopsight.errors import PathOutsideLake
+from shopsight.lake.store import Lake
+from shopsight.pipeline.ingest import Ingestor
+from tests.conftest import ORDERS_HEADER, write
+
+pytestmark = pytest.mark.integration
+
+GOOD_ORDER = "O1,C1,2026-01-02,completed,store,0001,USD,10.50,2026-01-02 10:00:00\n"
+
+
+def curated_ids(lake: Lake, table: str, key: str) -> list[str]:
+    dt = DeltaTable(lake.table_uri("curated", table))
+    return sorted(str(v) for v in dt.to_pyarrow_table(columns=[key]).column(key).to_pylist())
+
+
+def rejected_rows(lake: Lake, rejected_key: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(lake.read_bytes(rejected_key).decode())))
+
+
+def ingest_one(ingestor: Ingestor, path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    summary = ingestor.ingest_paths([path], **kw)  # type: ignore[arg-type]
+    assert len(summary.outcomes) == 1
+    return summary.outcomes[0]
+
+
+def test_missing_required_column_rejects_the_file_and_names_the_column(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    path = write(tmp_path / "in/orders_nodate.csv",
+                 "order_id,customer_id,total_amount\nO1,C1,3.00\n")
+    out = ingest_one(base_tables, path)
+    assert out.status == "rejected"
+    assert "orders_nodate.csv" in out.message and "order_date" in out.message
+    reason = json.loads(base_tables.lake.read_bytes(out.rejected_key or ""))
+    assert reason["kind"] == "file" and "order_date" in reason["reason"]
+    assert base_tables.lake.exists("raw/orders/orders_nodate.csv")  # original kept
+
+
+def test_wrong_type_and_bad_date_reject_only_those_rows(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER + GOOD_ORDER
+                 + "O2,C1,2026-13-45,completed,store,0001,USD,5.00,2026-01-02 10:00:00\n"
+                 + "O3,C1,2026-01-03,completed,store,0001,USD,ten,2026-01-03 10:00:00\n"
+                 + "O4,C1,31/02/2026,completed,store,0001,USD,4.00,2026-01-03 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert out.status == "succeeded"
+    assert (out.rows_read, out.rows_inserted, out.rows_rejected) == (4, 1, 3)
+    assert "row 3 column order_date: '2026-13-45' is not a date (expected YYYY-MM-DD)" in (
+        out.problems)
+    assert any(p.startswith("row 4 column total_amount: 'ten' is not an amount")
+               for p in out.problems)
+    assert any(p.startswith("row 5 column order_date: '31/02/2026'") for p in out.problems)
+    rows = rejected_rows(base_tables.lake, out.rejected_key or "")
+    assert [r["row"] for r in rows] == ["3", "4", "5"]
+    assert rows[0]["order_id"] == "O2" and "order_date" in rows[0]["reasons"]
+    assert curated_ids(base_tables.lake, "orders", "order_id") == ["O1"]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"   \n"])
+def test_empty_file_is_rejected_whole(tmp_path: Path, base_tables: Ingestor,
+                                      content: bytes) -> None:
+    out = ingest_one(base_tables, write(tmp_path / "in/orders_empty.csv", content))
+    assert out.status == "rejected"
+    assert "orders_empty.csv" in out.message
+    assert "empty" in out.message or "header" in out.message
+
+
+def test_header_only_file_loads_nothing_and_succeeds(tmp_path: Path,
+                                                     base_tables: Ingestor) -> None:
+    out = ingest_one(base_tables, write(tmp_path / "in/orders_none.csv", ORDERS_HEADER))
+    assert (out.status, out.rows_read, out.rows_inserted) == ("succeeded", 0, 0)
+
+
+def test_non_utf8_cells_are_reported_with_row_and_column(tmp_path: Path,
+                                                         ingestor: Ingestor) -> None:
+    text = ("store_id,name,region,country,timezone,currency\n"
+            "0001,Fifth Avenue,North America,US,America/New_York,USD\n").encode()
+    text += "0002,Caf\xe9 M\xfcnchen,Europe,DE,Europe/Berlin,EUR\n".encode("latin-1")
+    out = ingest_one(ingestor, write(tmp_path / "in/stores_latin1.csv", text))
+    assert out.status == "succeeded" and out.rows_rejected == 1
+    assert any(p.startswith("row 3 column name: is not valid UTF-8") for p in out.problems)
+    assert curated_ids(ingestor.lake, "stores", "store_id") == ["0001"]
+
+
+def test_non_utf8_file_loads_with_an_encoding_in_the_mapping(tmp_path: Path,
+                                                             ingestor: Ingestor) -> None:
+    from shopsight.schema.mapping import parse_mapping
+
+    text = ("store_id,name,region,country,timezone,currency\n"
+            "0002,Caf\xe9 M\xfcnchen,Europe,DE,Europe/Berlin,EUR\n").encode("latin-1")
+    mapping = parse_mapping({"table": "stores", "encoding": "latin-1"})
+    out = ingest_one(ingestor, write(tmp_path / "in/stores_latin1.csv", text), mapping=mapping)
+    assert (out.status, out.rows_inserted, out.rows_rejected) == ("succeeded", 1, 0)
+    names = DeltaTable(ingestor.lake.table_uri("curated", "stores")).to_pyarrow_table()
+    assert names.column("name").to_pylist() == ["Café München"]
+
+
+def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path,
+                                                  base_tables: Ingestor) -> None:
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER
+                 + "O9,C1,2026-01-02\n" + GOOD_ORDER
+                 + "O8,C1,2026-01-02,completed,store,0001,USD,1.00,2026-01-02 10:00:00,extra\n"
+                 + "O7,C2,2026-01-05,completed,store,0002,EUR,2.00,2026-01-05 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert (out.rows_read, out.rows_inserted, out.rows_rejected) == (4, 2, 2)
+    assert "row 2 column -: row has 3 fields, the header has 9" in out.problems
+    assert "row 4 column -: row has 10 fields, the header has 9" in out.problems
+    rows = rejected_rows(base_tables.lake, out.rejected_key or "")
+    assert [r["row"] for r in rows] == ["2", "4"]
+    assert curated_ids(base_tables.lake, "orders", "order_id") == ["O1", "O7"]
+    sources = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert sorted(sources.column("_source_row").to_pylist()) == [3, 5]
+
+
+def test_duplicate_key_within_a_file_keeps_the_latest_version(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER
+                 + "O1,C1,2026-01-02,shipped,store,0001,USD,10.50,2026-01-03 09:00:00\n"
+                 + GOOD_ORDER + GOOD_ORDER)
+    out = ingest_one(base_tables, path)
+    assert (out.rows_inserted, out.rows_duplicate, out.rows_rejected) == (1, 2, 0)
+    table = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert table.column("status").to_pylist() == ["shipped"]  # newest updated_at wins
+
+
+def test_duplicate_key_across_files_newer_wins_and_older_changes_nothing(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    lake = base_tables.lake
+    first = ingest_one(base_tables, write(tmp_path / "in/orders_1.csv",
+                                          ORDERS_HEADER + GOOD_ORDER))
+    newer = ingest_one(base_tables, write(
+        tmp_path / "in/orders_2.csv", ORDERS_HEADER
+        + "O1,C1,2026-01-02,returned,store,0001,USD,10.50,2026-01-09 10:00:00\n"))
+    assert (first.rows_inserted, newer.rows_updated) == (1, 1)
+    version = DeltaTable(lake.table_uri("curated", "orders")).version()
+    older = ingest_one(base_tables, write(
+        tmp_path / "in/orders_0.csv", ORDERS_HEADER
+        + "O1,C1,2026-01-02,pending,store,0001,USD,10.50,2026-01-01 10:00:00\n"))
+    again = ingest_one(base_tables, tmp_path / "in/orders_2.csv")
+    assert (older.rows_inserted, older.rows_updated) == (0, 0)
+    assert again.status == "skipped" and "already ingested" in again.message
+    dt = DeltaTable(lake.table_uri("curated", "orders"))
+    assert dt.version() == version  # nothing committed
+    assert dt.to_pyarrow_table().column("status").to_pylist() == ["returned"]
+
+
+def test_file_name_with_dot_dot_cannot_escape_the_lake(tmp_path: Path,
+                                                       ingestor: Ingestor) -> None:
+    with pytest.raises(PathOutsideLake, match="rename the file"):
+        ingestor.ingest_keys(["raw/orders/../../../etc/passwd"])
+    with pytest.raises(PathOutsideLake):
+        ingestor.lake.write_bytes("../outside.csv", b"x")
+    assert not (tmp_path / "outside.csv").exists()
+    # a local file whose name looks like a traversal lands under raw/ with a safe name
+    odd = write(tmp_path / "in" / "..orders..csv", ORDERS_HEADER)
+    keys = ingestor.land(odd, table="orders")
+    assert keys == ["raw/orders/orders..csv"]
+
+
+def test_very_long_field_is_rejected_with_its_length(tmp_path: Path,
+                                                     base_tables: Ingestor) -> None:
+    long_id = "X" * 200_000
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER + GOOD_ORDER
+                 + f"{long_id},C1,2026-01-02,completed,store,0001,USD,1.00,2026-01-02 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert (out.rows_inserted, out.rows_rejected) == (1, 1)
+    assert "row 3 column order_id: value is 200000 characters long (max 64)" in out.problems
+    assert len(out.message) < 500
+
+
+@pytest.mark.parametrize("name,content", [
+    ("orders.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)),
+    ("orders.csv", b"PK\x03\x04" + bytes(100)),
+    ("orders.parquet", b"this is not parquet"),
+])
+def test_file_that_is_not_csv_or_parquet_is_rejected(tmp_path: Path, base_tables: Ingestor,
+                                                     name: str, content: bytes) -> None:
+    out = ingest_one(base_tables, write(tmp_path / "in" / name, content))
+    assert out.status == "rejected"
+    assert name in out.message
+    assert "CSV" in out.message or "Parquet" in out.message
+
+
+def test_unknown_foreign_key_is_rejected_naming_the_reference(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER + GOOD_ORDER
+                 + "O2,C404,2026-01-02,completed,web,,USD,3.00,2026-01-02 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert "row 3 column customer_id: 'C404' is not a known customers.customer_id" in (
+        out.problems)
+
+
+def test_parquet_input_is_validated_like_csv(tmp_path: Path, base_tables: Ingestor) -> None:
+    table = pa.table({
+        "order_id": ["P1", "P2"], "customer_id": ["C1", "C2"],
+        "order_date": pa.array([19000, None], pa.date32()),
+        "total_amount": [12.5, 3.0],
+    })
+    path = tmp_path / "in/orders_export.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    out = ingest_one(base_tables, path)
+    assert (out.rows_inserted, out.rows_rejected) == (1, 1)
+    assert "row 2 column order_date: missing value (required)" in out.problems
+
+
+def test_a_file_for_no_known_table_is_rejected_with_advice(tmp_path: Path,
+                                                           ingestor: Ingestor) -> None:
+    out = ingest_one(ingestor, write(tmp_path / "in/misc/notes.csv", "a,b\n1,2\n"))
+    assert out.status == "rejected"
+    assert "--table" in out.message
