@@ -46,7 +46,7 @@ def handle_errors(func: F) -> F:
         except ShopsightError as exc:
             if _state["debug"]:
                 err_console.print_exception()
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
@@ -198,12 +198,12 @@ def _print_summary(summary: Any) -> None:
     console.print(grid)
     for o in summary.outcomes:
         if o.status in ("rejected", "failed"):
-            console.print(f"[red]{o.status}[/] {o.message}", highlight=False)
+            console.print(f"[red]{o.status}[/] {o.message}", highlight=False, soft_wrap=True)
         elif o.rows_rejected:
             console.print(f"[yellow]{o.file_key}[/]: {o.rows_rejected} row(s) rejected → "
-                          f"{o.rejected_key}", highlight=False)
+                          f"{o.rejected_key}", highlight=False, soft_wrap=True)
             for line in o.problems[:3]:
-                console.print(f"    {line}", highlight=False)
+                console.print(f"    {line}", highlight=False, soft_wrap=True)
 
 
 # -- watch ----------------------------------------------------------------------------
@@ -224,7 +224,8 @@ def watch(
 
     def on_file(o: Any) -> None:
         colour = {"succeeded": "green", "skipped": "dim"}.get(o.status, "red")
-        console.print(f"[{colour}]{o.status}[/] {o.file_key} {o.message}", highlight=False)
+        console.print(f"[{colour}]{o.status}[/] {o.file_key} {o.message}", highlight=False,
+                      soft_wrap=True)
 
     console.print(f"watching {lake.uri('raw')} (Ctrl+C to stop)")
     try:

@@ -79,8 +79,8 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(level)
     logger.propagate = False
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
+    for old in list(logger.handlers):
+        logger.removeHandler(old)
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
     handler: logging.Handler
     if use_json:
@@ -89,7 +89,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     else:
         from rich.logging import RichHandler
 
-        handler = RichHandler(show_path=False, markup=False, rich_tracebacks=False)
+        handler = RichHandler(show_path=False, markup=False)
     handler.addFilter(RedactingFilter())
     logger.addHandler(handler)
 

@@ -93,8 +93,8 @@ def test_header_only_file_loads_nothing_and_succeeds(tmp_path: Path,
 
 def test_non_utf8_cells_are_reported_with_row_and_column(tmp_path: Path,
                                                          ingestor: Ingestor) -> None:
-    text = ("store_id,name,region,country,timezone,currency\n"
-            "0001,Fifth Avenue,North America,US,America/New_York,USD\n").encode()
+    text = (b"store_id,name,region,country,timezone,currency\n"
+            b"0001,Fifth Avenue,North America,US,America/New_York,USD\n")
     text += "0002,Caf\xe9 M\xfcnchen,Europe,DE,Europe/Berlin,EUR\n".encode("latin-1")
     out = ingest_one(ingestor, write(tmp_path / "in/stores_latin1.csv", text))
     assert out.status == "succeeded" and out.rows_rejected == 1

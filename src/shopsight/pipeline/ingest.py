@@ -324,9 +324,10 @@ class Ingestor:
             )
         finally:
             con.close()
+        ragged = sum(1 for _, column, _ in parsed.bad_rows if not column)
         outcome = IngestOutcome(
             file_key=key, table=table.name, status="succeeded",
-            rows_read=text_table.num_rows + sum(1 for _, column, _ in parsed.bad_rows if not column),
+            rows_read=text_table.num_rows + ragged,
             rows_rejected=rejected.num_rows, rows_duplicate=rows_good - curated.num_rows,
             rows_inserted=result.inserted, rows_updated=result.updated,
             table_version=result.version,
@@ -379,7 +380,7 @@ class Ingestor:
             extra = pa.table({"row": pa.array([r for r, _ in ragged], pa.int64()),
                               "reasons": pa.array([m for _, m in ragged], pa.string())})
             rejected = pa.concat_tables([rejected, extra], promote_options="default")
-        cells = {}
+        cells: dict[int, list[str]] = {}
         for r, c, m in bad_rows:
             if c:
                 cells.setdefault(r, []).append(f"{c}: {m}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from shopsight.lake.store import RAW
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.ingest import RAW_SUFFIXES, IngestOutcome, Ingestor
+from shopsight.pipeline.ingest import RAW_SUFFIXES, Ingestor, IngestOutcome
 
 log = get_logger("watch")
 

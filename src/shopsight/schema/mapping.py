@@ -110,8 +110,9 @@ def apply_mapping(parsed_table: Any, mapping: Mapping) -> tuple[Any, list[str]]:
     present = set(parsed_table.column_names)
     missing = [m.source for m in mapping.columns.values() if m.source not in present]
     if missing:
+        has = ", ".join(c for c in parsed_table.column_names if c != "_row")
         raise MappingError(mapping.name, f"the file has no column(s) {', '.join(missing)}; "
-                           f"it has: {', '.join(c for c in parsed_table.column_names if c != '_row')}")
+                           f"it has: {has}")
     arrays: dict[str, Any] = {}
     sources = {m.source for m in mapping.columns.values()}
     for target, spec in mapping.columns.items():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shopsight.schema.model import Column, ColumnType, Masking, Privacy, Table
 
-S, I, F, M, B, D, T = (
+S, I, F, M, B, D, T = (  # noqa: E741 - short aliases keep the declarations readable
     ColumnType.STRING,
     ColumnType.INTEGER,
     ColumnType.FLOAT,

@@ -1,0 +1,132 @@
+"""The watcher ingests files as they land and survives bad ones; the CLI reports errors as
+one red line with an exit code; a minimal export with a mapping is enough for orders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from shopsight.lake.sql import connect
+from shopsight.lake.store import Lake
+from shopsight.pipeline.ingest import Ingestor
+from shopsight.pipeline.watch import RawWatcher
+from shopsight.state.store import State
+from tests.conftest import CUSTOMERS_CSV, MASKING_KEY, ORDERS_HEADER, STORES_CSV, write
+
+pytestmark = pytest.mark.integration
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_watcher_ingests_new_files_and_survives_bad_ones(lake: Lake, state: State) -> None:
+    raw = Path(lake.local_path("raw"))
+    stop = threading.Event()
+    watcher = RawWatcher(Ingestor(lake, state, MASKING_KEY))
+    thread = threading.Thread(target=watcher.run, args=(stop, 0.2), daemon=True)
+    thread.start()
+    try:
+        write(raw / "stores/stores.csv", STORES_CSV)
+        write(raw / "orders/garbage.csv", b"\x00\x01\x02 binary")
+        write(raw / "orders/empty.csv", b"")
+        assert wait_for(lambda: len(state.ingest_history()) >= 3)
+        write(raw / "customers/customers.csv", CUSTOMERS_CSV)
+        write(raw / "orders/orders.csv", ORDERS_HEADER
+              + "O1,C1,2026-01-02,completed,store,0001,USD,10.50,2026-01-02 10:00:00\n")
+        assert wait_for(lambda: len(state.ingest_history()) >= 5)
+        assert thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    by_file = {r.file_key: r.status for r in state.ingest_history()}
+    assert by_file == {
+        "raw/stores/stores.csv": "succeeded", "raw/orders/garbage.csv": "rejected",
+        "raw/orders/empty.csv": "rejected", "raw/customers/customers.csv": "succeeded",
+        "raw/orders/orders.csv": "succeeded",
+    }
+    con = connect(lake)
+    assert con.execute("SELECT count(*) FROM orders").fetchall() == [(1,)]
+    # the connection sees lake tables only, never files
+    with pytest.raises(Exception, match="disabled"):
+        con.execute(f"SELECT * FROM read_csv('{raw}/orders/orders.csv')").fetchall()
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SHOPSIGHT_HOME": str(home), "SHOPSIGHT_LOG_FORMAT": "json",
+           "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "shopsight.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_errors_are_one_red_line_with_an_exit_code(tmp_path: Path) -> None:
+    bad_mapping = write(tmp_path / "map.toml", 'table = "orders"\n[columns]\nnope = "X"\n')
+    data = write(tmp_path / "orders.csv", ORDERS_HEADER)
+    result = run_cli(tmp_path / "home", "ingest", str(data), "--mapping", str(bad_mapping))
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"error: mapping {bad_mapping}: 'nope' is not a column of orders; "
+                     "columns: " + lines[0].split("columns: ")[1]]
+    assert "Traceback" not in result.stderr
+    debug = run_cli(tmp_path / "home", "--debug", "ingest", str(data), "--mapping",
+                    str(bad_mapping))
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_cli_reports_rejected_files_with_exit_code_3(tmp_path: Path) -> None:
+    data = write(tmp_path / "orders_broken.csv", b"\x00\x00 not a csv")
+    result = run_cli(tmp_path / "home", "ingest", str(data))
+    assert result.returncode == 3
+    assert "orders_broken.csv: is not a CSV or Parquet file" in result.stdout
+
+
+def test_minimal_orders_export_with_a_mapping(tmp_path: Path) -> None:
+    mapping = write(tmp_path / "shop-mapping.toml", """
+table = "orders"
+delimiter = ";"
+
+[columns]
+order_id = "Bestellnr"
+customer_id = "Kunde"
+order_date = { from = "Datum", format = "%d.%m.%Y" }
+total_amount = { from = "Betrag", decimal_comma = true }
+
+[constants]
+currency = "EUR"
+""")
+    data = write(tmp_path / "export.csv",
+                 "Bestellnr;Kunde;Datum;Betrag;Notiz\n"
+                 "1001;K1;03.02.2026;1.234,50;first\n"
+                 "1002;K2;04.02.2026;99,90;\n"
+                 "1003;K1;31.02.2026;10,00;bad date\n")
+    home = tmp_path / "home"
+    result = run_cli(home, "ingest", str(data), "--mapping", str(mapping))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "row 4 column order_date: '31.02.2026' is not a date" in result.stdout
+    orders = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table().to_pylist()
+    assert sorted((o["order_id"], o["customer_id"], str(o["order_date"]), o["total_amount"],
+                   o["currency"], o["status"]) for o in orders) == [
+        ("1001", "K1", "2026-02-03", 1234.5, "EUR", "completed"),
+        ("1002", "K2", "2026-02-04", 99.9, "EUR", "completed"),
+    ]
+    assert "ignored column(s) not in the contract: Notiz" in result.stdout
+
+
+def test_schema_markdown_command(tmp_path: Path) -> None:
+    result = run_cli(tmp_path / "home", "schema", "--markdown")
+    assert result.returncode == 0
+    assert result.stdout.startswith("# The shopsight data contract")
+    assert "## `payments`" in result.stdout

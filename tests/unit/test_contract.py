@@ -1,0 +1,66 @@
+"""The data contract is consistent and documents itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopsight.errors import ContractError, MappingError
+from shopsight.schema import TABLES, get_table, table_for_name
+from shopsight.schema.docs import contract_markdown
+from shopsight.schema.mapping import parse_mapping
+from shopsight.schema.model import Masking, Privacy
+
+
+def test_every_table_has_a_declared_key_and_known_references() -> None:
+    names = {t.name for t in TABLES}
+    assert {"customers", "products", "stores", "orders", "order_items", "payments",
+            "inventory", "store_sales"} <= names
+    for table in TABLES:
+        assert table.primary_key
+        for column, ref_table, ref_column in table.foreign_keys:
+            assert ref_table in names, (table.name, column)
+            assert ref_column in get_table(ref_table).column_names
+            assert get_table(ref_table).order < table.order, "referenced tables load first"
+
+
+def test_card_data_is_pci_and_never_reaches_curated_in_clear() -> None:
+    payments = get_table("payments")
+    assert payments.column("card_number").privacy is Privacy.PCI
+    assert payments.column("card_number").masking is Masking.PAN
+    assert payments.column("cvv").masking is Masking.DROP
+    curated = [name for name, _, _ in payments.curated_columns]
+    assert "cvv" not in curated and "card_number_token" in curated
+    assert "ssn" not in [n for n, _, _ in get_table("customers").curated_columns]
+
+
+def test_table_names_are_found_from_file_names() -> None:
+    assert table_for_name("orders_full_20261120").name == "orders"  # type: ignore[union-attr]
+    assert table_for_name("order_items_20261120").name == "order_items"  # type: ignore[union-attr]
+    assert table_for_name("inventory_snapshots").name == "inventory"  # type: ignore[union-attr]
+    assert table_for_name("ordersheet") is None
+    with pytest.raises(ContractError, match="known tables"):
+        get_table("invoices")
+
+
+def test_markdown_documents_every_column_with_its_privacy_class() -> None:
+    text = contract_markdown()
+    for table in TABLES:
+        assert f"## `{table.name}`" in text
+        for column in table.columns:
+            assert f"| `{column.name}` |" in text
+    assert "| `cvv` | string | no | matches ^[0-9]{3,4}$ | PCI | dropped" in text
+
+
+def test_mapping_is_checked_against_the_contract() -> None:
+    mapping = parse_mapping({
+        "table": "orders",
+        "columns": {"order_id": "OrderNo", "order_date": {"from": "Date", "format": "%d/%m/%Y"}},
+        "constants": {"currency": "EUR"},
+    })
+    assert mapping.date_formats == {"order_date": "%d/%m/%Y"}
+    with pytest.raises(MappingError, match="'order_no' is not a column of orders"):
+        parse_mapping({"table": "orders", "columns": {"order_no": "X"}})
+    with pytest.raises(MappingError, match="`format` only applies to dates"):
+        parse_mapping({"table": "orders", "columns": {"order_id": {"from": "X", "format": "%d"}}})
+    with pytest.raises(MappingError, match="missing `table"):
+        parse_mapping({"columns": {}})

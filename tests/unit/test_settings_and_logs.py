@@ -1,0 +1,81 @@
+"""Settings read the seeds' variable names; logs never carry card numbers or SSNs."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from shopsight.config import load_settings
+from shopsight.errors import ConfigError
+from shopsight.logs import JsonFormatter, RedactingFilter, fields, luhn_valid, redact
+
+
+def test_settings_use_the_seed_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("LLM_MAX_TOKENS", "512")
+    monkeypatch.setenv("SHOPSIGHT_LAKE", "s3://bucket/prefix")
+    monkeypatch.setenv("SHOPSIGHT_STATE_URL", "sqlite:////tmp/x.db")
+    monkeypatch.setenv("EXPECTED_STORES", "0001, 0002")
+    settings = load_settings()
+    assert (settings.log_level, settings.llm_provider, settings.llm_max_tokens) == (
+        "DEBUG", "openai", 512)
+    assert settings.lake_root == "s3://bucket/prefix"
+    assert settings.state_database_url == "sqlite:////tmp/x.db"
+    assert settings.expected_store_ids == ["0001", "0002"]
+
+
+def test_bad_settings_become_one_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "magic")
+    with pytest.raises(ConfigError, match="LLM_PROVIDER: Input should be"):
+        load_settings()
+
+
+def test_production_refuses_the_placeholder_masking_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPSIGHT_ENV", "production")
+    with pytest.raises(ConfigError, match="SHOPSIGHT_MASKING_KEY"):
+        load_settings()
+    monkeypatch.setenv("SHOPSIGHT_MASKING_KEY", "a" * 64)
+    assert load_settings().environment == "production"
+
+
+def test_luhn() -> None:
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+
+
+@pytest.mark.parametrize("text,leak", [
+    ("charge failed for 4111 1111 1111 1111 today", "4111 1111 1111 1111"),
+    ("card=4111-1111-1111-1111", "4111-1111-1111-1111"),
+    ("amex 378282246310005", "378282246310005"),
+    ("ssn 123-45-6789 found", "123-45-6789"),
+])
+def test_redaction_removes_card_numbers_and_ssns(text: str, leak: str) -> None:
+    assert leak not in redact(text)
+
+
+def test_redaction_leaves_ordinary_numbers_alone() -> None:
+    assert redact("order 10482 total 1234567890123 rows") == (
+        "order 10482 total 1234567890123 rows")  # 13 digits but not Luhn-valid
+
+
+def test_json_log_lines_are_redacted() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
+    logger = logging.getLogger("shopsight.test-redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("bad row with %s", "4111111111111111",
+                       extra=fields(value="5555 5555 5555 4444", rows=3))
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert "4111111111111111" not in stream.getvalue()
+    assert "5555 5555 5555 4444" not in stream.getvalue()
+    assert line["rows"] == 3 and line["level"] == "WARNING"
