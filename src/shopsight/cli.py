@@ -199,9 +199,9 @@ def _print_summary(summary: Any) -> None:
     for o in summary.outcomes:
         if o.status in ("rejected", "failed"):
             console.print(f"[red]{o.status}[/] {o.message}", highlight=False, soft_wrap=True)
-        elif o.rows_rejected:
-            console.print(f"[yellow]{o.file_key}[/]: {o.rows_rejected} row(s) rejected → "
-                          f"{o.rejected_key}", highlight=False, soft_wrap=True)
+        elif o.rows_rejected or o.ignored_columns:
+            console.print(f"[yellow]{o.file_key}[/]: {o.message}", highlight=False,
+                          soft_wrap=True)
             for line in o.problems[:3]:
                 console.print(f"    {line}", highlight=False, soft_wrap=True)
 

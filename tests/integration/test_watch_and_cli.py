@@ -115,7 +115,8 @@ currency = "EUR"
     home = tmp_path / "home"
     result = run_cli(home, "ingest", str(data), "--mapping", str(mapping))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "row 4 column order_date: '31.02.2026' is not a date" in result.stdout
+    assert ("row 4 column order_date: '31.02.2026' is not a date in the mapping's format "
+            "%d.%m.%Y") in result.stdout
     orders = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table().to_pylist()
     assert sorted((o["order_id"], o["customer_id"], str(o["order_date"]), o["total_amount"],
                    o["currency"], o["status"]) for o in orders) == [

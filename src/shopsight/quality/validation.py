@@ -87,7 +87,9 @@ def _shown(col: Column, raw: str) -> str:
     return f"('''' || left({raw}, 40) || CASE WHEN length({raw}) > 40 THEN '…' ELSE '' END || '''')"
 
 
-def _checks(col: Column, raw: str, typed: str, present: bool) -> list[tuple[str, str]]:
+def _checks(
+    col: Column, raw: str, typed: str, present: bool, date_format: str | None = None
+) -> list[tuple[str, str]]:
     """(condition, reason SQL) pairs; each condition is true when the value is bad."""
     out: list[tuple[str, str]] = []
     if col.required and not present and col.default is None:
@@ -103,9 +105,12 @@ def _checks(col: Column, raw: str, typed: str, present: bool) -> list[tuple[str,
             f"'value is ' || length({raw}) || ' characters long (max {col.max_length})'",
         ))
     if col.type is not ColumnType.STRING:
+        expectation = _TYPE_EXPECTATION[col.type]
+        if date_format:
+            expectation = f"is not a {col.type.value} in the mapping's format {date_format}"
         out.append((
             f"{raw} IS NOT NULL AND {typed} IS NULL",
-            f"{shown} || {sql_literal(' ' + _TYPE_EXPECTATION[col.type])}",
+            f"{shown} || {sql_literal(' ' + expectation)}",
         ))
     if col.pattern:
         what = "does not have the expected format" if col.is_sensitive_value else (
@@ -155,8 +160,9 @@ def validation_sql(
             raw = sql_literal(col.default)
         else:
             raw = "NULL::VARCHAR"
-        typed = typed_value(col, raw, date_formats.get(col.name))
-        for cond, reason in _checks(col, raw, typed, is_present or col.default is not None):
+        fmt = date_formats.get(col.name)
+        typed = typed_value(col, raw, fmt)
+        for cond, reason in _checks(col, raw, typed, is_present or col.default is not None, fmt):
             reason_items.append(
                 f"CASE WHEN {cond} THEN {{'column': {sql_literal(col.name)}, "
                 f"'reason': {reason}}} END"
