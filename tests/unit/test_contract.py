@@ -64,3 +64,11 @@ def test_mapping_is_checked_against_the_contract() -> None:
         parse_mapping({"table": "orders", "columns": {"order_id": {"from": "X", "format": "%d"}}})
     with pytest.raises(MappingError, match="missing `table"):
         parse_mapping({"columns": {}})
+
+
+def test_committed_contract_document_is_up_to_date() -> None:
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
+    assert doc.read_text(encoding="utf-8") == contract_markdown(), (
+        "run `shopsight schema --markdown > docs/contract.md`")
