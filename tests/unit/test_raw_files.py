@@ -1,33 +1,50 @@
-"""Reading raw bytes: formats, row numbers, ragged rows and encodings."""
+"""Loading raw files into DuckDB: formats, row numbers, ragged rows and encodings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import pytest
 
 from shopsight.errors import InputRejected
-from shopsight.pipeline.raw_files import _row_numbers, read_raw_file
+from shopsight.pipeline.raw_files import RAW_TEXT, load_raw_file
 
 
-def test_row_numbers_step_over_skipped_lines() -> None:
-    assert list(_row_numbers(4, [])) == [2, 3, 4, 5]
-    assert list(_row_numbers(3, [3])) == [2, 4, 5]
-    assert list(_row_numbers(3, [2, 3, 6])) == [4, 5, 7]
+def load(tmp_path: Path, content: bytes, name: str = "x.csv", **kw: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(content)
+    con = duckdb.connect()
+    raw = load_raw_file(con, name, str(path), content, **kw)
+    rows = con.execute(f"SELECT * FROM {RAW_TEXT} ORDER BY _row").fetchall()
+    return raw, rows
 
 
-def test_csv_is_read_as_text_with_nulls_left_to_the_contract() -> None:
-    parsed = read_raw_file("x.csv", b'a,b\n1,"x, y"\n\\N,\n')
-    assert parsed.columns == ["a", "b"]
-    assert parsed.table.column("a").to_pylist() == ["1", "\\N"]
-    assert parsed.table.column("b").to_pylist() == ["x, y", ""]
-    assert parsed.table.column("_row").to_pylist() == [2, 3]
+def test_csv_is_read_as_text_with_row_numbers(tmp_path: Path) -> None:
+    raw, rows = load(tmp_path, b'a,b\n1,"x, y"\n\\N,\n')
+    assert raw.columns == ["a", "b"] and raw.rows == 2
+    assert rows == [("1", "x, y", 2), ("\\N", None, 3)]
 
 
-def test_bom_and_crlf_are_handled() -> None:
-    parsed = read_raw_file("x.csv", b"\xef\xbb\xbfa,b\r\n1,2\r\n")
-    assert parsed.columns == ["a", "b"]
-    assert parsed.table.column("b").to_pylist() == ["2"]
+def test_ragged_rows_are_set_aside_and_later_rows_keep_their_line(tmp_path: Path) -> None:
+    raw, rows = load(tmp_path, b"a,b\n1,2\n3\n4,5\n6,7,8\n9,10\n")
+    assert [r[-1] for r in rows] == [2, 4, 6]
+    assert raw.rows == 5
+    assert [(r, m) for r, _, m in raw.bad_rows] == [
+        (3, "row has 1 fields, the header has 2"), (5, "row has 3 fields, the header has 2")]
 
 
-def test_repeated_header_columns_are_refused() -> None:
+def test_bom_and_crlf_are_handled(tmp_path: Path) -> None:
+    raw, rows = load(tmp_path, b"\xef\xbb\xbfa,b\r\n1,2\r\n")
+    assert raw.columns == ["a", "b"]
+    assert rows == [("1", "2", 2)]
+
+
+def test_latin1_is_read_when_declared(tmp_path: Path) -> None:
+    _, rows = load(tmp_path, "a\nCaf\xe9\n".encode("latin-1"), encoding="latin-1")
+    assert rows == [("Café", 2)]
+
+
+def test_repeated_header_columns_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputRejected, match="repeats column"):
-        read_raw_file("x.csv", b"a,a\n1,2\n")
+        load(tmp_path, b"a,a\n1,2\n")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopsight.quality.validation import quote_ident
+from shopsight.schema.sql_text import quote_ident
 
 
 @dataclass(frozen=True)

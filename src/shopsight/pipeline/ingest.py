@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,19 +33,21 @@ from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import merge_rows, open_table, table_exists
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.raw_files import read_raw_file
+from shopsight.pipeline.raw_files import RAW_TEXT, load_raw_file
 from shopsight.quality.masking import masked_select
 from shopsight.quality.validation import (
+    REJECTED_ROWS,
     ROW,
     VALIDATED,
     add_reference_check,
+    collect_rejections,
     list_problems,
-    quote_ident,
     validate_rows,
 )
 from shopsight.schema import TABLES, get_table, table_for_name
-from shopsight.schema.mapping import Mapping, apply_mapping
+from shopsight.schema.mapping import Mapping, mapped_columns
 from shopsight.schema.model import ColumnType, Table
+from shopsight.schema.sql_text import quote_ident, sql_literal
 from shopsight.state.store import IngestRecord, State, utc_now
 
 log = get_logger("ingest")
@@ -279,29 +283,28 @@ class Ingestor:
         import duckdb
 
         t0 = time.perf_counter()
-        parsed = read_raw_file(
-            key, data,
-            delimiter=mapping.delimiter if mapping else ",",
-            encoding=mapping.encoding if mapping else "utf-8",
-        )
-        text_table = parsed.table
-        ignored: list[str] = []
-        if mapping is not None:
-            text_table, ignored = apply_mapping(text_table, mapping)
-        else:
-            ignored = [c for c in parsed.columns if c not in table.column_names]
-        present = {c for c in text_table.column_names if c in table.column_names}
-        missing = [c for c in table.required_columns if c not in present]
-        if missing:
-            raise InputRejected(key, f"required column(s) {', '.join(missing)} missing for "
-                                f"table {table.name}; the file has: "
-                                f"{', '.join(parsed.columns) or 'no columns'} (add them, or "
-                                "map your names with --mapping)")
         con = duckdb.connect(":memory:")
         try:
             con.execute("SET TimeZone = 'UTC'")
-            con.register("_raw", text_table)
-            validate_rows(con, table, "_raw", present, mapping.date_formats if mapping else None)
+            with self._local_copy(key, data) as path:
+                raw = load_raw_file(
+                    con, key, path, data[:1 << 20],
+                    delimiter=mapping.delimiter if mapping else ",",
+                    encoding=mapping.encoding if mapping else "utf-8",
+                )
+            exprs, ignored = mapped_columns(raw.columns, table, mapping)
+            missing = [c for c in table.required_columns if c not in exprs]
+            if missing:
+                raise InputRejected(
+                    key, f"required column(s) {', '.join(missing)} missing for table "
+                    f"{table.name}; the file has: {', '.join(raw.columns)} (add them, or map "
+                    "your names with --mapping)")
+            projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
+            con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {projection}, "
+                        f"{quote_ident(ROW)} FROM {RAW_TEXT}")
+            present = set(exprs)
+            formats = mapping.date_formats if mapping else None
+            validate_rows(con, table, "_raw", present, formats)
             for column, ref_table, ref_column in table.foreign_keys:
                 uri = self.lake.table_uri(CURATED, ref_table)
                 if ref_table == table.name or not table_exists(uri, self.lake.storage_options):
@@ -310,9 +313,10 @@ class Ingestor:
                              open_table(uri, self.lake.storage_options).to_pyarrow_dataset())
                 add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
                                     f"{ref_table}.{ref_column}")
-            problems = [(r, c, m) for r, c, m in parsed.bad_rows]
-            problems += [(p.row, p.column, p.reason) for p in list_problems(con)]
-            rejected = self._rejected_rows(con, table, parsed.bad_rows)
+            collect_rejections(con, table, "_raw", present, formats)
+            problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
+                                              for p in list_problems(con)])
+            rejected = self._rejected_rows(con, table, raw.bad_rows)
             curated, rows_good = self._curated_rows(con, table, key)
             t1 = time.perf_counter()
             rejected_key = None
@@ -324,14 +328,13 @@ class Ingestor:
             )
         finally:
             con.close()
-        ragged = sum(1 for _, column, _ in parsed.bad_rows if not column)
         outcome = IngestOutcome(
             file_key=key, table=table.name, status="succeeded",
-            rows_read=text_table.num_rows + ragged,
-            rows_rejected=rejected.num_rows, rows_duplicate=rows_good - curated.num_rows,
+            rows_read=raw.rows, rows_rejected=rejected.num_rows,
+            rows_duplicate=rows_good - curated.num_rows,
             rows_inserted=result.inserted, rows_updated=result.updated,
             table_version=result.version,
-            problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in sorted(problems)[:20]],
+            problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in problems[:20]],
             rejected_key=rejected_key, ignored_columns=ignored,
             message=_outcome_message(table.name, rejected.num_rows, ignored),
         )
@@ -347,18 +350,30 @@ class Ingestor:
         )
         return outcome
 
+    @contextmanager
+    def _local_copy(self, key: str, data: bytes) -> Iterator[str]:
+        """A local path with the file's bytes: the lake file itself when local."""
+        if self.lake.is_local:
+            yield self.lake.local_path(key)
+            return
+        suffix = "." + key.rsplit(".", 1)[-1] if "." in key.split("/")[-1] else ""
+        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+            handle.write(data)
+            handle.flush()
+            yield handle.name
+
     def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[Any, int]:
         """Valid rows, latest version per key, masked and typed as curated/<table>."""
         row = quote_ident(ROW)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
                  table.version_column else "") + f"{row} DESC"
-        counted = con.execute(f"SELECT count(*) FROM {VALIDATED} WHERE len(_reasons) = 0")
-        good = int(counted.fetchall()[0][0])
-        select = masked_select(table, self.masking_key, extra="")
-        lineage = (f"{_sql_str(key)} AS _source_file, {row} AS _source_row, "
+        good = int(con.execute(
+            f"SELECT count(*) FROM {VALIDATED} WHERE NOT _bad").fetchall()[0][0])
+        select = masked_select(table, self.masking_key)
+        lineage = (f"{sql_literal(key)} AS _source_file, {row} AS _source_row, "
                    "now()::TIMESTAMPTZ AS _ingested_at")
-        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} WHERE len(_reasons) = 0 "
+        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} WHERE NOT _bad "
                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
         curated = con.sql(sql).to_arrow_table()
         return curated.cast(curated_schema(table)), good
@@ -373,30 +388,16 @@ class Ingestor:
                    "r.reason), '; ')")
         rejected = con.sql(
             f"SELECT {quote_ident(ROW)} AS row, {reasons} AS reasons, {select} "
-            f"FROM {VALIDATED} WHERE len(_reasons) > 0 ORDER BY {quote_ident(ROW)}"
+            f"FROM {REJECTED_ROWS} ORDER BY {quote_ident(ROW)}"
         ).to_arrow_table()
-        ragged = [(r, m) for r, c, m in bad_rows if not c]
-        if ragged:
-            extra = pa.table({"row": pa.array([r for r, _ in ragged], pa.int64()),
-                              "reasons": pa.array([m for _, m in ragged], pa.string())})
-            rejected = pa.concat_tables([rejected, extra], promote_options="default")
-        cells: dict[int, list[str]] = {}
+        unread: dict[int, list[str]] = {}
         for r, c, m in bad_rows:
-            if c:
-                cells.setdefault(r, []).append(f"{c}: {m}")
-        if cells:
-            # rows with undecodable cells: the cell was set to NULL, keep the reason on the row
-            rows = rejected.column("row").to_pylist()
-            reasons_col = rejected.column("reasons").to_pylist()
-            for i, r in enumerate(rows):
-                if r in cells:
-                    reasons_col[i] = "; ".join([*cells.pop(r), reasons_col[i]])
-            rejected = rejected.set_column(1, "reasons", pa.array(reasons_col, pa.string()))
-            if cells:
-                extra = pa.table({"row": pa.array(list(cells), pa.int64()),
-                                  "reasons": pa.array(["; ".join(v) for v in cells.values()],
-                                                      pa.string())})
-                rejected = pa.concat_tables([rejected, extra], promote_options="default")
+            unread.setdefault(r, []).append(f"{c}: {m}" if c else m)
+        if unread:  # rows the reader could not split or decode: reasons only, no values
+            extra = pa.table({"row": pa.array(list(unread), pa.int64()),
+                              "reasons": pa.array(["; ".join(v) for v in unread.values()],
+                                                  pa.string())})
+            rejected = pa.concat_tables([rejected, extra], promote_options="default")
         return rejected.sort_by("row")
 
     def _write_row_rejections(self, key: str, digest: str, table: Table, rejected: Any,
@@ -430,10 +431,6 @@ class Ingestor:
     def _rejected_base(key: str, digest: str, table: str) -> str:
         stem = safe_file_name(key.split("/")[-1]).rsplit(".", 1)[0]
         return f"{REJECTED}/{table}/{stem}-{digest[:12]}"
-
-
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _outcome_message(table: str, rejected: int, ignored: list[str]) -> str:

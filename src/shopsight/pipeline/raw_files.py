@@ -1,45 +1,46 @@
-"""Read a raw file (CSV or Parquet bytes) into an Arrow table of strings with row numbers.
+"""Load a raw file (CSV or Parquet) into DuckDB as text columns with row numbers.
 
 Everything is read as text so the contract, not the reader, decides what is valid, and
-every problem can be reported with its row and column:
-
-- CSV rows with too few or too many fields are set aside with their line number;
-- cells that are not valid UTF-8 are set to NULL and reported (row, column), unless the
-  mapping declares another encoding;
-- an empty file, a file that is neither CSV nor Parquet, or a CSV whose rows do not fit
-  in memory blocks is rejected whole with a reason.
+every problem can be reported with its row and column. DuckDB's parallel CSV reader does
+the work; rows it cannot split into the header's columns, or whose bytes are not valid in
+the file's encoding, are set aside with their line and reported. An empty file, a file
+that is neither CSV nor Parquet, or one with a broken header is rejected whole.
 
 Row numbers are what a person sees in an editor: the CSV header is row 1, the first data
 row is row 2 (for a Parquet file the first record is row 1). With quoted line breaks in
-values, numbers count records rather than physical lines.
+values, numbers after them count records rather than physical lines.
 """
 
 from __future__ import annotations
 
-import io
+import csv
 from dataclasses import dataclass, field
 from typing import Any
 
 from shopsight.errors import InputRejected
 from shopsight.quality.validation import ROW
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 PARQUET_MAGIC = b"PAR1"
-_BLOCK_SIZE = 64 << 20  # longest CSV row we accept (64 MiB)
+MAX_LINE_BYTES = 64 << 20
+RAW_TEXT = "_raw_text"
+_DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
+                     "iso88591": "latin-1", "utf16": "utf-16"}
 
 
 @dataclass
-class ParsedFile:
-    """Text columns plus ``_row``, and the rows/cells the reader had to set aside."""
+class RawText:
+    """A raw file loaded as the temp table ``_raw_text`` (text columns + ``_row``)."""
 
-    table: Any  # pyarrow.Table of string columns + int64 _row
     columns: list[str]
-    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, reason)
+    rows: int
+    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, why)
     file_format: str = "csv"
 
 
 def detect_format(name: str, head: bytes) -> str:
     """'parquet' or 'csv', or reject a file that is neither."""
-    if not head:
+    if not head.strip():
         raise InputRejected(name, "the file is empty; export it again with a header row")
     if head.startswith(PARQUET_MAGIC):
         return "parquet"
@@ -54,143 +55,125 @@ def detect_format(name: str, head: bytes) -> str:
     return "csv"
 
 
-def read_raw_file(
-    name: str, data: bytes, *, delimiter: str = ",", encoding: str = "utf-8"
-) -> ParsedFile:
-    """Parse raw bytes into text columns; raises InputRejected for unusable files."""
-    fmt = detect_format(name, data[:65536])
-    if fmt == "parquet":
-        return _read_parquet(name, data)
-    return _read_csv(name, data, delimiter=delimiter, encoding=encoding)
+def duckdb_encoding(encoding: str) -> str | None:
+    """DuckDB's name for an encoding it reads natively, else None."""
+    return _DUCKDB_ENCODINGS.get(encoding.lower().replace("-", "").replace("_", ""))
 
 
-def _read_parquet(name: str, data: bytes) -> ParsedFile:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(io.BytesIO(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise InputRejected(name, f"is not a readable Parquet file ({exc})") from None
-    columns = [_clean_header(c) for c in table.column_names]
-    arrays = []
-    for col in table.columns:
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            arrays.append(col.cast(pa.string()))
-        elif pa.types.is_timestamp(col.type) and col.type.tz is not None:
-            arrays.append(col.cast(pa.timestamp("us", tz="UTC")).cast(pa.string()))
-        elif pa.types.is_boolean(col.type):
-            arrays.append(col.cast(pa.int8()).cast(pa.string()))
-        else:
-            arrays.append(col.cast(pa.string()))
-    rows = pa.array(range(1, table.num_rows + 1), pa.int64())
-    out = pa.Table.from_arrays([*arrays, rows], names=[*columns, ROW])
-    return ParsedFile(out, columns, file_format="parquet")
-
-
-def _clean_header(name: str) -> str:
-    return name.strip().strip("\ufeff").strip()
-
-
-def _read_csv(name: str, data: bytes, *, delimiter: str, encoding: str) -> ParsedFile:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    if encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
-        try:
-            data = data.decode(encoding).encode("utf-8")
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise InputRejected(name, f"cannot be decoded as {encoding}: {exc}") from None
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    first_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[str]:
+    """Column names from the first line, checked for emptiness and repeats."""
+    first_line = head.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].rstrip(b"\r")
     if not first_line.strip():
         raise InputRejected(name, "has no header row (the first line is empty)")
     try:
-        header_text = first_line.decode("utf-8")
-    except UnicodeDecodeError:
+        text = first_line.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
         raise InputRejected(
-            name, "header row is not valid UTF-8; re-export as UTF-8 or set `encoding` in "
-            "the mapping file"
+            name, f"header row is not valid {encoding}; re-export as UTF-8 or set `encoding` "
+            "in the mapping file"
         ) from None
-    header = next(iter(_split_header(header_text, delimiter)))
-    columns = [_clean_header(c) for c in header]
-    if len(set(columns)) != len(columns):
-        dupes = sorted({c for c in columns if columns.count(c) > 1})
-        raise InputRejected(name, f"header repeats column(s) {', '.join(dupes)}")
-    bad_lines: list[tuple[int, str]] = []
+    columns = [c.strip().strip("\ufeff").strip() for c in next(csv.reader([text],
+                                                                          delimiter=delimiter))]
+    if any(not c for c in columns):
+        raise InputRejected(name, "header has an empty column name")
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise InputRejected(name, f"header repeats column(s) {', '.join(repeated)}")
+    return columns
 
-    def on_invalid(row: Any) -> str:
-        bad_lines.append((int(row.number or 0), f"has {row.actual_columns} fields, "
-                          f"the header has {row.expected_columns}"))
-        return "skip"
 
+def load_raw_file(
+    con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
+    encoding: str = "utf-8",
+) -> RawText:
+    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``."""
+    fmt = detect_format(name, head)
+    if fmt == "parquet":
+        return _load_parquet(con, name, path)
+    return _load_csv(con, name, path, head, delimiter=delimiter, encoding=encoding)
+
+
+def _load_parquet(con: Any, name: str, path: str) -> RawText:
+    import duckdb
+
+    source = f"read_parquet({sql_literal(path)}, file_row_number = true)"
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, block_size=_BLOCK_SIZE, column_names=columns, skip_rows=1
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.binary() for c in columns},
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        raise InputRejected(name, f"cannot be parsed as CSV ({exc})") from None
-    rows = _row_numbers(table.num_rows, sorted(line for line, _ in bad_lines))
-    arrays, bad_cells = _decode_utf8(table, columns, rows)
-    out = pa.Table.from_arrays([*arrays, pa.array(rows, pa.int64())], names=[*columns, ROW])
-    bad_rows = [(line, "", f"row {reason}") for line, reason in bad_lines] + bad_cells
-    return ParsedFile(out, columns, bad_rows=bad_rows)
+        described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+    except duckdb.Error as exc:
+        raise InputRejected(name, f"is not a readable Parquet file ({_first_line(exc)})") from None
+    columns = [str(row[0]) for row in described if row[0] != "file_row_number"]
+    casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TEXT} AS SELECT {casts}, "
+                f"file_row_number + 1 AS {ROW} FROM {source}")
+    rows = con.execute(f"SELECT count(*) FROM {RAW_TEXT}").fetchall()[0][0]
+    return RawText(columns=columns, rows=int(rows), file_format="parquet")
 
 
-def _split_header(text: str, delimiter: str) -> Any:
-    import csv
+def _load_csv(con: Any, name: str, path: str, head: bytes, *, delimiter: str,
+              encoding: str) -> RawText:
+    import duckdb
 
-    return csv.reader([text], delimiter=delimiter)
+    native = duckdb_encoding(encoding)
+    if native is None:
+        raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
+                            "latin-1 or utf-16")
+    columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
+    types = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns) + "}"
+    source = (
+        f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
+        f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
+        f"encoding = {sql_literal(native)}, max_line_size = {MAX_LINE_BYTES}, "
+        f"store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
+    )
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT *, "
+                    f"row_number() OVER () AS _record FROM {source}")
+    except duckdb.Error as exc:
+        raise InputRejected(name, f"cannot be parsed as CSV ({_first_line(exc)})") from None
+    rejects = con.execute(
+        "SELECT line, coalesce(column_name, ''), error_type, csv_line FROM _rejects "
+        "ORDER BY line"
+    ).fetchall()
+    bad_rows: list[tuple[int, str, str]] = []
+    for line, column, kind, text in rejects:
+        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+            if bad_rows and bad_rows[-1][0] == line:
+                continue  # DuckDB reports a missing-columns row once per missing column
+            fields = len(next(csv.reader([str(text)], delimiter=delimiter), []))
+            bad_rows.append((int(line), "", f"row has {fields} fields, the header has "
+                             f"{len(columns)}"))
+        else:
+            bad_rows.append((int(line), str(column), _reject_reason(str(kind), encoding)))
+    rejected_lines = sorted({row for row, _, _ in bad_rows})
+    if rejected_lines:
+        # record r sits on line r + 1 + k, k = #{j : L_j - j <= r + 1} (L sorted)
+        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
+                    + ", ".join(f"({line - j}, {j + 1})" for j, line in
+                                enumerate(rejected_lines))
+                    + ") v(s, k)")
+        row_sql = ("r._record + 1 + coalesce((SELECT max(k) FROM _shifts WHERE "
+                   "s <= r._record + 1), 0)")
+    else:
+        row_sql = "r._record + 1"
+    select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TEXT} AS SELECT {select}, "
+                f"{row_sql} AS {ROW} FROM _raw_records r")
+    con.execute("DROP TABLE _raw_records")
+    rows = con.execute(f"SELECT count(*) FROM {RAW_TEXT}").fetchall()[0][0]
+    return RawText(columns=columns, rows=int(rows) + len(rejected_lines), bad_rows=bad_rows)
 
 
-def _row_numbers(count: int, skipped_lines: list[int]) -> Any:
-    """Row numbers of the parsed rows, stepping over the lines the parser set aside.
-
-    Parsed row i sits on line i + 2 + k, where k counts the skipped lines before it;
-    with skipped lines L_j sorted, k = #{j : L_j - j <= i + 2}.
-    """
-    import numpy as np
-
-    base = np.arange(count, dtype=np.int64) + 2
-    if not skipped_lines:
-        return base
-    shifted = np.asarray(skipped_lines, dtype=np.int64) - np.arange(len(skipped_lines))
-    return base + np.searchsorted(shifted, base, side="right")
+def _reject_reason(kind: str, encoding: str) -> str:
+    """A person's wording for DuckDB's CSV reject types."""
+    if kind == "INVALID ENCODING":
+        return (f"is not valid {encoding.upper()}; re-export as UTF-8 or set `encoding` in the "
+                "mapping file")
+    if kind == "LINE SIZE OVER MAXIMUM":
+        return f"row is longer than {MAX_LINE_BYTES >> 20} MiB"
+    if kind == "UNQUOTED VALUE":
+        return "has a quote character inside an unquoted value"
+    return f"cannot be read ({kind.lower()})"
 
 
-def _decode_utf8(table: Any, columns: list[str], rows: list[int]) -> tuple[list[Any], list[
-        tuple[int, str, str]]]:
-    """Binary columns to UTF-8 strings; invalid cells become NULL and are reported."""
-    import pyarrow as pa
-
-    arrays: list[Any] = []
-    bad: list[tuple[int, str, str]] = []
-    for name in columns:
-        col = table.column(name)
-        try:
-            arrays.append(col.cast(pa.string()))
-            continue
-        except pa.ArrowInvalid:
-            pass
-        values = col.to_pylist()
-        decoded: list[str | None] = []
-        for i, raw in enumerate(values):
-            try:
-                decoded.append(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                decoded.append(None)
-                bad.append((int(rows[i]), name, f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} "
-                            "at position " f"{exc.start}); re-export as UTF-8 or set "
-                            "`encoding` in the mapping file"))
-        arrays.append(pa.array(decoded, pa.string()))
-    return arrays, bad
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300]

@@ -13,8 +13,8 @@ key and value, which DuckDB computes natively in the same pass as validation.
 
 from __future__ import annotations
 
-from shopsight.quality.validation import quote_ident, sql_literal
 from shopsight.schema.model import Column, Masking, Table
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
 def _keyed_hash(key: str, value_sql: str, prefix: str, length: int) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopsight.schema.model import Column, ColumnType, Table
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 NULL_TOKENS = ("", "NULL", "null", "\\N")
 ROW = "_row"
@@ -26,16 +27,6 @@ _TYPE_EXPECTATION = {
     ColumnType.DATE: "is not a date (expected YYYY-MM-DD)",
     ColumnType.TIMESTAMP: "is not a timestamp (expected YYYY-MM-DD HH:MM:SS, UTC)",
 }
-
-
-def quote_ident(name: str) -> str:
-    """A DuckDB identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: str) -> str:
-    """A DuckDB string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass
@@ -138,20 +129,23 @@ def _checks(
     return out
 
 
-def validation_sql(
-    table: Table, present: set[str], source: str, date_formats: dict[str, str] | None = None
-) -> str:
-    """The SELECT that types and checks every row of ``source`` against ``table``.
+VALIDATED = "_validated"  # _row, typed contract columns, _bad
+REJECTED_ROWS = "_rejected"  # _row, _reasons, _raw_<column> for every bad row
+_FK_PROBLEMS = "_fk_problems"
 
-    Output columns: ``_row``, ``_reasons`` (list of {column, reason}), then one typed
-    column per contract column, then ``_raw_<name>`` with the raw string for rejected-row
-    reporting.
-    """
+
+@dataclass(frozen=True)
+class _ColumnSql:
+    name: str
+    raw: str
+    typed: str
+    checks: list[tuple[str, str]]
+
+
+def _column_sql(table: Table, present: set[str],
+                date_formats: dict[str, str] | None) -> list[_ColumnSql]:
     date_formats = date_formats or {}
-    selects = [quote_ident(ROW)]
-    reason_items: list[str] = []
-    typed_cols: list[str] = []
-    raw_cols: list[str] = []
+    out = []
     for col in table.columns:
         is_present = col.name in present
         if is_present:
@@ -162,23 +156,39 @@ def validation_sql(
             raw = "NULL::VARCHAR"
         fmt = date_formats.get(col.name)
         typed = typed_value(col, raw, fmt)
-        for cond, reason in _checks(col, raw, typed, is_present or col.default is not None, fmt):
-            reason_items.append(
-                f"CASE WHEN {cond} THEN {{'column': {sql_literal(col.name)}, "
-                f"'reason': {reason}}} END"
-            )
-        typed_cols.append(f"CAST({typed} AS {col.type.duckdb}) AS {quote_ident(col.name)}")
-        raw_cols.append(f"{raw} AS {quote_ident('_raw_' + col.name)}")
-    reasons = (
-        f"list_filter([{', '.join(reason_items)}], lambda x: x IS NOT NULL)"
-        if reason_items else "[]::STRUCT(\"column\" VARCHAR, reason VARCHAR)[]"
-    )
-    selects.append(f"{reasons} AS _reasons")
-    selects += typed_cols + raw_cols
-    return f"SELECT {', '.join(selects)} FROM {source}"
+        checks = _checks(col, raw, typed, is_present or col.default is not None, fmt)
+        out.append(_ColumnSql(col.name, raw, typed, checks))
+    return out
 
 
-VALIDATED = "_validated"
+def typed_rows_sql(table: Table, present: set[str], source: str,
+                   date_formats: dict[str, str] | None = None) -> str:
+    """SELECT of ``_row``, every contract column typed, and ``_bad`` (any check failed).
+
+    Cheap on purpose: reasons are only built later for the few bad rows.
+    """
+    parts = _column_sql(table, present, date_formats)
+    typed = [f"CAST({p.typed} AS {c.type.duckdb}) AS {quote_ident(c.name)}"
+             for p, c in zip(parts, table.columns, strict=True)]
+    conditions = [f"coalesce({cond}, FALSE)" for p in parts for cond, _ in p.checks]
+    bad = " OR ".join(conditions) if conditions else "FALSE"
+    return (f"SELECT {quote_ident(ROW)}, {', '.join(typed)}, ({bad}) AS _bad "
+            f"FROM {source}")
+
+
+def reasons_sql(table: Table, present: set[str], source: str,
+                date_formats: dict[str, str] | None = None) -> str:
+    """SELECT of ``_row``, ``_reasons`` (list of {column, reason}) and the cleaned raw
+    values as ``_raw_<column>``, for every row of ``source``."""
+    parts = _column_sql(table, present, date_formats)
+    items = [
+        f"CASE WHEN {cond} THEN {{'column': {sql_literal(p.name)}, 'reason': {reason}}} END"
+        for p in parts for cond, reason in p.checks
+    ]
+    reasons = (f"list_filter([{', '.join(items)}], lambda x: x IS NOT NULL)" if items
+               else "[]::STRUCT(\"column\" VARCHAR, reason VARCHAR)[]")
+    raw = [f"{p.raw} AS {quote_ident('_raw_' + p.name)}" for p in parts]
+    return f"SELECT {quote_ident(ROW)}, {reasons} AS _reasons, {', '.join(raw)} FROM {source}"
 
 
 def validate_rows(
@@ -187,36 +197,62 @@ def validate_rows(
 ) -> None:
     """Type and check every row of ``source`` into the temp table ``_validated``.
 
-    Further checks (foreign keys) can add reasons with :func:`add_reference_check` before
-    :func:`split_validated` splits good from rejected rows.
+    Foreign keys are checked next with :func:`add_reference_check`; then
+    :func:`collect_rejections` explains every bad row.
     """
-    sql = validation_sql(table, present, source, date_formats)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {VALIDATED} AS {sql}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {VALIDATED} AS "
+                f"{typed_rows_sql(table, present, source, date_formats)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_FK_PROBLEMS} "
+                f"({quote_ident(ROW)} BIGINT, \"column\" VARCHAR, reason VARCHAR)")
 
 
 def add_reference_check(
     con: Any, column: str, reference: str, ref_column: str, label: str
 ) -> int:
-    """Reject valid rows whose ``column`` is not in ``reference.ref_column``; returns count."""
+    """Mark valid rows whose ``column`` is not in ``reference.ref_column``; returns count."""
     col = quote_ident(column)
+    row = quote_ident(ROW)
     reason = f"'''' || v.{col} || {sql_literal(chr(39) + ' is not a known ' + label)}"
-    result = con.execute(
-        f"UPDATE {VALIDATED} v SET _reasons = list_append(_reasons, "
-        f"{{'column': {sql_literal(column)}, 'reason': {reason}}}) "
-        f"WHERE len(v._reasons) = 0 AND v.{col} IS NOT NULL AND NOT EXISTS "
+    con.execute(
+        f"INSERT INTO {_FK_PROBLEMS} SELECT v.{row}, {sql_literal(column)}, {reason} "
+        f"FROM {VALIDATED} v WHERE NOT v._bad AND v.{col} IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {reference} r WHERE r.{quote_ident(ref_column)} = v.{col})"
-    ).fetchall()
-    return int(result[0][0]) if result else 0
+    )
+    count = con.execute(
+        f"SELECT count(*) FROM {_FK_PROBLEMS} WHERE \"column\" = {sql_literal(column)}"
+    ).fetchall()[0][0]
+    if count:
+        con.execute(f"UPDATE {VALIDATED} SET _bad = TRUE WHERE {row} IN "
+                    f"(SELECT {row} FROM {_FK_PROBLEMS})")
+    return int(count)
+
+
+def collect_rejections(
+    con: Any, table: Table, source: str, present: set[str],
+    date_formats: dict[str, str] | None = None,
+) -> int:
+    """Build ``_rejected`` (reasons + raw values) for every bad row; returns the count."""
+    row = quote_ident(ROW)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
+        f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
+        f"c.* EXCLUDE ({row}, _reasons) "
+        f"FROM ({reasons_sql(table, present, source, date_formats)}) c "
+        f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
+        f"FROM {_FK_PROBLEMS} GROUP BY {row}) fk USING ({row}) "
+        f"WHERE c.{row} IN (SELECT {row} FROM {VALIDATED} WHERE _bad)"
+    )
+    return int(con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0])
 
 
 def list_problems(con: Any, limit: int = 1000) -> list[RowProblem]:
-    """The first (row, column, reason) problems of ``_validated``, in row order."""
+    """The first (row, column, reason) problems of ``_rejected``, in row order."""
     row = quote_ident(ROW)
     return [
         RowProblem(int(r), str(c), str(m))
         for r, c, m in con.execute(
             f'SELECT {row}, u.reason."column", u.reason.reason FROM '
-            f"(SELECT {row}, unnest(_reasons) AS reason FROM {VALIDATED} "
-            f"WHERE len(_reasons) > 0) u ORDER BY 1 LIMIT {int(limit)}"
+            f"(SELECT {row}, unnest(_reasons) AS reason FROM {REJECTED_ROWS}) u "
+            f"ORDER BY 1 LIMIT {int(limit)}"
         ).fetchall()
     ]

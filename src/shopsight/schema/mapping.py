@@ -28,6 +28,7 @@ from typing import Any
 from shopsight.errors import MappingError
 from shopsight.schema import get_table
 from shopsight.schema.model import ColumnType, Table
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
 @dataclass(frozen=True)
@@ -102,30 +103,29 @@ def _check_column(table: Table, target: str, name: str) -> None:
                            f"{', '.join(table.column_names)}")
 
 
-def apply_mapping(parsed_table: Any, mapping: Mapping) -> tuple[Any, list[str]]:
-    """Rename/convert/add columns of an Arrow text table; returns it and ignored columns."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    present = set(parsed_table.column_names)
-    missing = [m.source for m in mapping.columns.values() if m.source not in present]
-    if missing:
-        has = ", ".join(c for c in parsed_table.column_names if c != "_row")
-        raise MappingError(mapping.name, f"the file has no column(s) {', '.join(missing)}; "
-                           f"it has: {has}")
-    arrays: dict[str, Any] = {}
-    sources = {m.source for m in mapping.columns.values()}
-    for target, spec in mapping.columns.items():
-        column = parsed_table.column(spec.source)
-        if spec.decimal_comma:
-            column = pc.replace_substring(pc.replace_substring(column, ".", ""), ",", ".")
-        arrays[target] = column
-    for name in parsed_table.column_names:
-        if name not in sources and name not in arrays and name in mapping.table.column_names:
-            arrays[name] = parsed_table.column(name)
-    for target, value in mapping.constants.items():
-        arrays[target] = pa.array([value] * parsed_table.num_rows, pa.string())
-    arrays["_row"] = parsed_table.column("_row")
-    ignored = [n for n in parsed_table.column_names
-               if n != "_row" and n not in sources and n not in mapping.table.column_names]
-    return pa.table(arrays), ignored
+def mapped_columns(
+    file_columns: list[str], table: Table, mapping: Mapping | None
+) -> tuple[dict[str, str], list[str]]:
+    """SQL expression per contract column found in (or given by) the file, and the
+    file's columns that are ignored. Without a mapping, columns match by name."""
+    present = set(file_columns)
+    exprs: dict[str, str] = {}
+    sources: set[str] = set()
+    if mapping is not None:
+        missing = [m.source for m in mapping.columns.values() if m.source not in present]
+        if missing:
+            raise MappingError(mapping.name, f"the file has no column(s) {', '.join(missing)}; "
+                               f"it has: {', '.join(file_columns)}")
+        for target, spec in mapping.columns.items():
+            expr = quote_ident(spec.source)
+            if spec.decimal_comma:
+                expr = f"replace(replace({expr}, '.', ''), ',', '.')"
+            exprs[target] = expr
+            sources.add(spec.source)
+        for target, value in mapping.constants.items():
+            exprs[target] = sql_literal(value)
+    for name in file_columns:
+        if name in table.column_names and name not in exprs and name not in sources:
+            exprs[name] = quote_ident(name)
+    ignored = [c for c in file_columns if c not in sources and c not in table.column_names]
+    return exprs, ignored
