@@ -10,7 +10,8 @@ import pytest
 
 from shopsight.config import load_settings
 from shopsight.errors import ConfigError
-from shopsight.logs import JsonFormatter, RedactingFilter, fields, luhn_valid, redact
+from shopsight.logs import JsonFormatter, RedactingFilter, fields
+from shopsight.quality.pci import luhn_valid, redact
 
 
 def test_settings_use_the_seed_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -176,4 +176,8 @@ def _reject_reason(kind: str, encoding: str) -> str:
 
 
 def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:300]
+    """The gist of a DuckDB error, without the file content it may quote (PAN, CVV...)."""
+    from shopsight.quality.pci import redact
+
+    text = str(exc).split("Original Line", 1)[0].strip().splitlines()[0]
+    return redact(text)[:300]

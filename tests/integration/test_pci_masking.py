@@ -1,0 +1,102 @@
+"""Card numbers, CVVs and SSNs never leave raw/ unmasked: not in curated, not in
+rejected rows, not in reason files, not in the state store, not in logs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from deltalake import DeltaTable
+
+from tests.conftest import CUSTOMERS_CSV, MASKING_KEY, STORES_CSV, write
+
+pytestmark = pytest.mark.integration
+
+PANS = ["4111111111111111", "5555555555554444", "378282246310005", "6011111111111117"]
+SSNS = ["123-45-6789", "234-56-7890"]
+PAYMENTS_HEADER = ("payment_id,order_id,customer_id,paid_at,amount,method,status,card_number,"
+                   "cvv,card_holder,ip_address,ip_country,billing_country\n")
+
+
+def spaced(pan: str) -> str:
+    return " ".join(pan[i:i + 4] for i in range(0, len(pan), 4))
+
+
+def payments_csv() -> str:
+    return PAYMENTS_HEADER + "".join([
+        f"P1,O1,C1,2026-01-02 10:00:00,10.50,card,captured,{PANS[0]},123,ANN A,10.1.2.3,US,US\n",
+        f"P2,O1,C1,2026-01-02 10:01:00,10.50,card,declined,{spaced(PANS[1])},456,ANN A,"
+        "10.1.2.3,US,US\n",
+        # rejected for its amount: the rejected row must carry the card masked
+        f"P3,O1,C1,2026-01-02 10:02:00,lots,card,captured,{PANS[2]},7890,ANN A,10.1.2.3,US,US\n",
+        # rejected by the reader (too many fields): reasons only, no values
+        f"P4,O1,C1,2026-01-02 10:03:00,1.00,card,captured,{PANS[3]},321,ANN A,10.1.2.3,US,US,x\n",
+        # rejected for an unknown order: values masked
+        f"P5,O404,C1,2026-01-02 10:04:00,1.00,card,captured,{PANS[0]},999,ANN A,10.1.2.3,US,US\n",
+    ])
+
+
+def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SHOPSIGHT_HOME": str(home), "SHOPSIGHT_LOG_FORMAT": "json",
+           "LOG_LEVEL": "DEBUG", "SHOPSIGHT_MASKING_KEY": MASKING_KEY}
+    return subprocess.run([sys.executable, "-m", "shopsight.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def leaks(text: str) -> list[str]:
+    found = [p for p in PANS if p in text or spaced(p) in text]
+    found += [s for s in SSNS if s in text or s.replace("-", "") in text]
+    return found
+
+
+def test_sensitive_values_never_leave_raw(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    write(src / "stores.csv", STORES_CSV)
+    write(src / "customers.csv", CUSTOMERS_CSV)
+    write(src / "orders.csv", "order_id,customer_id,order_date,total_amount\n"
+                              "O1,C1,2026-01-02,10.50\n")
+    write(src / "payments.csv", payments_csv())
+    # a file the CSV reader cannot parse at all, with a card number in the broken line
+    write(src / "payments_broken.csv", PAYMENTS_HEADER
+          + f'P9,O1,C1,2026-01-02,1.00,card,captured,"{PANS[1]},999,"unterminated\n')
+    home = tmp_path / "home"
+    result = run_cli(home, "ingest", *(str(src / n) for n in (
+        "stores.csv", "customers.csv", "orders.csv", "payments.csv", "payments_broken.csv")))
+    assert "payments.csv" in result.stdout
+    assert leaks(result.stdout + result.stderr) == []
+
+    lake = home / "lake"
+    payments = DeltaTable(str(lake / "curated/payments")).to_pyarrow_table()
+    assert "cvv" not in payments.column_names
+    rows = {r["payment_id"]: r for r in payments.to_pylist()}
+    assert set(rows) == {"P1", "P2"}
+    assert rows["P1"]["card_number"] == "411111******1111"
+    assert rows["P2"]["card_number"] == "555555******4444"
+    assert rows["P1"]["card_number_token"].startswith("tok_")
+    assert rows["P1"]["ip_address"] == "10.1.2.0"
+    customers = DeltaTable(str(lake / "curated/customers")).to_pyarrow_table()
+    assert "ssn" not in customers.column_names
+    # pseudonyms are consistent across tables and formats, so joins still work
+    assert rows["P1"]["card_holder"] == rows["P2"]["card_holder"]
+
+    checked = 0
+    for path in sorted(lake.rglob("*")):
+        if not path.is_file() or path.relative_to(lake).parts[0] == "raw":
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".parquet":
+            text = str(pq.read_table(path).to_pylist())
+        assert leaks(text) == [], path
+        if path.suffix == ".csv":
+            assert "cvv" not in text.splitlines()[0].split(","), path
+        checked += 1
+    assert checked >= 6
+    assert leaks((home / "state.db").read_bytes().decode("latin-1")) == []
+    rejected = sorted((lake / "rejected/payments").glob("*.rows.csv"))
+    assert rejected and "378282*****0005" in rejected[0].read_text()
+    # the originals are kept, unchanged, in raw/
+    assert PANS[2] in (lake / "raw/payments/payments.csv").read_text()
