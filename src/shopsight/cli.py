@@ -71,7 +71,8 @@ def _adapters(settings: Settings) -> tuple[Any, Any]:
     from shopsight.lake.store import Lake
     from shopsight.state.store import State
 
-    return Lake(settings.lake_root), State(settings.state_database_url)
+    return (Lake(settings.lake_root, settings.lake_storage_options),
+            State(settings.state_database_url))
 
 
 # -- schema ---------------------------------------------------------------------------

@@ -120,6 +120,19 @@ class Settings(BaseSettings):
     aws_region: str = Field(
         "us-east-1", validation_alias=_env("AWS_REGION"), description="AWS region."
     )
+    aws_endpoint_url: str = Field(
+        "",
+        validation_alias=_env("AWS_ENDPOINT_URL"),
+        description="S3-compatible endpoint (MinIO, moto, LocalStack); empty for AWS itself. "
+        "Credentials come from the usual AWS variables or role, never from settings.",
+    )
+    lake_single_writer: bool = Field(
+        True,
+        validation_alias=_env("SHOPSIGHT_LAKE_SINGLE_WRITER"),
+        description="On S3, allow Delta commits without a lock provider; safe while one "
+        "process writes the lake at a time (the watcher, or one Lambda with reserved "
+        "concurrency 1).",
+    )
 
     @field_validator("reporting_currency")
     @classmethod
@@ -151,6 +164,20 @@ class Settings(BaseSettings):
     def truth_path(self) -> Path:
         """Where planted truth of demo data lives."""
         return self.truth_dir or self.home / "truth"
+
+    @property
+    def lake_storage_options(self) -> dict[str, str]:
+        """Options for deltalake/pyarrow when the lake is on S3 (empty for a folder)."""
+        if not self.lake_root.startswith("s3://"):
+            return {}
+        options = {"AWS_REGION": self.aws_region}
+        if self.aws_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.aws_endpoint_url
+            if self.aws_endpoint_url.startswith("http://"):
+                options["AWS_ALLOW_HTTP"] = "true"
+        if self.lake_single_writer:
+            options["AWS_S3_ALLOW_UNSAFE_RENAME"] = "true"
+        return options
 
     @property
     def expected_store_ids(self) -> list[str]:

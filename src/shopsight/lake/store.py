@@ -68,8 +68,6 @@ class Lake:
                 endpoint_override=endpoint.split("://", 1)[-1] if endpoint else None,
                 scheme=scheme,
                 region=self.storage_options.get("AWS_REGION"),
-                access_key=self.storage_options.get("AWS_ACCESS_KEY_ID"),
-                secret_key=self.storage_options.get("AWS_SECRET_ACCESS_KEY"),
             )
             self._base = self.root.removeprefix("s3://")
 
