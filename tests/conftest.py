@@ -62,3 +62,28 @@ def base_tables(tmp_path: Path, ingestor: Ingestor) -> Ingestor:
     ingestor.ingest_paths([write(src / "stores.csv", STORES_CSV),
                            write(src / "customers.csv", CUSTOMERS_CSV)])
     return ingestor
+
+
+class DemoLake:
+    """The small demo data set generated and ingested once per test session."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lake = Lake(str(root / "lake"))
+        self.truth = root / "truth"
+        self.uploads = root / "uploads"
+        self.state = State(f"sqlite:///{root / 'state.db'}")
+        self.ingestor = Ingestor(self.lake, self.state, MASKING_KEY)
+
+
+@pytest.fixture(scope="session")
+def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoLake]:
+    """Small demo data (seed 42) in raw/, ingested to curated; truth kept beside the lake."""
+    from shopsight.demo.export import write_demo_data
+    from shopsight.demo.generate import generate_demo_data
+
+    demo = DemoLake(tmp_path_factory.mktemp("demo"))
+    write_demo_data(generate_demo_data("small", 42), demo.lake, demo.truth, demo.uploads)
+    demo.summary = demo.ingestor.ingest_raw_zone()  # type: ignore[attr-defined]
+    yield demo
+    demo.state.engine.dispose()
