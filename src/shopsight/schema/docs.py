@@ -55,7 +55,8 @@ def contract_markdown() -> str:
         "deduplicated on the primary key (latest version wins), masked, and merged into "
         "`curated/<table>` (a Delta table).",
         "",
-        "Types: `money` is a float rounded to cents, `timestamp` is UTC, dates are "
+        "Types: `money` is a float rounded to cents; `timestamp` is UTC (values with an "
+        "offset are converted, values without one are taken as UTC); dates are "
         "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values.",
         "",
         "Privacy classes: **public**, **PII** (personal data, pseudonymised where marked), "

@@ -114,7 +114,7 @@ ORDERS = Table(
     aliases=("sales", "transactions"),
     columns=(
         Column("order_id", S, "Order id.", required=True, max_length=64),
-        Column("customer_id", S, "Buyer; empty for anonymous store sales.",
+        Column("customer_id", S, "Buyer; empty for anonymous store sales and guest checkouts.",
                references="customers.customer_id", max_length=64),
         Column("order_date", D, "Local business date of the sale.", required=True),
         Column("ordered_at", T, "Time of the sale, UTC."),
@@ -126,7 +126,8 @@ ORDERS = Table(
         Column("store_id", S, "Selling store; empty for web and mobile orders.",
                references="stores.store_id"),
         Column("currency", S, "Currency of the amounts.", allowed=CURRENCIES, default="USD"),
-        Column("discount_amount", M, "Total discount granted on the order.", minimum=0,
+        Column("discount_amount", M, "Order-level discount (promo codes); promotional prices "
+               "are already in order_items.unit_price.", minimum=0,
                maximum=10_000_000),
         Column("total_amount", M, "Amount paid for the order after discounts.", required=True,
                minimum=0, maximum=10_000_000),
@@ -241,6 +242,8 @@ STORE_SALES = Table(
                maximum=10_000_000),
         Column("unit_cost", M, "Cost per unit, when the POS knows it.", minimum=0,
                maximum=1_000_000),
+        Column("currency", S, "Currency of the amounts; empty means the store's currency.",
+               allowed=CURRENCIES),
         Column("payment_type", S, "How the basket was paid.", allowed=(
             "cash", "card", "mobile", "gift_card", "other")),
     ),
