@@ -149,12 +149,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--variants", default="floor,shopsight,pandas")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         variant, lake, work = args.child.split("|")
         child(variant, Path(lake), Path(work))
         return
+    if not args.prepare_only and not (OUT / f"{args.scale}-{args.seed}" / "ready").exists():
+        # generate in a child too: Linux keeps the parent's peak RSS across fork+exec
+        subprocess.run([sys.executable, __file__, "--prepare-only", "--scale", args.scale,
+                        "--seed", str(args.seed)], check=True)
     lake = prepare(args.scale, args.seed)
+    if args.prepare_only:
+        return
     results = []
     for variant in args.variants.split(","):
         work = OUT / f"run-{variant}"

@@ -14,7 +14,9 @@ codes in one handler.
     ├── LakeError(location, hint)                the lake cannot be read or written
     │   └── PathOutsideLake(key)                 a key tries to escape its zone
     ├── StateError(hint)                         the state store is unusable
-    └── NotFound(kind, identifier)               an id that does not exist
+    ├── NotFound(kind, identifier)               an id that does not exist
+    ├── InvalidParameter(name, value, valid)     a request parameter is out of range
+    └── NotEnoughHistory(subject, have, need)    too little data to fit or evaluate a model
 
 Messages never contain card numbers, CVVs or SSNs: callers pass positions and column
 names, not sensitive values (see ``quality.validation``).
@@ -144,3 +146,27 @@ class NotFound(ShopsightError):
         super().__init__(f"{kind} {identifier!r} not found{tail}")
         self.kind = kind
         self.identifier = identifier
+
+
+class InvalidParameter(ShopsightError):
+    """A request parameter is outside its valid range; the message states the range."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, value: object, valid: str) -> None:
+        super().__init__(f"{name}={value!r} is not valid: expected {valid}")
+        self.name = name
+        self.value = value
+        self.valid = valid
+
+
+class NotEnoughHistory(ShopsightError):
+    """Too little data for a model; says how much there is and how much is needed."""
+
+    exit_code = 4
+
+    def __init__(self, subject: str, have: str, need: str) -> None:
+        super().__init__(f"not enough history for {subject}: have {have}, need {need}")
+        self.subject = subject
+        self.have = have
+        self.need = need

@@ -29,3 +29,4 @@ def test_card_numbers_keep_first_six_and_last_four() -> None:
 def test_ip_addresses_keep_their_network() -> None:
     assert one(truncated_ip("'203.0.113.77'")) == "203.0.113.0"
     assert one(truncated_ip("'2001:db8:85a3:8d3:1319:8a2e:370:7348'")) == "2001:db8:85a3::"
+

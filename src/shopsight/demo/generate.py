@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from shopsight.analytics.fx import RATES_PER_USD
 from shopsight.demo.dirt import DirtKeys, plant_dirt
 from shopsight.errors import ConfigError
 
@@ -47,8 +48,7 @@ REGION_TRENDS: dict[str, float] = {"North America": 0.05, "Europe": -0.03, "Asia
 """Planted annual growth of demand per region (also in truth ``region_trends``)."""
 
 FX_RATES: dict[str, float] = {
-    "USD": 1.0, "CAD": 1.36, "GBP": 0.79, "EUR": 0.92, "SEK": 10.6, "JPY": 150.0,
-    "AUD": 1.52, "INR": 83.0,
+    c: RATES_PER_USD[c] for c in ("USD", "CAD", "GBP", "EUR", "SEK", "JPY", "AUD", "INR")
 }
 """Units of each currency per USD: local prices are USD prices times this rate."""
 

@@ -373,7 +373,16 @@ class Ingestor:
         select = masked_select(table, self.masking_key)
         lineage = (f"{sql_literal(key)} AS _source_file, {row} AS _source_row, "
                    "now()::TIMESTAMPTZ AS _ingested_at")
-        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} WHERE NOT _bad "
+        # Most keys occur once: only rows of repeated keys go through the (sorting) window.
+        join = " AND ".join(f"v.{quote_ident(k)} IS NOT DISTINCT FROM d.{quote_ident(k)}"
+                            for k in table.primary_key)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {keys} FROM "
+                    f"{VALIDATED} WHERE NOT _bad GROUP BY ALL HAVING count(*) > 1")
+        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} v WHERE NOT _bad AND NOT EXISTS "
+               f"(SELECT 1 FROM _repeated d WHERE {join}) "
+               f"UNION ALL "
+               f"SELECT {select}, {lineage} FROM {VALIDATED} v WHERE NOT _bad AND EXISTS "
+               f"(SELECT 1 FROM _repeated d WHERE {join}) "
                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
         curated = con.sql(sql).to_arrow_table()
         return curated.cast(curated_schema(table)), good

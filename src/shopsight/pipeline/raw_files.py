@@ -30,7 +30,7 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
 
 @dataclass
 class RawText:
-    """A raw file loaded as the temp table ``_raw_text`` (text columns + ``_row``)."""
+    """A raw file loaded as the temp view ``_raw_text`` (text columns + ``_row``)."""
 
     columns: list[str]
     rows: int
@@ -156,10 +156,9 @@ def _load_csv(con: Any, name: str, path: str, head: bytes, *, delimiter: str,
     else:
         row_sql = "r._record + 1"
     select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TEXT} AS SELECT {select}, "
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
                 f"{row_sql} AS {ROW} FROM _raw_records r")
-    con.execute("DROP TABLE _raw_records")
-    rows = con.execute(f"SELECT count(*) FROM {RAW_TEXT}").fetchall()[0][0]
+    rows = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
     return RawText(columns=columns, rows=int(rows) + len(rejected_lines), bad_rows=bad_rows)
 
 

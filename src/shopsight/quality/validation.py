@@ -58,8 +58,9 @@ def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
         finite = f"(CASE WHEN isfinite({num}) THEN {num} END)"
         return f"round({finite}, 2)" if t is ColumnType.MONEY else finite
     if t is ColumnType.BOOLEAN:
-        return (f"(CASE WHEN lower(trim({raw})) IN ('1','true','t','yes','y') THEN TRUE "
-                f"WHEN lower(trim({raw})) IN ('0','false','f','no','n') THEN FALSE END)")
+        return (f"(CASE WHEN {raw} = '1' THEN TRUE WHEN {raw} = '0' THEN FALSE "
+                f"WHEN lower(trim({raw})) IN ('true','t','yes','y','1') THEN TRUE "
+                f"WHEN lower(trim({raw})) IN ('false','f','no','n','0') THEN FALSE END)")
     if t is ColumnType.DATE:
         if date_format:
             return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::DATE"
@@ -67,7 +68,10 @@ def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
     if t is ColumnType.TIMESTAMP:
         if date_format:
             return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::TIMESTAMP"
-        return f"TRY_CAST(TRY_CAST(trim({raw}) AS TIMESTAMPTZ) AS TIMESTAMP)"
+        # fast path for the common 'YYYY-MM-DD HH:MM:SS' (no offset: already UTC)
+        return (f"(CASE WHEN length({raw}) = 19 AND substr({raw}, 17, 1) = ':' "
+                f"THEN TRY_CAST({raw} AS TIMESTAMP) "
+                f"ELSE TRY_CAST(TRY_CAST(trim({raw}) AS TIMESTAMPTZ) AS TIMESTAMP) END)")
     raise AssertionError(t)
 
 
@@ -165,15 +169,30 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
                    date_formats: dict[str, str] | None = None) -> str:
     """SELECT of ``_row``, every contract column typed, and ``_bad`` (any check failed).
 
-    Cheap on purpose: reasons are only built later for the few bad rows.
+    Cheap on purpose: each value is cleaned once and typed once (layered projections),
+    and reasons are only built later for the few bad rows.
     """
-    parts = _column_sql(table, present, date_formats)
-    typed = [f"CAST({p.typed} AS {c.type.duckdb}) AS {quote_ident(c.name)}"
-             for p, c in zip(parts, table.columns, strict=True)]
-    conditions = [f"coalesce({cond}, FALSE)" for p in parts for cond, _ in p.checks]
+    date_formats = date_formats or {}
+    row = quote_ident(ROW)
+    cleaned, typed, final, conditions = [], [], [], []
+    for i, col in enumerate(table.columns):
+        is_present = col.name in present
+        if is_present:
+            raw = cleaned_value(col.name)
+        elif col.default is not None:
+            raw = sql_literal(col.default)
+        else:
+            raw = "NULL::VARCHAR"
+        fmt = date_formats.get(col.name)
+        cleaned.append(f"{raw} AS s{i}")
+        typed.append(f"s{i}, {typed_value(col, f's{i}', fmt)} AS t{i}")
+        final.append(f"CAST(t{i} AS {col.type.duckdb}) AS {quote_ident(col.name)}")
+        checks = _checks(col, f"s{i}", f"t{i}", is_present or col.default is not None, fmt)
+        conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
     bad = " OR ".join(conditions) if conditions else "FALSE"
-    return (f"SELECT {quote_ident(ROW)}, {', '.join(typed)}, ({bad}) AS _bad "
-            f"FROM {source}")
+    return (f"SELECT {row}, {', '.join(final)}, ({bad}) AS _bad FROM "
+            f"(SELECT {row}, {', '.join(typed)} FROM "
+            f"(SELECT {row}, {', '.join(cleaned)} FROM {source}))")
 
 
 def reasons_sql(table: Table, present: set[str], source: str,
@@ -233,14 +252,15 @@ def collect_rejections(
 ) -> int:
     """Build ``_rejected`` (reasons + raw values) for every bad row; returns the count."""
     row = quote_ident(ROW)
+    bad_only = (f"(SELECT * FROM {source} WHERE {row} IN "
+                f"(SELECT {row} FROM {VALIDATED} WHERE _bad))")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
         f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
         f"c.* EXCLUDE ({row}, _reasons) "
-        f"FROM ({reasons_sql(table, present, source, date_formats)}) c "
+        f"FROM ({reasons_sql(table, present, bad_only, date_formats)}) c "
         f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
-        f"FROM {_FK_PROBLEMS} GROUP BY {row}) fk USING ({row}) "
-        f"WHERE c.{row} IN (SELECT {row} FROM {VALIDATED} WHERE _bad)"
+        f"FROM {_FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
     )
     return int(con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0])
 
