@@ -11,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shopsight.errors import ConfigError
 
 DEV_MASKING_KEY = "dev-only-masking-key-change-me"
+DEV_SIGNING_KEY = "dev-only-signing-key-change-me"
 
 
 def _env(*names: str) -> AliasChoices:
@@ -134,6 +135,46 @@ class Settings(BaseSettings):
         "concurrency 1).",
     )
 
+    signing_key: SecretStr = Field(
+        SecretStr(DEV_SIGNING_KEY),
+        validation_alias=_env("SHOPSIGHT_SIGNING_KEY"),
+        description="Secret for signed upload and download URLs.",
+    )
+    signed_url_ttl_seconds: int = Field(
+        900, gt=0, le=7 * 24 * 3600, validation_alias=_env("SHOPSIGHT_SIGNED_URL_TTL"),
+        description="How long a signed upload/download URL stays valid.",
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000",
+        validation_alias=_env("SHOPSIGHT_PUBLIC_URL"),
+        description="Base URL that signed URLs point to (the API server).",
+    )
+    notifiers: str = Field(
+        "",
+        validation_alias=_env("SHOPSIGHT_NOTIFIERS"),
+        description="Comma-separated alert channels: email, webhook, sns (empty: log only).",
+    )
+    alert_email: str = Field(
+        "", validation_alias=_env("ALERT_EMAIL"),
+        description="Comma-separated recipients of alert and daily report emails.",
+    )
+    smtp_host: str = Field("localhost", validation_alias=_env("SHOPSIGHT_SMTP_HOST"),
+                           description="SMTP server for email alerts.")
+    smtp_port: int = Field(25, validation_alias=_env("SHOPSIGHT_SMTP_PORT"),
+                           description="SMTP port.")
+    smtp_user: str = Field("", validation_alias=_env("SHOPSIGHT_SMTP_USER"),
+                           description="SMTP user name (empty: no login).")
+    smtp_password: SecretStr = Field(SecretStr(""), validation_alias=_env(
+        "SHOPSIGHT_SMTP_PASSWORD"), description="SMTP password.")
+    smtp_starttls: bool = Field(False, validation_alias=_env("SHOPSIGHT_SMTP_STARTTLS"),
+                                description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_sender: str = Field("shopsight@localhost", validation_alias=_env(
+        "SHOPSIGHT_SMTP_SENDER"), description="From address of alert emails.")
+    webhook_url: SecretStr = Field(SecretStr(""), validation_alias=_env(
+        "SHOPSIGHT_WEBHOOK_URL"), description="Slack-compatible incoming webhook URL.")
+    sns_topic_arn: str = Field("", validation_alias=_env("SNS_TOPIC_ARN"),
+                               description="SNS topic for alerts on AWS.")
+
     @field_validator("reporting_currency")
     @classmethod
     def _currency_code(cls, value: str) -> str:
@@ -143,11 +184,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if self.environment == "production" and self.masking_key == DEV_MASKING_KEY:
-            raise ValueError(
-                "SHOPSIGHT_MASKING_KEY is the development placeholder; set a random secret "
-                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
-            )
+        if self.environment != "production":
+            return self
+        for name, value, placeholder in (
+            ("SHOPSIGHT_MASKING_KEY", self.masking_key, DEV_MASKING_KEY),
+            ("SHOPSIGHT_SIGNING_KEY", self.signing_key.get_secret_value(), DEV_SIGNING_KEY),
+        ):
+            if value == placeholder:
+                raise ValueError(
+                    f"{name} is the development placeholder; set a random secret "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+                )
         return self
 
     @property

@@ -40,6 +40,9 @@ def test_production_refuses_the_placeholder_masking_key(monkeypatch: pytest.Monk
     with pytest.raises(ConfigError, match="SHOPSIGHT_MASKING_KEY"):
         load_settings()
     monkeypatch.setenv("SHOPSIGHT_MASKING_KEY", "a" * 64)
+    with pytest.raises(ConfigError, match="SHOPSIGHT_SIGNING_KEY"):
+        load_settings()
+    monkeypatch.setenv("SHOPSIGHT_SIGNING_KEY", "b" * 64)
     assert load_settings().environment == "production"
 
 

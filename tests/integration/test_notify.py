@@ -1,0 +1,130 @@
+"""Alerts reach a real SMTP server (aiosmtpd) and a real local webhook endpoint."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+
+from shopsight.config import load_settings
+from shopsight.errors import ConfigError
+from shopsight.notify import (
+    Alert,
+    EmailNotifier,
+    FanOutNotifier,
+    WebhookNotifier,
+    notifier_from_settings,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, _Inbox]]:
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+ALERT = Alert(kind="missing_stores", severity="warning",
+              subject="Daily analysis 2026-11-20 ran without store 0011",
+              text="10 of 11 stores reported. Missing: 0011.",
+              html="<p>10 of 11 stores reported. Missing: <b>0011</b>.</p>")
+
+
+def test_email_alert_arrives_with_text_and_html(smtp_server: tuple[int, _Inbox]) -> None:
+    port, inbox = smtp_server
+    EmailNotifier("127.0.0.1", port, "shopsight@test", ["ops@shop.test"]).send(ALERT)
+    assert len(inbox.messages) == 1
+    recipients, message = inbox.messages[0]
+    assert recipients == ["ops@shop.test"]
+    assert message["Subject"] == "[shopsight] Daily analysis 2026-11-20 ran without store 0011"
+    parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in message.walk()
+             if not p.is_multipart()}
+    assert "Missing: 0011" in parts["text/plain"]
+    assert "<b>0011</b>" in parts["text/html"]
+
+
+def test_webhook_alert_is_slack_compatible(
+        webhook_server: tuple[str, list[dict[str, Any]]]) -> None:
+    url, received = webhook_server
+    WebhookNotifier(url).send(ALERT)
+    assert received[0]["text"].startswith("Daily analysis 2026-11-20 ran without store 0011")
+    assert received[0]["blocks"][0]["text"]["type"] == "mrkdwn"
+
+
+def test_a_broken_channel_does_not_stop_the_others(
+        smtp_server: tuple[int, _Inbox]) -> None:
+    port, inbox = smtp_server
+    fan = FanOutNotifier([WebhookNotifier(f"http://127.0.0.1:{free_port()}/nothing"),
+                          EmailNotifier("127.0.0.1", port, "s@test", ["ops@shop.test"])])
+    fan.send(ALERT)
+    assert len(inbox.messages) == 1
+    assert len(fan.failures) == 1 and "WebhookNotifier" in fan.failures[0]
+
+
+def test_channels_come_from_settings(monkeypatch: pytest.MonkeyPatch,
+                                     smtp_server: tuple[int, _Inbox]) -> None:
+    port, inbox = smtp_server
+    monkeypatch.setenv("SHOPSIGHT_NOTIFIERS", "email")
+    monkeypatch.setenv("ALERT_EMAIL", "a@shop.test, b@shop.test")
+    monkeypatch.setenv("SHOPSIGHT_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SHOPSIGHT_SMTP_PORT", str(port))
+    notifier_from_settings(load_settings()).send(ALERT)
+    assert inbox.messages[0][0] == ["a@shop.test", "b@shop.test"]
+    monkeypatch.setenv("SHOPSIGHT_NOTIFIERS", "pigeon")
+    with pytest.raises(ConfigError, match="unknown channel 'pigeon'"):
+        notifier_from_settings(load_settings())
