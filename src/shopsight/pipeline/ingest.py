@@ -33,7 +33,7 @@ from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import merge_rows, open_table, table_exists
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.raw_files import RAW_TEXT, load_raw_file
+from shopsight.pipeline.raw_files import RAW_TEXT, RawText, load_raw_file
 from shopsight.quality.masking import masked_select
 from shopsight.quality.validation import (
     REJECTED_ROWS,
@@ -286,34 +286,13 @@ class Ingestor:
         con = duckdb.connect(":memory:")
         try:
             con.execute("SET TimeZone = 'UTC'")
-            with self._local_copy(key, data) as path:
+            with local_copy(self.lake, key, data) as path:
                 raw = load_raw_file(
                     con, key, path, data[:1 << 20],
                     delimiter=mapping.delimiter if mapping else ",",
                     encoding=mapping.encoding if mapping else "utf-8",
                 )
-            exprs, ignored = mapped_columns(raw.columns, table, mapping)
-            missing = [c for c in table.required_columns if c not in exprs]
-            if missing:
-                raise InputRejected(
-                    key, f"required column(s) {', '.join(missing)} missing for table "
-                    f"{table.name}; the file has: {', '.join(raw.columns)} (add them, or map "
-                    "your names with --mapping)")
-            projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
-            con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {projection}, "
-                        f"{quote_ident(ROW)} FROM {RAW_TEXT}")
-            present = set(exprs)
-            formats = mapping.date_formats if mapping else None
-            validate_rows(con, table, "_raw", present, formats)
-            for column, ref_table, ref_column in table.foreign_keys:
-                uri = self.lake.table_uri(CURATED, ref_table)
-                if ref_table == table.name or not table_exists(uri, self.lake.storage_options):
-                    continue
-                con.register(f"_ref_{ref_table}",
-                             open_table(uri, self.lake.storage_options).to_pyarrow_dataset())
-                add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
-                                    f"{ref_table}.{ref_column}")
-            collect_rejections(con, table, "_raw", present, formats)
+            ignored = check_rows(con, key, raw, table, mapping, self.lake)
             problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                               for p in list_problems(con)])
             rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -349,18 +328,6 @@ class Ingestor:
                                                        "rows_duplicate", "table_version"})),
         )
         return outcome
-
-    @contextmanager
-    def _local_copy(self, key: str, data: bytes) -> Iterator[str]:
-        """A local path with the file's bytes: the lake file itself when local."""
-        if self.lake.is_local:
-            yield self.lake.local_path(key)
-            return
-        suffix = "." + key.rsplit(".", 1)[-1] if "." in key.split("/")[-1] else ""
-        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-            handle.write(data)
-            handle.flush()
-            yield handle.name
 
     def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[Any, int]:
         """Valid rows, latest version per key, masked and typed as curated/<table>."""
@@ -440,6 +407,52 @@ class Ingestor:
     def _rejected_base(key: str, digest: str, table: str) -> str:
         stem = safe_file_name(key.split("/")[-1]).rsplit(".", 1)[0]
         return f"{REJECTED}/{table}/{stem}-{digest[:12]}"
+
+
+@contextmanager
+def local_copy(lake: Lake, key: str, data: bytes) -> Iterator[str]:
+    """A local path holding a lake file's bytes: the file itself when the lake is local."""
+    if lake.is_local:
+        yield lake.local_path(key)
+        return
+    suffix = "." + key.rsplit(".", 1)[-1] if "." in key.split("/")[-1] else ""
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        handle.write(data)
+        handle.flush()
+        yield handle.name
+
+
+def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping | None,
+               lake: Lake) -> list[str]:
+    """Map, type and check the loaded ``_raw_text`` against ``table`` and the curated
+    tables it references, leaving ``_validated`` and ``_rejected`` in ``con``.
+
+    Returns the file's columns that were ignored (not in the contract or the mapping).
+    Shared by raw → curated and by store uploads.
+    """
+    exprs, ignored = mapped_columns(raw.columns, table, mapping)
+    missing = [c for c in table.required_columns if c not in exprs]
+    if missing:
+        raise InputRejected(
+            name, f"required column(s) {', '.join(missing)} missing for table "
+            f"{table.name}; the file has: {', '.join(raw.columns)} (add them, or map "
+            "your names with --mapping)")
+    projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _raw AS SELECT {projection}, "
+                f"{quote_ident(ROW)} FROM {RAW_TEXT}")
+    present = set(exprs)
+    formats = mapping.date_formats if mapping else None
+    validate_rows(con, table, "_raw", present, formats)
+    for column, ref_table, ref_column in table.foreign_keys:
+        uri = lake.table_uri(CURATED, ref_table)
+        if ref_table == table.name or not table_exists(uri, lake.storage_options):
+            continue
+        con.register(f"_ref_{ref_table}",
+                     open_table(uri, lake.storage_options).to_pyarrow_dataset())
+        add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
+                            f"{ref_table}.{ref_column}")
+    collect_rejections(con, table, "_raw", present, formats)
+    return ignored
 
 
 def _outcome_message(table: str, rejected: int, ignored: list[str]) -> str:

@@ -39,6 +39,62 @@ ingested_files = sa.Table(
 )
 
 
+uploads = sa.Table(
+    "uploads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("store_id", sa.String(16), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # processed | rejected
+    sa.Column("original_key", sa.String(1024), nullable=False),
+    sa.Column("processed_key", sa.String(1024), nullable=True),
+    sa.Column("rejected_key", sa.String(1024), nullable=True),
+    sa.Column("rows", sa.Integer, nullable=False, default=0),
+    sa.Column("message", sa.Text, nullable=False, default=""),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Index("ix_uploads_store_date", "store_id", "business_date"),
+)
+
+store_metrics = sa.Table(
+    "store_metrics",
+    metadata,
+    sa.Column("store_id", sa.String(16), primary_key=True),
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("upload_id", sa.Integer, nullable=False),
+    sa.Column("metrics", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+)
+
+analysis_runs = sa.Table(
+    "analysis_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("trigger", sa.String(32), nullable=False),  # all_stores | schedule | manual
+    sa.Column("status", sa.String(16), nullable=False),  # running | succeeded | failed
+    sa.Column("missing_stores", sa.JSON, nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("business_date", "attempt", name="uq_analysis_once_per_attempt"),
+)
+
+analysis_steps = sa.Table(
+    "analysis_steps",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("analysis_runs.id"), primary_key=True),
+    sa.Column("step", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running | succeeded | failed
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=True),
+    sa.Column("output_key", sa.String(1024), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+)
+
+
 class IngestRecord(BaseModel):
     """One attempt to ingest one raw file."""
 
