@@ -22,7 +22,7 @@ class Count(BaseModel):
 
 
 def make_runner(lake: Lake, state: State, calls: list[str], fail_once: set[str]) -> WorkflowRunner:
-    def first(ctx: StepContext) -> Count:
+    def first(_ctx: StepContext) -> Count:
         calls.append("first")
         return Count(value=10)
 
