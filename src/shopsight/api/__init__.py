@@ -1,0 +1,1 @@
+"""The REST API: one FastAPI app with every system's routes."""

@@ -1,0 +1,47 @@
+"""The FastAPI application: built once from Settings, adapters handed to the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from shopsight import __version__
+from shopsight.api.errors import install_error_handler
+from shopsight.config import Settings
+from shopsight.lake.store import Lake
+from shopsight.pipeline.uploads import StoreUploads
+from shopsight.state.store import State
+
+
+def create_app(settings: Settings, *, lake: Lake | None = None,
+               state: State | None = None) -> FastAPI:
+    """One app with every system's routes; tests pass their own lake and state."""
+    lake = lake or Lake(settings.lake_root, settings.lake_storage_options)
+    state = state or State(settings.state_database_url)
+    app = FastAPI(title="shopsight", version=__version__,
+                  description="AI analytics for retail and e-commerce sales data.")
+    app.add_middleware(CORSMiddleware, allow_origins=[settings.frontend_origin],
+                       allow_methods=["*"], allow_headers=["*"])
+    install_error_handler(app)
+    app.state.settings, app.state.lake, app.state.state = settings, lake, state
+    app.state.uploads = StoreUploads(
+        lake, state, signing_key=settings.signing_key.get_secret_value(),
+        base_url=settings.public_base_url, ttl_seconds=settings.signed_url_ttl_seconds,
+        expected_stores=settings.expected_store_ids,
+        reporting_currency=settings.reporting_currency)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        """Liveness: no key needed."""
+        return {"status": "ok"}
+
+    @app.get("/version", tags=["meta"])
+    def version() -> dict[str, str]:
+        return {"version": __version__}
+
+    from shopsight.api.routes import sales
+
+    app.include_router(sales.router)
+    return app

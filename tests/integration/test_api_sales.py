@@ -1,0 +1,51 @@
+"""The sales upload endpoints through a live uvicorn server: sign, upload, check."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shopsight.api.app import create_app
+from shopsight.config import load_settings
+from shopsight.lake.store import Lake
+from shopsight.state.store import State
+from tests.conftest import DemoLake
+from tests.live import live_server
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2026, 11, 20)
+
+
+def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPSIGHT_HOME", str(tmp_path))
+    lake = Lake(str(tmp_path / "lake"))
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    app = create_app(load_settings(), lake=lake, state=state)
+    data = (demo_lake.uploads / DAY.isoformat() / "store_0004.csv").read_bytes()
+    with live_server(app) as base:
+        app.state.uploads.base_url = base
+        assert httpx.get(f"{base}/health").json() == {"status": "ok"}
+        ticket = httpx.post(f"{base}/sales/upload-url", json={
+            "store_id": "0004", "business_date": str(DAY)}).json()
+        assert ticket["url"].startswith(f"{base}/sales/uploads/0004/2026-11-20?")
+        done = httpx.put(ticket["url"], content=data, headers={"Content-Type": "text/csv"})
+        assert done.status_code == 200, done.text
+        assert done.json()["status"] == "processed" and done.json()["rows"] > 0
+        tampered = ticket["url"].replace("/0004/", "/0005/")
+        refused = httpx.put(tampered, content=data)
+        assert refused.status_code == 422
+        assert refused.json()["error"] == "InvalidParameter"
+        bad = httpx.put(ticket["url"], content=b"store_id,business_date\n0004,2026-11-20\n")
+        assert bad.status_code == 422 and "required column" in bad.json()["message"]
+        status = httpx.get(f"{base}/sales/stores-status",
+                           params={"business_date": str(DAY)}).json()
+        assert status["reported"] == ["0004"] and "0011" in status["missing"]
+        invalid = httpx.post(f"{base}/sales/upload-url", json={"store_id": "4",
+                                                               "business_date": str(DAY)})
+        assert invalid.status_code == 422
+    state.engine.dispose()
