@@ -264,6 +264,95 @@ def status(limit: Annotated[int, typer.Option(help="How many files.")] = 20) -> 
     console.print(tables)
 
 
+# -- store uploads -------------------------------------------------------------------
+
+sales_app = typer.Typer(help="Store uploads and the daily analysis (the sales platform).",
+                        no_args_is_help=True)
+app.add_typer(sales_app, name="sales")
+
+
+def _store_uploads(settings: Settings) -> Any:
+    from shopsight.pipeline.uploads import StoreUploads
+
+    lake, state = _adapters(settings)
+    return StoreUploads(lake, state, signing_key=settings.signing_key.get_secret_value(),
+                        base_url=settings.public_base_url,
+                        ttl_seconds=settings.signed_url_ttl_seconds,
+                        expected_stores=settings.expected_store_ids,
+                        reporting_currency=settings.reporting_currency)
+
+
+@sales_app.command("upload-url")
+@handle_errors
+def sales_upload_url(
+    store: Annotated[str, typer.Option(help="Four-digit store id.")],
+    business_date: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD.")],
+) -> None:
+    """Print a signed, expiring upload URL for one store and date."""
+    settings = _setup()
+    ticket = _store_uploads(settings).generate_upload_url(store, _date(business_date))
+    console.print(f"PUT {ticket.url}\nexpires {ticket.expires_at:%Y-%m-%d %H:%M:%S} UTC",
+                  highlight=False, soft_wrap=True)
+
+
+@sales_app.command("upload")
+@handle_errors
+def sales_upload(
+    path: Annotated[Path, typer.Argument(help="The store's sales CSV.")],
+    store: Annotated[str, typer.Option(help="Four-digit store id.")],
+    business_date: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD.")],
+) -> None:
+    """Process one store's daily upload from a local file (as an admin)."""
+    settings = _setup()
+    result = _store_uploads(settings).process_upload(store, _date(business_date),
+                                                     path.read_bytes(), path.name)
+    colour = "green" if result.status == "processed" else "red"
+    console.print(f"[{colour}]{result.status}[/] {result.message}", highlight=False,
+                  soft_wrap=True)
+    if result.status != "processed":
+        raise typer.Exit(3)
+
+
+@sales_app.command("stores")
+@handle_errors
+def sales_stores(
+    business_date: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD.")],
+) -> None:
+    """Which expected stores have reported for a date."""
+    settings = _setup()
+    check = _store_uploads(settings).check_all_stores(_date(business_date))
+    console.print(f"reported: {', '.join(check.reported) or 'none'}\n"
+                  f"missing:  {', '.join(check.missing) or 'none'}", highlight=False)
+
+
+def _date(text: str) -> date:
+    from shopsight.errors import InvalidParameter
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter("date", text, "a date as YYYY-MM-DD") from None
+
+
+# -- the server -------------------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from shopsight.api.app import create_app
+
+    settings = _setup()
+    console.print(f"shopsight API on http://{host}:{port} (docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
 # -- the main job ---------------------------------------------------------------------
 
 
