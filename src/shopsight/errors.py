@@ -16,7 +16,8 @@ codes in one handler.
     ├── StateError(hint)                         the state store is unusable
     ├── NotFound(kind, identifier)               an id that does not exist
     ├── InvalidParameter(name, value, valid)     a request parameter is out of range
-    └── NotEnoughHistory(subject, have, need)    too little data to fit or evaluate a model
+    ├── NotEnoughHistory(subject, have, need)    too little data to fit or evaluate a model
+    └── UnsafeQuery(sql, reason)                 SQL the copilot refuses to run
 
 Messages never contain card numbers, CVVs or SSNs: callers pass positions and column
 names, not sensitive values (see ``quality.validation``).
@@ -170,3 +171,14 @@ class NotEnoughHistory(ShopsightError):
         self.subject = subject
         self.have = have
         self.need = need
+
+
+class UnsafeQuery(ShopsightError):
+    """A SQL statement the copilot will not run; ``reason`` says which rule it broke."""
+
+    exit_code = 3
+
+    def __init__(self, sql: str, reason: str) -> None:
+        super().__init__(f"refused query: {reason}")
+        self.sql = sql
+        self.reason = reason

@@ -14,6 +14,7 @@ from shopsight.errors import (
     NotFound,
     PathOutsideLake,
     ShopsightError,
+    UnsafeQuery,
     ValidationFailed,
 )
 from shopsight.logs import get_logger
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: list[tuple[type[ShopsightError], int]] = [
     (PathOutsideLake, 400),
     (ContractError, 400),
     (NotEnoughHistory, 409),
+    (UnsafeQuery, 422),
     (ConfigError, 500),
 ]
 
