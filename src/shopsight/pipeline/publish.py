@@ -1,0 +1,130 @@
+"""curated → prod: run every system's models and write their outputs to prod/<system>/.
+
+One step (``shopsight publish``, the watcher after curated changes, an S3 event on AWS)
+that asks each system for its tables and overwrites ``prod/<system>/<table>`` (Delta, so
+readers keep the last good version until the new one commits). A run records its id,
+the input table versions and the output row counts; a run whose input versions equal the
+last successful run's is skipped; one system failing does not stop the others, the
+failure is recorded and alerted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from shopsight.lake.delta import open_table
+from shopsight.lake.sql import lake_tables
+from shopsight.lake.store import CURATED, PROD, Lake
+from shopsight.logs import fields, get_logger
+from shopsight.notify import Alert, Notifier
+from shopsight.state.store import State, metadata, utc_now
+
+log = get_logger("publish")
+
+Publisher = Callable[[], Mapping[str, Any]]  # table name -> pyarrow.Table
+
+publish_runs = sa.Table(
+    "publish_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("status", sa.String(16), nullable=False),  # succeeded | partial | skipped
+    sa.Column("input_versions", sa.JSON, nullable=False),
+    sa.Column("outputs", sa.JSON, nullable=False),  # system -> {table: rows} or {"error": ...}
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime, nullable=False),
+)
+
+
+class SystemOutcome(BaseModel):
+    """What one system wrote, or why it could not."""
+
+    system: str
+    tables: dict[str, int] = {}
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class PublishResult(BaseModel):
+    """One curated → prod run."""
+
+    run_id: int
+    status: str
+    input_versions: dict[str, int]
+    systems: list[SystemOutcome]
+    message: str = ""
+
+
+def curated_versions(lake: Lake) -> dict[str, int]:
+    """Current Delta version of every curated table: the input of a prod run."""
+    versions: dict[str, int] = {}
+    for name, uri in lake_tables(lake).items():
+        if uri.startswith(lake.uri(CURATED) + "/"):
+            versions[name] = int(open_table(uri, lake.storage_options).version())
+    return versions
+
+
+def publish(lake: Lake, state: State, publishers: Mapping[str, Publisher],
+            notifier: Notifier | None = None, force: bool = False) -> PublishResult:
+    """Run every publisher and write its tables under prod/<system>/."""
+    from deltalake import write_deltalake
+
+    metadata.create_all(state.engine, tables=[publish_runs])
+    started = utc_now()
+    versions = curated_versions(lake)
+    last = _last_success(state)
+    if not force and last is not None and last["input_versions"] == versions:
+        return _record(state, "skipped", versions, {}, started,
+                       f"curated unchanged since run {last['id']}; nothing to do")
+    outcomes: list[SystemOutcome] = []
+    for system, produce in publishers.items():
+        t0 = time.perf_counter()
+        try:
+            tables = produce()
+            counts = {}
+            for table, data in tables.items():
+                write_deltalake(lake.table_uri(PROD, f"{system}/{table}"), data,
+                                mode="overwrite", schema_mode="overwrite",
+                                storage_options=lake.storage_options or None)
+                counts[table] = int(data.num_rows)
+            outcomes.append(SystemOutcome(system=system, tables=counts,
+                                          seconds=round(time.perf_counter() - t0, 2)))
+        except Exception as exc:  # noqa: BLE001 - one system must not stop the others
+            error = f"{type(exc).__name__}: {exc}"
+            outcomes.append(SystemOutcome(system=system, error=error,
+                                          seconds=round(time.perf_counter() - t0, 2)))
+            log.error(f"publish {system} failed: {error}", extra=fields(system=system))
+            if notifier is not None:
+                notifier.send(Alert(kind="failure", severity="critical",
+                                    subject=f"prod step failed for {system}",
+                                    text=f"curated → prod could not publish {system}: {error}. "
+                                    "Other systems were published; fix and run "
+                                    "`shopsight publish` again."))
+    status = "partial" if any(o.error for o in outcomes) else "succeeded"
+    outputs = {o.system: ({"error": o.error} if o.error else o.tables) for o in outcomes}
+    result = _record(state, status, versions, outputs, started, "")
+    result.systems = outcomes
+    return result
+
+
+def _last_success(state: State) -> Any:
+    with state.engine.connect() as conn:
+        return conn.execute(sa.select(publish_runs).where(publish_runs.c.status == "succeeded")
+                            .order_by(publish_runs.c.id.desc()).limit(1)).mappings().first()
+
+
+def _record(state: State, status: str, versions: dict[str, int], outputs: dict[str, Any],
+            started: Any, message: str) -> PublishResult:
+    with state.engine.begin() as conn:
+        result = conn.execute(publish_runs.insert().values(
+            status=status, input_versions=versions, outputs=json.loads(json.dumps(outputs)),
+            started_at=started, finished_at=utc_now()))
+        key = result.inserted_primary_key
+        assert key is not None
+    return PublishResult(run_id=int(key[0]), status=status, input_versions=versions,
+                         systems=[], message=message)
