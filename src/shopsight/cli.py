@@ -353,6 +353,23 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
+# -- the systems --------------------------------------------------------------------
+
+
+def _mount_systems() -> None:
+    """Each system brings its own Typer app; imported lazily inside their commands."""
+    from shopsight.systems.compliance_guardian.cli import app as compliance_app
+    from shopsight.systems.market_pulse.cli import app as market_pulse_app
+
+    app.add_typer(compliance_app, name="compliance",
+                  help="Compliance Guardian: payment risk and PCI scans.")
+    app.add_typer(market_pulse_app, name="market-pulse",
+                  help="Global Market Pulse: regions and opportunities.")
+
+
+_mount_systems()
+
+
 # -- the main job ---------------------------------------------------------------------
 
 

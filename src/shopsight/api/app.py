@@ -41,7 +41,12 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     def version() -> dict[str, str]:
         return {"version": __version__}
 
-    from shopsight.api.routes import sales
+    from shopsight.api.routes import compliance, market_pulse, sales
+    from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+    from shopsight.systems.market_pulse.service import MarketPulse
 
-    app.include_router(sales.router)
+    app.state.compliance_guardian = ComplianceGuardian(lake)
+    app.state.market_pulse = MarketPulse(lake, settings.reporting_currency)
+    for module in (sales, compliance, market_pulse):
+        app.include_router(module.router)
     return app

@@ -1,0 +1,1 @@
+"""The AI systems: thin facades over analytics/, each handed its adapters."""

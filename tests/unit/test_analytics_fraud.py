@@ -1,0 +1,90 @@
+"""Fraud features and scores on small hand-made payment histories."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from shopsight.analytics.fraud import FEATURE_COLUMNS, payment_features, score_payments
+
+
+def _history(n_customers: int = 150, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    start = pd.Timestamp("2026-01-01", tz="UTC")
+    for c in range(n_customers):
+        for k in range(8):
+            rows.append({
+                "customer_id": f"C{c:03d}",
+                "paid_at": start + pd.Timedelta(days=int(k * 20 + rng.integers(0, 10)),
+                                                hours=int(rng.integers(0, 24))),
+                "amount": float(rng.uniform(20, 60)), "currency": "USD",
+                "method": "card", "status": "captured",
+                "card_number": f"411111******{c:04d}", "card_number_token": f"tok_{c}",
+                "billing_country": "US", "ip_address": f"23.1.{c}.0", "ip_country": "US",
+            })
+    frame = pd.DataFrame(rows)
+    frame["payment_id"] = [f"P{i:05d}" for i in range(len(frame))]
+    frame["order_id"] = [f"O{i:05d}" for i in range(len(frame))]
+    return frame
+
+
+def _with_velocity_burst(frame: pd.DataFrame) -> pd.DataFrame:
+    burst = pd.DataFrame({
+        "payment_id": [f"V{i}" for i in range(7)], "order_id": [f"VO{i}" for i in range(7)],
+        "customer_id": None,
+        "paid_at": pd.Timestamp("2026-03-01 10:00", tz="UTC")
+        + pd.to_timedelta(np.arange(7) * 6, unit="min"),
+        "amount": 250.0, "currency": "USD", "method": "card", "status": "captured",
+        "card_number": "522222******9999", "card_number_token": "tok_stolen",
+        "billing_country": "US", "ip_address": "5.6.7.0", "ip_country": "RU",
+    })
+    return pd.concat([frame, burst], ignore_index=True)
+
+
+def test_features_count_velocity_in_windows() -> None:
+    frame = _with_velocity_burst(_history())
+    features = payment_features(frame)
+    assert list(features.columns) == ["payment_id", *FEATURE_COLUMNS]
+    burst = features[features["payment_id"].str.startswith("V")]
+    assert burst["card_1h"].tolist() == [1, 2, 3, 4, 5, 6, 7]
+    assert (burst["card_burst_1h"] == 7).all()
+    assert (burst["country_mismatch"] == 1).all()
+    assert (burst["guest"] == 1).all()
+
+
+def test_velocity_burst_scores_highest_with_reasons() -> None:
+    frame = _with_velocity_burst(_history())
+    scores = score_payments(frame)
+    assert scores["risk_score"].between(0, 100).all()
+    top = scores.sort_values("risk_score", ascending=False).head(7)
+    assert set(top["payment_id"]) == {f"V{i}" for i in range(7)}
+    assert (scores["method"] == "unsupervised").all()
+    reasons = top.iloc[0]["reasons"]
+    assert any("7 payments on this card within an hour" in r for r in reasons)
+    legit = scores[~scores["payment_id"].str.startswith("V")]
+    assert legit["risk_score"].quantile(0.9) < 20
+
+
+def test_unusual_amount_is_explained_with_numbers() -> None:
+    frame = _history()
+    frame.loc[5, "amount"] = 3000.0
+    scores = score_payments(frame).set_index("payment_id")
+    row = scores.loc[frame.loc[5, "payment_id"]]
+    assert row["risk_score"] >= 40
+    assert any("3,000.00 USD" in r and "customer's usual" in r for r in row["reasons"])
+
+
+def test_supervised_path_needs_enough_chargebacks() -> None:
+    frame = _history(n_customers=80, seed=2)
+    frame.loc[:9, "status"] = "chargeback"
+    assert (score_payments(frame, min_labels=30)["method"] == "unsupervised").all()
+    rng = np.random.default_rng(3)
+    bad = rng.choice(len(frame), 40, replace=False)
+    frame["status"] = "captured"
+    frame.loc[bad, "status"] = "chargeback"
+    frame.loc[bad, "ip_country"] = "NG"
+    scored = score_payments(frame, min_labels=30)
+    assert (scored["method"] == "supervised").all()
+    flagged = scored["risk_score"].to_numpy()
+    assert flagged[bad].mean() > np.delete(flagged, bad).mean() + 20
