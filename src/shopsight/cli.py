@@ -353,6 +353,43 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
+# -- curated -> prod -----------------------------------------------------------------
+
+
+@app.command()
+@handle_errors
+def publish(force: Annotated[bool, typer.Option(help="Run even if curated is unchanged.")]
+            = False) -> None:
+    """Run every system on curated data and write prod/<system>/ tables."""
+    settings = _setup()
+    _print_publish(_run_publish(settings, force))
+
+
+def _run_publish(settings: Settings, force: bool) -> Any:
+    from shopsight.notify import notifier_from_settings
+    from shopsight.pipeline.publish import publish as publish_to_prod
+    from shopsight.pipeline.publish import system_publishers
+
+    lake, state = _adapters(settings)
+    with console.status("curated → prod: running the systems..."):
+        return publish_to_prod(lake, state, system_publishers(lake, settings.reporting_currency),
+                               notifier_from_settings(settings), force=force)
+
+
+def _print_publish(result: Any) -> None:
+    if result.status == "skipped":
+        console.print(f"[dim]prod up to date[/] ({result.message})", highlight=False)
+        return
+    grid = RichTable(title=f"curated → prod (run {result.run_id})", title_justify="left")
+    for name in ("system", "tables", "seconds", "status"):
+        grid.add_column(name)
+    for s in result.systems:
+        tables = ", ".join(f"{t} ({n:,})" for t, n in s.tables.items())
+        grid.add_row(s.system, tables, f"{s.seconds:.1f}",
+                     f"[red]{s.error}[/]" if s.error else "[green]ok[/]")
+    console.print(grid)
+
+
 # -- the systems --------------------------------------------------------------------
 
 
@@ -389,6 +426,7 @@ def up(
                       f"truth in {settings.truth_path}")
     summary = _run_ingest(settings, [], None, None)
     _print_summary(summary)
+    _print_publish(_run_publish(settings, force=False))
     console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
                   "`shopsight schema --markdown`.")
 

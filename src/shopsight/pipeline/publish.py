@@ -128,3 +128,19 @@ def _record(state: State, status: str, versions: dict[str, int], outputs: dict[s
         assert key is not None
     return PublishResult(run_id=int(key[0]), status=status, input_versions=versions,
                          systems=[], message=message)
+
+
+def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, Publisher]:
+    """Every system's prod tables, built lazily so one import failing is one system failing."""
+
+    def compliance() -> Mapping[str, Any]:
+        from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+
+        return ComplianceGuardian(lake).publish()
+
+    def market_pulse() -> Mapping[str, Any]:
+        from shopsight.systems.market_pulse.service import MarketPulse
+
+        return MarketPulse(lake, reporting_currency).publish()
+
+    return {"compliance_guardian": compliance, "market_pulse": market_pulse}
