@@ -334,6 +334,59 @@ def _date(text: str) -> date:
         raise InvalidParameter("date", text, "a date as YYYY-MM-DD") from None
 
 
+# -- API keys ---------------------------------------------------------------------------
+
+keys_app = typer.Typer(help="API keys for the REST API and dashboard.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _api_keys(settings: Settings) -> Any:
+    from shopsight.state.api_keys import ApiKeys
+
+    return ApiKeys(_adapters(settings)[1])
+
+
+@keys_app.command("create")
+@handle_errors
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what the key is for.")],
+    role: Annotated[str, typer.Option(help="admin, analyst or store.")] = "analyst",
+    store: Annotated[list[str] | None, typer.Option(help="Store id (store keys; repeat).")]
+    = None,
+    user: Annotated[str | None, typer.Option(help="User id owning conversations.")] = None,
+) -> None:
+    """Create a key; it is shown once, only its hash is stored."""
+    settings = _setup()
+    key, info = _api_keys(settings).create(name, role, user, store)
+    console.print(f"[green]created[/] {info.role} key {info.key_id} for {info.user_id}\n{key}",
+                  highlight=False, soft_wrap=True)
+
+
+@keys_app.command("list")
+@handle_errors
+def keys_list() -> None:
+    """List keys (never their secrets)."""
+    settings = _setup()
+    grid = RichTable(title="API keys", title_justify="left")
+    for name in ("id", "name", "user", "role", "stores", "created", "revoked"):
+        grid.add_column(name)
+    for k in _api_keys(settings).list():
+        grid.add_row(k.key_id, k.name, k.user_id, k.role, ",".join(k.store_ids),
+                     f"{k.created_at:%Y-%m-%d}",
+                     f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "")
+    console.print(grid)
+
+
+@keys_app.command("revoke")
+@handle_errors
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id from `keys list`.")]
+                ) -> None:
+    """Revoke a key immediately."""
+    settings = _setup()
+    _api_keys(settings).revoke(key_id)
+    console.print(f"revoked {key_id}")
+
+
 # -- the server -------------------------------------------------------------------------
 
 

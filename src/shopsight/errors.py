@@ -17,7 +17,9 @@ codes in one handler.
     ├── NotFound(kind, identifier)               an id that does not exist
     ├── InvalidParameter(name, value, valid)     a request parameter is out of range
     ├── NotEnoughHistory(subject, have, need)    too little data to fit or evaluate a model
-    └── UnsafeQuery(sql, reason)                 SQL the copilot refuses to run
+    ├── UnsafeQuery(sql, reason)                 SQL the copilot refuses to run
+    ├── NotAuthenticated(hint)                   no valid API key
+    └── AccessDenied(role, action)               the key's role may not do this
 
 Messages never contain card numbers, CVVs or SSNs: callers pass positions and column
 names, not sensitive values (see ``quality.validation``).
@@ -182,3 +184,19 @@ class UnsafeQuery(ShopsightError):
         super().__init__(f"refused query: {reason}")
         self.sql = sql
         self.reason = reason
+
+
+class NotAuthenticated(ShopsightError):
+    """No API key, or one that is unknown or revoked."""
+
+    def __init__(self, hint: str = "send a valid key in the X-API-Key header") -> None:
+        super().__init__(f"authentication required: {hint}")
+
+
+class AccessDenied(ShopsightError):
+    """The caller's role may not do this."""
+
+    def __init__(self, role: str, action: str) -> None:
+        super().__init__(f"a {role} key may not {action}")
+        self.role = role
+        self.action = action

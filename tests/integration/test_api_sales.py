@@ -26,11 +26,17 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
     lake = Lake(str(tmp_path / "lake"))
     state = State(f"sqlite:///{tmp_path / 'state.db'}")
     app = create_app(load_settings(), lake=lake, state=state)
+    admin = {"X-API-Key": app.state.api_keys.create("ops", "admin")[0]}
+    store4 = {"X-API-Key": app.state.api_keys.create("till-4", "store", store_ids=["0004"])[0]}
     data = (demo_lake.uploads / DAY.isoformat() / "store_0004.csv").read_bytes()
     with live_server(app) as base:
         app.state.uploads.base_url = base
         assert httpx.get(f"{base}/health").json() == {"status": "ok"}
-        ticket = httpx.post(f"{base}/sales/upload-url", json={
+        assert httpx.post(f"{base}/sales/upload-url", json={
+            "store_id": "0004", "business_date": str(DAY)}).status_code == 401
+        assert httpx.post(f"{base}/sales/upload-url", headers=store4, json={
+            "store_id": "0005", "business_date": str(DAY)}).status_code == 403
+        ticket = httpx.post(f"{base}/sales/upload-url", headers=store4, json={
             "store_id": "0004", "business_date": str(DAY)}).json()
         assert ticket["url"].startswith(f"{base}/sales/uploads/0004/2026-11-20?")
         done = httpx.put(ticket["url"], content=data, headers={"Content-Type": "text/csv"})
@@ -42,10 +48,10 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
         assert refused.json()["error"] == "InvalidParameter"
         bad = httpx.put(ticket["url"], content=b"store_id,business_date\n0004,2026-11-20\n")
         assert bad.status_code == 422 and "required column" in bad.json()["message"]
-        status = httpx.get(f"{base}/sales/stores-status",
+        status = httpx.get(f"{base}/sales/stores-status", headers=admin,
                            params={"business_date": str(DAY)}).json()
         assert status["reported"] == ["0004"] and "0011" in status["missing"]
-        invalid = httpx.post(f"{base}/sales/upload-url", json={"store_id": "4",
+        invalid = httpx.post(f"{base}/sales/upload-url", headers=admin, json={"store_id": "4",
                                                                "business_date": str(DAY)})
         assert invalid.status_code == 422
     state.engine.dispose()

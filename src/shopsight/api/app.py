@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from shopsight import __version__
+from shopsight.api.auth import authorize
 from shopsight.api.errors import install_error_handler
 from shopsight.config import Settings
 from shopsight.lake.store import Lake
 from shopsight.pipeline.uploads import StoreUploads
+from shopsight.state.api_keys import ApiKeys
 from shopsight.state.store import State
 
 
@@ -21,11 +23,14 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     lake = lake or Lake(settings.lake_root, settings.lake_storage_options)
     state = state or State(settings.state_database_url)
     app = FastAPI(title="shopsight", version=__version__,
-                  description="AI analytics for retail and e-commerce sales data.")
+                  description="AI analytics for retail and e-commerce sales data. Send an "
+                  "API key in the X-API-Key header (create one with `shopsight keys create`).",
+                  dependencies=[Depends(authorize)])
     app.add_middleware(CORSMiddleware, allow_origins=[settings.frontend_origin],
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handler(app)
     app.state.settings, app.state.lake, app.state.state = settings, lake, state
+    app.state.api_keys = ApiKeys(state)
     app.state.uploads = StoreUploads(
         lake, state, signing_key=settings.signing_key.get_secret_value(),
         base_url=settings.public_base_url, ttl_seconds=settings.signed_url_ttl_seconds,

@@ -6,10 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shopsight.errors import (
+    AccessDenied,
     ConfigError,
     ContractError,
     InputRejected,
     InvalidParameter,
+    NotAuthenticated,
     NotEnoughHistory,
     NotFound,
     PathOutsideLake,
@@ -22,6 +24,8 @@ from shopsight.logs import get_logger
 log = get_logger("api")
 
 STATUS_BY_ERROR: list[tuple[type[ShopsightError], int]] = [
+    (NotAuthenticated, 401),
+    (AccessDenied, 403),
     (NotFound, 404),
     (InvalidParameter, 422),
     (InputRejected, 422),

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from shopsight.api.auth import principal_of
+from shopsight.errors import AccessDenied
 from shopsight.pipeline.uploads import StoreCheck, StoreUploads, UploadResult, UploadTicket
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -31,8 +33,12 @@ class UploadUrlRequest(BaseModel):
 
 
 @router.post("/upload-url", response_model=UploadTicket)
-def generate_upload_url(body: UploadUrlRequest, uploads: Uploads) -> UploadTicket:
+def generate_upload_url(body: UploadUrlRequest, uploads: Uploads,
+                        request: Request) -> UploadTicket:
     """generate-upload-url: a signed, expiring URL bound to store, date and content type."""
+    principal = principal_of(request)
+    if principal.role == "store" and body.store_id not in principal.store_ids:
+        raise AccessDenied("store", f"upload for store {body.store_id}")
     return uploads.generate_upload_url(body.store_id, body.business_date, body.content_type)
 
 
