@@ -30,7 +30,7 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
     store4 = {"X-API-Key": app.state.api_keys.create("till-4", "store", store_ids=["0004"])[0]}
     data = (demo_lake.uploads / DAY.isoformat() / "store_0004.csv").read_bytes()
     with live_server(app) as base:
-        app.state.uploads.base_url = base
+        app.state.uploads.base_url = app.state.sales_data.base_url = base
         assert httpx.get(f"{base}/health").json() == {"status": "ok"}
         assert httpx.post(f"{base}/sales/upload-url", json={
             "store_id": "0004", "business_date": str(DAY)}).status_code == 401
@@ -51,6 +51,33 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
         status = httpx.get(f"{base}/sales/stores-status", headers=admin,
                            params={"business_date": str(DAY)}).json()
         assert status["reported"] == ["0004"] and "0011" in status["missing"]
+        files = httpx.get(f"{base}/sales/files", headers=store4,
+                          params={"prefix": "processed/"}).json()
+        assert [f["key"] for f in files["items"]] == [
+            "processed/business_date=2026-11-20/store_id=0004/sales.parquet"]
+        rejected = httpx.get(f"{base}/sales/files", headers=admin,
+                             params={"prefix": "uploads/", "date_from": str(DAY)}).json()
+        assert {f["status"] for f in rejected["items"]} == {"processed", "rejected"}
+        assert any("required column" in (f["reason"] or "") for f in rejected["items"])
+        store5 = {"X-API-Key": app.state.api_keys.create("till-5", "store",
+                                                         store_ids=["0005"])[0]}
+        assert httpx.get(f"{base}/sales/files", headers=store5).json()["total"] == 0
+        original = next(f["key"] for f in rejected["items"] if f["status"] == "processed")
+        denied = httpx.post(f"{base}/sales/download-url", headers=store5,
+                            json={"key": original})
+        assert denied.status_code == 403
+        link = httpx.post(f"{base}/sales/download-url", headers=store4,
+                          json={"key": original}).json()
+        got = httpx.get(link["url"])
+        assert got.status_code == 200 and got.content == data
+        assert httpx.get(link["url"].replace("signature=", "signature=0")).status_code == 422
+        company = httpx.get(f"{base}/sales/analytics", headers=admin, params={
+            "start": str(DAY), "end": str(DAY), "level": "company"}).json()
+        assert company["rows"][0]["store_id"] == "company"
+        assert company["rows"][0]["revenue"] == done.json()["metrics"]["revenue_reporting"]
+        backwards = httpx.get(f"{base}/sales/analytics", headers=admin, params={
+            "start": str(DAY), "end": "2026-11-01"})
+        assert backwards.status_code == 422 and "on or after start" in backwards.json()["message"]
         invalid = httpx.post(f"{base}/sales/upload-url", headers=admin, json={"store_id": "4",
                                                                "business_date": str(DAY)})
         assert invalid.status_code == 422

@@ -15,6 +15,7 @@ from shopsight.lake.store import Lake
 from shopsight.pipeline.uploads import StoreUploads
 from shopsight.state.api_keys import ApiKeys
 from shopsight.state.store import State
+from shopsight.systems.sales.access import SalesData
 
 
 def create_app(settings: Settings, *, lake: Lake | None = None,
@@ -36,6 +37,10 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
         base_url=settings.public_base_url, ttl_seconds=settings.signed_url_ttl_seconds,
         expected_stores=settings.expected_store_ids,
         reporting_currency=settings.reporting_currency)
+
+    app.state.sales_data = SalesData(
+        lake, state, signing_key=settings.signing_key.get_secret_value(),
+        base_url=settings.public_base_url, ttl_seconds=settings.signed_url_ttl_seconds)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, Any]:

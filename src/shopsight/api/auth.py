@@ -15,7 +15,8 @@ from fastapi import Request
 from shopsight.errors import AccessDenied, NotAuthenticated
 from shopsight.state.api_keys import ApiKeys, Principal
 
-PUBLIC_PATHS = ("/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+PUBLIC_PATHS = ("/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
+                "/sales/download")  # the last one is authorised by its URL signature
 SIGNED_PREFIXES = ("/sales/uploads/",)
 
 # (method or "*", path prefix) -> roles allowed; first match wins

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from shopsight.api.auth import principal_of
 from shopsight.errors import AccessDenied
 from shopsight.pipeline.uploads import StoreCheck, StoreUploads, UploadResult, UploadTicket
+from shopsight.systems.sales.access import (
+    AnalyticsResponse,
+    DownloadTicket,
+    FilePage,
+    SalesData,
+)
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -60,3 +66,56 @@ async def upload(request: Request, store_id: str, business_date: date, uploads: 
 def stores_status(business_date: date, uploads: Uploads) -> StoreCheck:
     """check-all-stores: which expected stores have reported for a date."""
     return uploads.check_all_stores(business_date)
+
+
+def get_sales_data(request: Request) -> SalesData:
+    data: SalesData = request.app.state.sales_data
+    return data
+
+
+Data = Annotated[SalesData, Depends(get_sales_data)]
+
+
+def _own_stores(request: Request) -> list[str] | None:
+    """Store keys are limited to their stores; other roles see everything."""
+    principal = principal_of(request)
+    return principal.store_ids if principal.role == "store" else None
+
+
+@router.get("/files", response_model=FilePage)
+def list_files(request: Request, data: Data, prefix: str = "",
+               date_from: date | None = None, date_to: date | None = None,
+               page: Annotated[int, Query(ge=1)] = 1,
+               page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> FilePage:
+    """list-files: uploads, processed and rejected files, reports and exports, paged."""
+    return data.list_files(prefix, date_from, date_to, page, page_size, _own_stores(request))
+
+
+class DownloadUrlRequest(BaseModel):
+    """Which file to download."""
+
+    key: str = Field(description="A key from /sales/files.")
+
+
+@router.post("/download-url", response_model=DownloadTicket)
+def generate_download_url(body: DownloadUrlRequest, request: Request,
+                          data: Data) -> DownloadTicket:
+    """generate-download-url: a signed, expiring URL for one file."""
+    return data.generate_download_url(body.key, _own_stores(request))
+
+
+@router.get("/download")
+def download(data: Data, key: str, expires: int, signature: str) -> Response:
+    """Serve a file at a signed URL (no key needed, the signature authorises)."""
+    body = data.read_signed(key, expires, signature)
+    media = "text/csv" if key.endswith(".csv") else (
+        "text/html" if key.endswith(".html") else "application/octet-stream")
+    return Response(content=body, media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"'})
+
+
+@router.get("/analytics", response_model=AnalyticsResponse)
+def analytics(data: Data, start: date, end: date, store_id: str | None = None,
+              level: Literal["store", "company"] = "store") -> AnalyticsResponse:
+    """get-analytics: daily metrics per store or for the company over a date range."""
+    return data.analytics(start, end, store_id, level)

@@ -1,0 +1,1 @@
+"""The sales data platform: store uploads, the daily analysis, and data access."""
