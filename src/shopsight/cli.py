@@ -449,8 +449,11 @@ def _print_publish(result: Any) -> None:
 def _mount_systems() -> None:
     """Each system brings its own Typer app; imported lazily inside their commands."""
     from shopsight.systems.compliance_guardian.cli import app as compliance_app
+    from shopsight.systems.demand_insights.cli import app as demand_app
     from shopsight.systems.market_pulse.cli import app as market_pulse_app
 
+    app.add_typer(demand_app, name="demand",
+                  help="Demand Insights: segments, forecasts, prices, CLV and churn.")
     app.add_typer(compliance_app, name="compliance",
                   help="Compliance Guardian: payment risk and PCI scans.")
     app.add_typer(market_pulse_app, name="market-pulse",

@@ -51,12 +51,15 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     def version() -> dict[str, str]:
         return {"version": __version__}
 
-    from shopsight.api.routes import compliance, market_pulse, sales
+    from shopsight.api.routes import compliance, demand_insights, market_pulse, sales
+    from shopsight.lake.models import ModelStore
     from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+    from shopsight.systems.demand_insights.service import DemandInsights
     from shopsight.systems.market_pulse.service import MarketPulse
 
     app.state.compliance_guardian = ComplianceGuardian(lake)
     app.state.market_pulse = MarketPulse(lake, settings.reporting_currency)
-    for module in (sales, compliance, market_pulse):
+    app.state.demand_insights = DemandInsights(lake, ModelStore(lake))
+    for module in (sales, compliance, market_pulse, demand_insights):
         app.include_router(module.router)
     return app

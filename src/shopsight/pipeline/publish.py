@@ -143,4 +143,13 @@ def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, 
 
         return MarketPulse(lake, reporting_currency).publish()
 
-    return {"compliance_guardian": compliance, "market_pulse": market_pulse}
+    def demand_insights() -> Mapping[str, Any]:
+        from shopsight.lake.models import ModelStore
+        from shopsight.systems.demand_insights.service import DemandInsights
+
+        service = DemandInsights(lake, ModelStore(lake))
+        service.train()
+        return service.publish()
+
+    return {"demand_insights": demand_insights, "compliance_guardian": compliance,
+            "market_pulse": market_pulse}

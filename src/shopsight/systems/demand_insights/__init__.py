@@ -1,0 +1,1 @@
+"""Demand Insights: segments, demand forecasts, elasticity, pricing, CLV and churn."""

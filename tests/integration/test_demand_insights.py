@@ -1,0 +1,181 @@
+"""Demand Insights on the demo lake, checked against the planted truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from shopsight.errors import InvalidParameter, NotFound
+from shopsight.lake.models import ModelStore
+from shopsight.systems.demand_insights.models import (
+    ChurnRequest,
+    ClvRequest,
+    ElasticityRequest,
+    ForecastRequest,
+    PriceOptimizationRequest,
+    SegmentsRequest,
+)
+from shopsight.systems.demand_insights.service import DemandInsights
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def service(demo_lake: Any) -> DemandInsights:
+    return DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake), n_estimators=100)
+
+
+def test_elasticity_recovers_every_planted_category(service: DemandInsights,
+                                                    demo_lake: Any) -> None:
+    truth = pd.read_csv(Path(demo_lake.truth) / "elasticity.csv")
+    result = service.price_elasticity()
+    measured = {e.target: e for e in result.estimates}
+    assert set(measured) == set(truth["category"])
+    for row in truth.itertuples():
+        est = measured[row.category]
+        assert est.elasticity == pytest.approx(row.elasticity, abs=0.15), row.category
+        assert est.ci_low < est.elasticity < est.ci_high
+        assert est.n_observations > 1000 and est.p_value < 0.001
+    one = service.price_elasticity(ElasticityRequest(category="Books")).estimates
+    assert [e.target for e in one] == ["Books"]
+    with pytest.raises(NotFound, match="Gadgets"):
+        service.price_elasticity(ElasticityRequest(category="Gadgets"))
+
+
+def test_churn_finds_planted_dead_customers(service: DemandInsights, demo_lake: Any) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    truth = pd.read_csv(Path(demo_lake.truth) / "customers.csv")
+    result = service.churn()
+    assert result.model.model_trained_now  # no stored model yet on a fresh lake
+    assert result.evaluation.roc_auc > 0.75 and result.evaluation.pr_auc > 0.5
+    assert "90 days" in result.churn_definition
+    scores = {c.customer_id: c.churn_probability for c in result.customers}
+    # Customers without any order cannot have churned: score them 0.
+    proba = truth["customer_id"].map(scores).fillna(0.0)
+    auc = roc_auc_score(~truth["alive_at_end"].astype(bool), proba)
+    assert auc >= 0.8
+    levels = {c.risk_level for c in result.customers}
+    assert levels <= {"low", "medium", "high"} and "high" in levels
+    unknown = service.churn(ChurnRequest(customer_ids=["C0000001"]))
+    assert len(unknown.customers) == 1
+    with pytest.raises(NotFound, match="C9999999"):
+        service.churn(ChurnRequest(customer_ids=["C9999999"]))
+    with pytest.raises(InvalidParameter):
+        service.churn(ChurnRequest(medium_threshold=0.7, high_threshold=0.6))
+
+
+def test_clv_and_at_risk(service: DemandInsights) -> None:
+    result = service.clv(ClvRequest(customer_ids=["C0000001", "C0000002"]))
+    assert [c.customer_id for c in result.customers] == ["C0000001", "C0000002"]
+    assert set(result.backtest.mae) == {"bgnbd_gamma_gamma", "random_forest"}
+    assert result.method == result.backtest.chosen
+    assert all(c.expected_value >= 0 for c in result.customers)
+    everyone = service.clv()
+    assert len(everyone.customers) > 2500
+    risk = service.at_risk_customers()
+    values = [c.value_at_risk for c in risk.customers]
+    assert values == sorted(values, reverse=True) and len(values) <= 100
+    assert all(c.churn_probability > 0.6 for c in risk.customers)
+
+
+def test_forecast_beats_seasonal_naive(service: DemandInsights) -> None:
+    result = service.forecast(ForecastRequest(forecast_days=30))
+    assert len(result.forecast) == 30
+    assert result.backtest.wape < result.backtest.naive_wape
+    assert result.backtest.beats_naive
+    assert all(p.lower <= p.units <= p.upper for p in result.forecast)
+    assert result.feature_importance
+    cat = service.forecast(ForecastRequest(category_id="Toys", forecast_days=7))
+    assert cat.level == "category" and len(cat.forecast) == 7
+    with pytest.raises(NotFound, match="SKU-99999"):
+        service.forecast(ForecastRequest(product_id="SKU-99999"))
+    with pytest.raises(ValidationError, match="less than or equal to 365"):
+        ForecastRequest(forecast_days=400)
+    with pytest.raises(ValidationError, match="greater than or equal to 2"):
+        SegmentsRequest(n_clusters=1)
+
+
+def test_models_are_stored_and_reused(service: DemandInsights, demo_lake: Any) -> None:
+    service.churn()
+    fresh = DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake))
+    again = fresh.churn(ChurnRequest(customer_ids=["C0000001"]))
+    assert not again.model.model_trained_now
+
+
+def test_segments_and_pricing(service: DemandInsights) -> None:
+    seg = service.segments(SegmentsRequest(n_clusters=5))
+    assert seg.n_clusters == 5
+    assert sum(s.revenue_share for s in seg.segments) == pytest.approx(1.0)
+    names = {s.name for s in seg.segments}
+    assert names & {"Champions", "Loyal", "At risk", "Hibernating", "New"}
+    body = PriceOptimizationRequest(product_id="SKU-00001", current_price=100.0,
+                                    current_quantity=1000, cost_per_unit=60.0)
+    rec = service.price_optimization(body)
+    assert rec.elasticity_source in ("product", "category")
+    assert 80.0 <= rec.recommended.price <= 120.0
+    inelastic = service.price_optimization(body.model_copy(update={"elasticity": -0.5}))
+    assert inelastic.status == "no_interior_optimum" and inelastic.direction == "increase"
+    with pytest.raises(ValidationError):
+        PriceOptimizationRequest(product_id="x", current_price=10, current_quantity=1,
+                                 cost_per_unit=-1)
+
+
+def test_api_routes(service: DemandInsights) -> None:
+    from fastapi import FastAPI
+
+    from shopsight.api.errors import install_error_handler
+    from shopsight.api.routes.demand_insights import router
+
+    app = FastAPI()
+    install_error_handler(app)
+    app.state.demand_insights = service
+    app.include_router(router)
+    client = _client(app)
+    assert client.get("/demand-insights/segments?n_clusters=4").json()["n_clusters"] == 4
+    assert client.get("/demand-insights/segments?n_clusters=20").status_code == 422
+    fc = client.post("/demand-insights/forecast", json={"forecast_days": 7})
+    assert fc.status_code == 200 and len(fc.json()["forecast"]) == 7
+    el = client.post("/demand-insights/price-elasticity", json={"category": "Home"})
+    assert el.json()["estimates"][0]["target"] == "Home"
+    po = client.post("/demand-insights/price-optimization", json={
+        "product_id": "SKU-00001", "current_price": 100.0, "current_quantity": 1000,
+        "cost_per_unit": 60.0})
+    assert po.status_code == 200
+    assert client.post("/demand-insights/clv", json={"customer_ids": ["C0000001"]}
+                       ).status_code == 200
+    missing = client.post("/demand-insights/churn", json={"customer_ids": ["nobody"]})
+    assert missing.status_code == 404 and "nobody" in missing.json()["message"]
+    risk = client.get("/demand-insights/at-risk-customers?threshold=0.6&limit=5")
+    assert risk.status_code == 200 and len(risk.json()["customers"]) <= 5
+    tables = service.publish()
+    assert {"segments", "customer_scores", "elasticities", "forecast_company"} <= set(tables)
+    assert tables["customer_scores"].num_rows > 2500
+
+
+def _client(app: Any) -> Any:
+    """Call the ASGI app in process (httpx transport, no server, no deprecated client)."""
+    import asyncio
+
+    import httpx
+
+    class _Client:
+        def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+            async def go() -> httpx.Response:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                             base_url="http://test") as client:
+                    return await client.request(method, url, **kwargs)
+
+            return asyncio.run(go())
+
+        def get(self, url: str, **kwargs: Any) -> httpx.Response:
+            return self.request("GET", url, **kwargs)
+
+        def post(self, url: str, **kwargs: Any) -> httpx.Response:
+            return self.request("POST", url, **kwargs)
+
+    return _Client()

@@ -1,0 +1,21 @@
+"""ModelStore: versions in the lake, newest complete version wins."""
+
+from __future__ import annotations
+
+from shopsight.lake.models import ModelStore
+from shopsight.lake.store import Lake
+
+
+def test_save_and_load_latest(lake: Lake) -> None:
+    store = ModelStore(lake)
+    assert store.load_latest("demand_insights", "churn") is None
+    v1 = store.save("demand_insights", "churn", {"w": 1}, {"training_end": "2026-01-01"})
+    v2 = store.save("demand_insights", "churn", {"w": 2}, {"metrics": {"auc": 0.9}})
+    assert v1 < v2
+    latest = store.load_latest("demand_insights", "churn")
+    assert latest is not None and latest.obj == {"w": 2} and latest.version == v2
+    assert latest.metadata["metrics"] == {"auc": 0.9}
+    assert "numpy" in latest.metadata["libraries"]
+    # A version without metadata (interrupted save) is ignored.
+    lake.write_bytes("models/demand_insights/churn/99999999T000000000000Z-x/model.pkl", b"x")
+    assert store.versions("demand_insights", "churn") == [v1, v2]
