@@ -471,10 +471,14 @@ _mount_systems()
 def up(
     scale: Annotated[str, typer.Option(help="Demo data scale when raw/ is empty.")] = "small",
     seed: Annotated[int, typer.Option(help="Demo data seed.")] = 42,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API and "
+                                            "dashboard when done.")] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
 ) -> None:
-    """Run the platform on embedded defaults: demo data if raw/ is empty, then raw → curated."""
+    """Run the platform on embedded defaults: demo data if raw/ is empty, raw → curated,
+    curated → prod, then serve the API and dashboard on 127.0.0.1."""
     settings = _setup()
-    lake, _ = _adapters(settings)
+    lake, state = _adapters(settings)
     console.print(f"[bold]shopsight[/] lake: {lake.root}  state: {settings.state_database_url}")
     if not lake.list_files("raw"):
         _generate_demo(settings, lake, scale, seed, "2026-11-20")
@@ -483,8 +487,32 @@ def up(
     summary = _run_ingest(settings, [], None, None)
     _print_summary(summary)
     _print_publish(_run_publish(settings, force=False))
-    console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
-                  "`shopsight schema --markdown`.")
+    if not serve_api:
+        console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
+                      "`shopsight schema --markdown`.")
+        return
+    key = _demo_login(state)
+    console.print(f"\n[bold green]shopsight is up:[/] http://127.0.0.1:{port}/  "
+                  f"(API docs at /docs)\n[bold]demo login (admin API key):[/] {key}\n"
+                  "Ctrl+C to stop.", highlight=False, soft_wrap=True)
+    import uvicorn
+
+    from shopsight.api.app import create_app
+
+    uvicorn.run(create_app(settings, lake=lake, state=state), host="127.0.0.1", port=port,
+                log_level="warning")
+
+
+def _demo_login(state: Any) -> str:
+    """A fresh admin key for the local demo; earlier demo keys are revoked."""
+    from shopsight.state.api_keys import ApiKeys
+
+    keys = ApiKeys(state)
+    for info in keys.list():
+        if info.name == "demo-admin" and info.revoked_at is None:
+            keys.revoke(info.key_id)
+    key, _ = keys.create("demo-admin", "admin", user_id="demo")
+    return str(key)
 
 
 def main() -> None:
