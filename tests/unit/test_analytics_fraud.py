@@ -88,3 +88,19 @@ def test_supervised_path_needs_enough_chargebacks() -> None:
     assert (scored["method"] == "supervised").all()
     flagged = scored["risk_score"].to_numpy()
     assert flagged[bad].mean() > np.delete(flagged, bad).mean() + 20
+
+
+def test_pan_finder_ignores_digits_of_decimal_numbers() -> None:
+    from shopsight.systems.compliance_guardian.pci_scan import find_pans
+
+    assert find_pans("threshold=0.4111111111111111 leaf") == []
+    assert find_pans("4111111111111111.25") == []
+    assert find_pans("paid with 4111111111111111. Thanks") == ["4111111111111111"]
+
+
+def test_pan_finder_ignores_lists_of_small_numbers() -> None:
+    from shopsight.systems.compliance_guardian.pci_scan import find_pans
+
+    assert find_pans("internal_count=628 624 497 483 463 453 164") == []
+    assert find_pans("card 4111 1111 1111 1111 on file") == ["4111111111111111"]
+    assert find_pans("tree_sizes=1594 1703 1716 1720 1721 1717 1713 1718") == []

@@ -106,13 +106,20 @@ def find_pans(text: str) -> list[str]:
     out: list[str] = []
     for match in _PAN_CANDIDATE.finditer(text):
         raw = match.group(0)
+        before = text[match.start() - 1:match.start()]
+        after = text[match.end():match.end() + 2]
+        if before == "." or (len(after) == 2 and after[0] in ".eE" and after[1].isdigit()):
+            continue  # digits of a decimal number (model weights, statistics), not a card
+        around = text[max(0, match.start() - 2):match.start()] + "|" + after
+        if re.fullmatch(r"[0-9][ -]\|.*|.*\|[ -][0-9]", around):
+            continue  # part of a longer list of numbers ("1594 1703 1716 ..."), not a card
         digits = re.sub(r"[^0-9]", "", raw)
         if not 13 <= len(digits) <= 19 or not luhn_valid(digits):
             continue
         separated = digits != raw
-        if (not separated and iin_known(digits)) or (separated and (
-                _card_like(raw) or (iin_known(digits) and min(
-                    len(g) for g in re.split(r"[ -]+", raw)) >= 3))):
+        # separated digits count only in a card's printed grouping (4-4-4-4, 4-6-5...):
+        # runs of small numbers such as "628 624 497 483" are lists, not cards
+        if (not separated and iin_known(digits)) or (separated and _card_like(raw)):
             out.append(digits)
     return out
 
