@@ -87,3 +87,12 @@ def test_curated_is_queryable_and_free_of_card_numbers(demo_lake: DemoLake) -> N
             text = (str(pq.read_table(path).to_pylist()) if path.suffix == ".parquet"
                     else path.read_text())
             assert redact(text) == text, f"card number or SSN in {path}"
+
+
+def test_lake_connection_filters_on_text_columns(demo_lake: DemoLake) -> None:
+    con = connect(demo_lake.lake)
+    (count,) = con.execute("SELECT count(*) FROM stores WHERE store_id = '0003'").fetchall()[0]
+    assert count == 1
+    (count,) = con.execute("SELECT count(*) FROM orders WHERE store_id IN ('0001', '0002') "
+                           "AND channel = 'store'").fetchall()[0]
+    assert count > 100

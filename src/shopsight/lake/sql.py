@@ -44,6 +44,9 @@ def connect(lake: Lake, *, read_only_files: bool = True) -> Any:
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB 2.0 pushes string filters into Arrow dataset scans as string_view literals,
+    # which pyarrow cannot compare with its string columns; filter in DuckDB instead.
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
     for name, uri in lake_tables(lake).items():
         if table_exists(uri, lake.storage_options):
             con.register(name, open_table(uri, lake.storage_options).to_pyarrow_dataset())
