@@ -451,7 +451,10 @@ def _mount_systems() -> None:
     from shopsight.systems.compliance_guardian.cli import app as compliance_app
     from shopsight.systems.demand_insights.cli import app as demand_app
     from shopsight.systems.market_pulse.cli import app as market_pulse_app
+    from shopsight.systems.retail_copilot.cli import app as copilot_app
 
+    app.add_typer(copilot_app, name="ask",
+                  help="Retail Copilot: questions in plain language over the lake.")
     app.add_typer(demand_app, name="demand",
                   help="Demand Insights: segments, forecasts, prices, CLV and churn.")
     app.add_typer(compliance_app, name="compliance",

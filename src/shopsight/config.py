@@ -113,6 +113,17 @@ class Settings(BaseSettings):
         2000, gt=0, validation_alias=_env("LLM_MAX_TOKENS"),
         description="Maximum tokens in an LLM response.",
     )
+    llm_base_url: str = Field(
+        "",
+        validation_alias=_env("LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="Base URL of an OpenAI-compatible server (OpenAI, Ollama, vLLM, "
+        "llama.cpp) when LLM_PROVIDER=openai.",
+    )
+    llm_api_key: SecretStr = Field(
+        SecretStr(""),
+        validation_alias=_env("LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible server, if it needs one.",
+    )
     conversation_table: str = Field(
         "retail-copilot-conversations",
         validation_alias=_env("CONVERSATION_TABLE"),

@@ -1,0 +1,943 @@
+"""The offline planner: a plain-language question becomes an intent, entities and a SQL tree.
+
+No model and no network. :func:`plan_question` classifies the question by keywords,
+extracts entities (order, customer, product and store ids, categories resolved against
+the data, channels, periods, top-N, metric, comparison), and the ``*_sql`` builders turn
+a plan into a sqlglot expression tree whose every column is looked up in the data
+contract (:func:`col`), so a typo fails at build time, not in DuckDB.
+
+Periods resolve against the data's latest order date ("today" is ``max(order_date)``):
+
+- ``today``/``yesterday``: that day, the day before;
+- ``this week``/``last week``: ISO week (Monday-Sunday) to date / the full week before;
+- ``this month``/``last month``, ``this year``/``last year``: calendar, to date or full;
+- ``last N days|weeks|months``: the N*1/7/30 days ending today;
+- ``in October [2026]``, ``on 2026-11-03``, ``between 2026-10-01 and 2026-10-15``.
+
+The comparison period has the same length and ends the day before (calendar months and
+years compare with the previous month or year, clipped to the same number of days).
+
+Revenue is in USD (``analytics.fx`` rates): order level (``orders.total_amount``) for
+totals, stores and channels; line level (quantity * unit_price - discount) for categories
+and products. Cancelled, returned and refunded orders are not sales.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from shopsight.analytics.fx import RATES_PER_USD
+from shopsight.errors import ContractError
+from shopsight.schema import get_table
+from shopsight.systems.retail_copilot.models import Intent
+
+NOT_SALES_STATUSES = ("cancelled", "returned", "refunded")
+DEFAULT_PERIOD_DAYS = 30
+DEFAULT_TOP_N = 10
+MAX_TOP_N = 100
+
+# ---------------------------------------------------------------------------------------
+# periods
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range with a label and how to find the previous one."""
+
+    start: date
+    end: date
+    label: str
+    kind: str = "days"  # days | month | year
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Period:
+        """The comparison period (see the module docstring)."""
+        if self.kind == "month":
+            prev_end_of_month = self.start - timedelta(days=1)
+            start = prev_end_of_month.replace(day=1)
+            end = min(start + (self.end - self.start), prev_end_of_month)
+            return Period(start, end, f"{calendar.month_name[start.month]} {start.year}"
+                          f"{'' if end == prev_end_of_month else ' (same days)'}", "month")
+        if self.kind == "year":
+            start = self.start.replace(year=self.start.year - 1)
+            end = _safe_replace_year(self.end, self.end.year - 1)
+            return Period(start, end, f"{start.year}", "year")
+        end = self.start - timedelta(days=1)
+        start = end - timedelta(days=self.days - 1)
+        return Period(start, end, "the previous period" if self.days > 1 else
+                      "the day before", "days")
+
+
+def _safe_replace_year(day: date, year: int) -> date:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return day.replace(year=year, day=28)
+
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS.pop("may", None)
+_MONTHS["may"] = 5
+_ISO_DATE = r"(\d{4}-\d{2}-\d{2})"
+
+
+def resolve_period(text: str, today: date) -> Period | None:
+    """The period a question names, relative to ``today`` (the data's latest date)."""
+    t = text.lower()
+    m = re.search(rf"(?:between|from)\s+{_ISO_DATE}\s+(?:and|to|until)\s+{_ISO_DATE}", t)
+    if m:
+        a, b = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
+        return Period(a, b, f"{a} to {b}")
+    m = re.search(_ISO_DATE, t)
+    if m:
+        d = date.fromisoformat(m.group(1))
+        return Period(d, d, f"on {d}")
+    if re.search(r"\byesterday\b", t):
+        d = today - timedelta(days=1)
+        return Period(d, d, f"yesterday ({d})")
+    if re.search(r"\btoday\b", t):
+        return Period(today, today, f"today ({today})")
+    monday = today - timedelta(days=today.weekday())
+    if re.search(r"\bthis week\b|\bweek to date\b|\bwtd\b", t):
+        return Period(monday, today, f"this week ({monday} to {today})")
+    if re.search(r"\b(last|previous|past) week\b", t) and not re.search(
+            r"\b(last|past) \d+ weeks?\b", t):
+        start = monday - timedelta(days=7)
+        return Period(start, monday - timedelta(days=1), f"last week ({start} to "
+                      f"{monday - timedelta(days=1)})")
+    if re.search(r"\bthis month\b|\bmonth to date\b|\bmtd\b", t):
+        start = today.replace(day=1)
+        return Period(start, today, f"this month ({start} to {today})", "month")
+    if re.search(r"\b(last|previous) month\b", t):
+        end = today.replace(day=1) - timedelta(days=1)
+        start = end.replace(day=1)
+        return Period(start, end, f"{calendar.month_name[start.month]} {start.year}", "month")
+    if re.search(r"\bthis year\b|\byear to date\b|\bytd\b", t):
+        start = date(today.year, 1, 1)
+        return Period(start, today, f"this year ({start} to {today})", "year")
+    if re.search(r"\b(last|previous) year\b", t):
+        start = date(today.year - 1, 1, 1)
+        return Period(start, date(today.year - 1, 12, 31), f"{today.year - 1}", "year")
+    m = re.search(r"\b(?:last|past|previous)\s+(\d{1,4})\s+(day|week|month)s?\b", t)
+    if m:
+        n = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
+        start = today - timedelta(days=n - 1)
+        return Period(start, today, f"the last {m.group(1)} {m.group(2)}s "
+                      f"({start} to {today})")
+    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    m = re.search(rf"\b(?:in|for|during)\s+({month_words})\b(?:\s+(\d{{4}}))?", t)
+    if m:
+        month = _MONTHS[m.group(1)]
+        year = int(m.group(2)) if m.group(2) else (
+            today.year if month <= today.month else today.year - 1)
+        start = date(year, month, 1)
+        end = min(date(year, month, calendar.monthrange(year, month)[1]), today)
+        return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
+    return None
+
+
+def default_period(today: date, days: int = DEFAULT_PERIOD_DAYS) -> Period:
+    """The last ``days`` days up to ``today``."""
+    start = today - timedelta(days=days - 1)
+    return Period(start, today, f"the last {days} days ({start} to {today})")
+
+
+# ---------------------------------------------------------------------------------------
+# entities and plans
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What the planner resolves names against: read once from the lake."""
+
+    today: date
+    categories: tuple[str, ...]
+    stores: dict[str, str]  # store_id -> "name, city"
+
+
+@dataclass
+class Entities:
+    """Everything extracted from a question (and carried over in follow-ups)."""
+
+    order_id: str | None = None
+    customer_id: str | None = None
+    product_id: str | None = None
+    store_id: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    period: Period | None = None
+    compare: bool = False
+    dimension: str | None = None  # store | category | product | channel | total
+    grain: str | None = None  # day | week | month
+    top_n: int | None = None
+    direction: str = "top"  # top | bottom
+    metric: str = "revenue"  # revenue | units
+    horizon_days: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-safe form, stored in the conversation for follow-ups."""
+        data = asdict(self)
+        if self.period:
+            data["period"] = {"start": self.period.start.isoformat(),
+                              "end": self.period.end.isoformat(),
+                              "label": self.period.label, "kind": self.period.kind}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entities:
+        """Inverse of :meth:`to_json`."""
+        values = dict(data)
+        p = values.get("period")
+        if p:
+            values["period"] = Period(date.fromisoformat(p["start"]),
+                                      date.fromisoformat(p["end"]), p["label"], p["kind"])
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclass
+class Plan:
+    """The planner's decision: an intent with its entities, or a question back."""
+
+    intent: Intent
+    entities: Entities = field(default_factory=Entities)
+    confident: bool = True
+    message: str = ""  # clarifying question or why it cannot answer
+    follow_up: bool = False
+
+
+_ORDER = re.compile(r"\bORD-?(\d{1,9})\b", re.I)
+_CUSTOMER = re.compile(r"\bC(\d{7})\b", re.I)
+_SKU = re.compile(r"\bSKU[-\s]?(\d{1,5})\b", re.I)
+_STORE = re.compile(r"\bstore\s*(?:#|no\.?|number)?\s*(\d{1,4})\b", re.I)
+_TOP = re.compile(r"\b(top|best|bottom|worst|lowest|highest)\s+(\d{1,3})\b", re.I)
+_FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also for|only|"
+                        r"for|but|then|ok(ay)?,? (and|now|what about))\b", re.I)
+
+CAPABILITIES = (
+    "low stock products (optionally per store or category)",
+    "the status of an order, e.g. ORD-000010482",
+    "sales by store, category, product or channel over a period, compared with the "
+    "period before",
+    "top or bottom N products by revenue or units",
+    "a customer's summary, e.g. C0000881",
+    "customers likely to churn",
+    "product recommendations for a customer",
+    "a demand forecast for a SKU, e.g. SKU-00123 next 30 days",
+    "suspicious payments over a period",
+    "the revenue trend by day, week or month",
+)
+
+
+def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
+    """Entities found in ``question``; the second value lists names that did not resolve."""
+    q = question
+    low = q.lower()
+    ent = Entities()
+    problems: list[str] = []
+    if m := _ORDER.search(q):
+        ent.order_id = f"ORD-{int(m.group(1)):09d}"
+    elif m := re.search(r"\border\s+#?(\d{3,9})\b", low):
+        ent.order_id = f"ORD-{int(m.group(1)):09d}"
+    if m := _CUSTOMER.search(q):
+        ent.customer_id = f"C{m.group(1)}"
+    if m := _SKU.search(q):
+        ent.product_id = f"SKU-{int(m.group(1)):05d}"
+    if m := _STORE.search(q):
+        store = f"{int(m.group(1)):04d}"
+        if store in catalog.stores:
+            ent.store_id = store
+        else:
+            problems.append(f"store {store}")
+    else:
+        for store_id, label in catalog.stores.items():
+            name, _, city = label.partition(", ")
+            short = name.lower().removeprefix("shopsight ").strip()
+            if (short and re.search(rf"\b{re.escape(short)}\b", low)) or (
+                    city and re.search(rf"\b{re.escape(city.lower())}\s+store\b", low)):
+                ent.store_id = store_id
+                break
+    for category in sorted(catalog.categories, key=len, reverse=True):
+        stem = category.lower().rstrip("s")
+        if re.search(rf"\b{re.escape(stem)}s?\b", low):
+            ent.category = category
+            break
+    else:
+        m = re.search(r"\b(?:in|for) (?:the )?(?:category )?([A-Z][a-zA-Z&]+)\b", q)
+        if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
+                re.search(r"\bcategor", low) or re.search(r"\bproducts?\s+(in|for)\b", low)):
+            problems.append(f"category {m.group(1)}")
+    if re.search(r"\b(online|web|website|e-?commerce)\b", low) and "by channel" not in low:
+        ent.channel = "web"
+    elif re.search(r"\b(mobile|app)\b", low) and "by channel" not in low:
+        ent.channel = "mobile"
+    elif re.search(r"\bin[- ]store (sales|orders|revenue)\b|\bstore channel\b", low):
+        ent.channel = "store"
+    ent.period = resolve_period(q, catalog.today)
+    ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
+                                 r"day before|year before|previous period|change|growth|"
+                                 r"against)\b", low))
+    if re.search(r"\b(by|per|each|across|for all|for every) (stores?|locations?|shops?)\b|"
+                 r"\bstores? breakdown\b", low):
+        ent.dimension = "store"
+    elif re.search(r"\b(by|per|each|across) (categor(y|ies))\b|\bcategories\b", low):
+        ent.dimension = "category"
+    elif re.search(r"\b(by|per|each) (products?|skus?|items?)\b", low):
+        ent.dimension = "product"
+    elif re.search(r"\b(by|per|each|across) channels?\b|\bchannels\b", low):
+        ent.dimension = "channel"
+    if re.search(r"\b(daily|by day|per day|each day|day by day)\b", low):
+        ent.grain = "day"
+    elif re.search(r"\b(weekly|by week|per week|each week|week by week)\b", low):
+        ent.grain = "week"
+    elif re.search(r"\b(monthly|by month|per month|each month|month by month)\b", low):
+        ent.grain = "month"
+    if m := _TOP.search(q):
+        ent.top_n = min(int(m.group(2)), MAX_TOP_N)
+        ent.direction = "bottom" if m.group(1).lower() in ("bottom", "worst", "lowest") \
+            else "top"
+    elif m := re.search(r"\b(\d{1,3})\s+(most|best|top|highest|least|worst|lowest|"
+                        r"bottom)\b", low):
+        ent.top_n = min(int(m.group(1)), MAX_TOP_N)
+        ent.direction = "bottom" if m.group(2) in ("least", "worst", "lowest", "bottom") \
+            else "top"
+    elif re.search(r"\b(bottom|worst|least|slowest)\b", low):
+        ent.direction = "bottom"
+    if re.search(r"\b(units?|quantity|quantities|volume|most sold|sold the most|"
+                 r"least sold|pieces)\b", low):
+        ent.metric = "units"
+    if m := re.search(r"\bnext\s+(\d{1,3})\s+(day|week|month)s?\b", low):
+        ent.horizon_days = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
+    elif re.search(r"\bnext week\b", low):
+        ent.horizon_days = 7
+    elif re.search(r"\bnext month\b", low):
+        ent.horizon_days = 30
+    return ent, problems
+
+
+_INTENT_RULES: tuple[tuple[Intent, str], ...] = (
+    (Intent.RECOMMENDATIONS, r"\brecommend\w*|\bsuggest\w* (products?|items?)|"
+     r"\bcross[- ]sell|\bup[- ]?sell|\bwhat (else )?(should|could|would|might) .* buy\b|"
+     r"\bnext best (product|offer)"),
+    (Intent.CHURN, r"\bchurn\w*|\blikely to (leave|lapse|stop)|\bat[- ]risk customers?|"
+     r"\blapsed|\bstopped (buying|shopping)|\bwin[- ]?back|\bcustomers? (at risk|we are "
+     r"losing)"),
+    (Intent.FORECAST, r"\bforecast\w*|\bpredict\w*|\bprojected? demand|\bdemand for\b|"
+     r"\bhow many .* will (we )?sell|\bexpected (demand|sales) (for|of)\b"),
+    (Intent.SUSPICIOUS_PAYMENTS, r"\bsuspicious|\bfraud\w*|\bflagged payments?|"
+     r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)|"
+     r"\bchargebacks?"),
+    (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
+     r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
+     r"\bstock levels?|\bneed to order"),
+    (Intent.ORDER_STATUS, r"\bstatus of (my |the |an )?order|\border status|"
+     r"\bwhere is (my |the )?order|\btrack\w* (my |the )?order|\border\s+ORD-|\bORD-\d"),
+    (Intent.TOP_PRODUCTS, r"\b(top|bottom|best|worst)[- ]?(\d+ )?(selling|sellers?|"
+     r"performing|products?|items?|skus?)|\bbest[- ]sellers?|\bmost (sold|popular)|"
+     r"\bsold the most|\bslowest|\bleast (sold|popular)|\b(top|bottom) \d+\b"),
+    (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) (sales|"
+     r"revenue)|\b(sales|revenue) (by|per) (day|week|month)\b"),
+    (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
+     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many orders"),
+    (Intent.CUSTOMER_SUMMARY, r"\bcustomer\b|\bclient\b|\bspent\b|\bspend\b"),
+)
+
+
+def _classify(low: str, ent: Entities) -> Intent | None:
+    for intent, pattern in _INTENT_RULES:
+        if re.search(pattern, low, re.I):
+            if intent is Intent.CUSTOMER_SUMMARY and not ent.customer_id:
+                continue
+            if intent is Intent.SALES and ent.order_id and not ent.store_id:
+                return Intent.ORDER_STATUS
+            return intent
+    if ent.order_id:
+        return Intent.ORDER_STATUS
+    if ent.customer_id:
+        return Intent.CUSTOMER_SUMMARY
+    return None
+
+
+def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
+    """Decide what to do with ``question``; ``previous`` is the last answered plan."""
+    ent, problems = extract_entities(question, catalog)
+    low = question.lower()
+    intent = _classify(low, ent)
+    mentions = any(getattr(ent, k) is not None for k in (
+        "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
+        "product_id", "customer_id", "horizon_days")) or bool(problems)
+    follow = previous is not None and previous.intent not in (
+        Intent.CLARIFY, Intent.UNSUPPORTED, Intent.FREE_SQL) and (
+        (intent is None and (mentions or bool(_FOLLOW_UP.search(question))))
+        or (bool(_FOLLOW_UP.search(question)) and intent in (
+            Intent.SALES, Intent.CUSTOMER_SUMMARY) and previous.intent is not intent
+            and not re.search(r"\b(sales|revenue)\b", low)))
+    if follow and previous is not None:
+        ent = _merge(previous.entities, ent, question)
+        intent = previous.intent
+    if problems:
+        return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
+    if intent is None:
+        return Plan(Intent.UNSUPPORTED, ent, confident=False,
+                    message="I can't answer that from the retail data yet. I can tell you "
+                    "about: " + "; ".join(CAPABILITIES) + ".")
+    plan = Plan(intent, ent, follow_up=follow)
+    return _complete(plan, low)
+
+
+def _merge(old: Entities, new: Entities, question: str) -> Entities:
+    low = question.lower()
+    merged = replace(old)
+    for name in ("order_id", "customer_id", "product_id", "store_id", "category",
+                 "channel", "period", "dimension", "grain", "top_n", "horizon_days"):
+        value = getattr(new, name)
+        if value is not None:
+            setattr(merged, name, value)
+    if new.compare:
+        merged.compare = True
+    if new.metric != "revenue" or re.search(r"\b(revenue|sales)\b", low):
+        merged.metric = new.metric
+    if new.direction != "top" or re.search(r"\btop\b|\bbest\b", low):
+        merged.direction = new.direction
+    if new.store_id and old.dimension == "store":
+        merged.dimension = "total" if new.dimension is None else new.dimension
+    if re.search(r"\ball stores\b|\bevery store\b", low):
+        merged.store_id = None
+    if re.search(r"\ball categories\b", low):
+        merged.category = None
+    return merged
+
+
+def _unresolved(problems: list[str], catalog: Catalog) -> str:
+    what = problems[0]
+    if what.startswith("store"):
+        return (f"I don't know {what}. Which store do you mean? Stores: "
+                + ", ".join(f"{k} ({v})" for k, v in catalog.stores.items()) + ".")
+    return (f"I don't know the {what}. Which category do you mean: "
+            + ", ".join(catalog.categories) + "?")
+
+
+def _complete(plan: Plan, low: str) -> Plan:
+    ent = plan.entities
+    if plan.intent is Intent.ORDER_STATUS and not ent.order_id:
+        return Plan(Intent.CLARIFY, ent, message="Which order? Give its id, e.g. "
+                    "ORD-000010482.")
+    if plan.intent is Intent.RECOMMENDATIONS and not ent.customer_id:
+        return Plan(Intent.CLARIFY, ent, message="Which customer should I recommend "
+                    "products for? Give the customer id, e.g. C0000881.")
+    if plan.intent is Intent.FORECAST and not ent.product_id:
+        return Plan(Intent.CLARIFY, ent, message="Which product should I forecast? Give "
+                    "its SKU, e.g. SKU-00123, and optionally the horizon (next 30 days).")
+    if plan.intent is Intent.TOP_PRODUCTS and not plan.follow_up and not (
+            re.search(r"\b(products?|items?|skus?|sell\w*|sold|popular|performing)\b", low)
+            or ent.category):
+        return Plan(Intent.CLARIFY, ent, message="Top of what? I can rank products by "
+                    "revenue or by units, in a category or store, over a period — e.g. "
+                    "'top 10 products in Electronics this month'.")
+    if plan.intent is Intent.SALES and ent.dimension is None:
+        ent.dimension = "total"
+    return plan
+
+
+# ---------------------------------------------------------------------------------------
+# SQL trees built from the contract
+
+
+def col(alias: str, table: str, name: str) -> Any:
+    """A column reference, checked against the contract (``ContractError`` on a typo)."""
+    from sqlglot import exp
+
+    known = {c for c, _t, _p in get_table(table).curated_columns}
+    if name not in known:
+        raise ContractError(table, f"has no column {name!r}")
+    return exp.column(name, table=alias)
+
+
+def _table(name: str, alias: str) -> Any:
+    from sqlglot import exp
+
+    get_table(name)
+    return exp.to_table(name).as_(alias)
+
+
+def _date(value: date) -> Any:
+    from sqlglot import exp
+
+    return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+
+
+def _str(value: str) -> Any:
+    from sqlglot import exp
+
+    return exp.Literal.string(value)
+
+
+def _num(value: float | int) -> Any:
+    from sqlglot import exp
+
+    return exp.Literal.number(value)
+
+
+def _alias(expr: Any, name: str) -> Any:
+    from sqlglot import exp
+
+    return exp.alias_(expr, name)
+
+
+def _fn(name: str, *args: Any) -> Any:
+    from sqlglot import exp
+
+    return exp.func(name, *args, dialect="duckdb")
+
+
+def _desc(expr: Any) -> Any:
+    from sqlglot import exp
+
+    return exp.Ordered(this=expr, desc=True)
+
+
+def _asc(expr: Any) -> Any:
+    from sqlglot import exp
+
+    return exp.Ordered(this=expr, desc=False)
+
+
+def usd(amount: Any, currency: Any) -> Any:
+    """``amount`` converted to USD with the fixed rate table (a CASE on the currency)."""
+    from sqlglot import exp
+
+    case = exp.Case(this=currency)
+    for code, rate in RATES_PER_USD.items():
+        case = case.when(_str(code), _num(rate))
+    return exp.Div(this=exp.paren(amount), expression=exp.paren(case.else_(_num(1.0))),
+                   safe=False, typed=False)
+
+
+def _between(expr: Any, start: date, end: date) -> Any:
+    from sqlglot import exp
+
+    return exp.Between(this=expr, low=_date(start), high=_date(end))
+
+
+def _is_sale(alias: str) -> Any:
+    from sqlglot import exp
+
+    return exp.not_(col(alias, "orders", "status").isin(*map(_str, NOT_SALES_STATUSES)))
+
+
+def _round(expr: Any, digits: int = 2) -> Any:
+    return _fn("round", expr, _num(digits))
+
+
+def _sum_if(cond: Any, value: Any) -> Any:
+    from sqlglot import exp
+
+    return _fn("sum", exp.Case().when(cond, value))
+
+
+def _line_amount(alias: str) -> Any:
+    from sqlglot import exp
+
+    qty = col(alias, "order_items", "quantity")
+    price = col(alias, "order_items", "unit_price")
+    disc = _fn("coalesce", col(alias, "order_items", "discount_amount"), _num(0))
+    return exp.Sub(this=exp.Mul(this=qty, expression=price), expression=disc)
+
+
+def low_stock_sql(ent: Entities) -> Any:
+    """Latest inventory snapshot rows with on_hand below the reorder point."""
+    from sqlglot import exp
+
+    latest = exp.select(_fn("max", col("i2", "inventory", "snapshot_date"))).from_(
+        _table("inventory", "i2"))
+    shortfall = exp.Sub(this=col("i", "inventory", "reorder_point"),
+                        expression=col("i", "inventory", "on_hand"))
+    query = (exp.select(
+        col("i", "inventory", "location_id"), col("i", "inventory", "product_id"),
+        col("p", "products", "name"), col("p", "products", "category"),
+        col("i", "inventory", "on_hand"), col("i", "inventory", "reorder_point"),
+        col("i", "inventory", "on_order"), _alias(shortfall, "shortfall"),
+        col("i", "inventory", "snapshot_date"))
+        .from_(_table("inventory", "i"))
+        .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
+            col("i", "inventory", "product_id")), join_type="left")
+        .where(col("i", "inventory", "snapshot_date").eq(exp.Subquery(this=latest)))
+        .where(exp.LT(this=col("i", "inventory", "on_hand"),
+                      expression=col("i", "inventory", "reorder_point"))))
+    if ent.store_id:
+        query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
+    if ent.category:
+        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    return query.order_by(_desc(exp.column("shortfall")),
+                          _asc(col("i", "inventory", "location_id")),
+                          _asc(col("i", "inventory", "product_id")))
+
+
+def order_status_sql(ent: Entities) -> Any:
+    """One order with its line count, units and latest payment status."""
+    from sqlglot import exp
+
+    assert ent.order_id
+    order_id = ent.order_id
+
+    def items(measure: Any) -> Any:
+        return exp.Subquery(this=exp.select(measure).from_(_table("order_items", "oi"))
+                            .where(col("oi", "order_items", "order_id").eq(
+                                _str(order_id))))
+
+    payment = (exp.select(col("pa", "payments", "status")).from_(_table("payments", "pa"))
+               .where(col("pa", "payments", "order_id").eq(_str(ent.order_id)))
+               .order_by(_desc(col("pa", "payments", "paid_at"))).limit(1))
+    return (exp.select(
+        col("o", "orders", "order_id"), col("o", "orders", "status"),
+        col("o", "orders", "order_date"), col("o", "orders", "channel"),
+        col("o", "orders", "store_id"), col("o", "orders", "customer_id"),
+        col("o", "orders", "total_amount"), col("o", "orders", "currency"),
+        _alias(items(_fn("count", exp.Star())), "lines"),
+        _alias(items(_fn("sum", col("oi", "order_items", "quantity"))), "units"),
+        _alias(exp.Subquery(this=payment), "payment_status"),
+        col("o", "orders", "updated_at"))
+        .from_(_table("orders", "o"))
+        .where(col("o", "orders", "order_id").eq(_str(ent.order_id))))
+
+
+def _uses_lines(ent: Entities) -> bool:
+    return ent.dimension in ("category", "product") or bool(ent.category or ent.product_id)
+
+
+def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
+    """Revenue, orders (and units at line level) per dimension, this period vs previous."""
+    from sqlglot import exp
+
+    lines = _uses_lines(ent)
+    day = col("o", "orders", "order_date")
+    in_cur = _between(day, current.start, current.end)
+    in_prev = _between(day, previous.start, previous.end)
+    if lines:
+        amount = usd(_line_amount("oi"), col("o", "orders", "currency"))
+        query = (exp.select().from_(_table("order_items", "oi"))
+                 .join(_table("orders", "o"), on=col("o", "orders", "order_id").eq(
+                     col("oi", "order_items", "order_id")))
+                 .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
+                     col("oi", "order_items", "product_id")), join_type="left"))
+    else:
+        amount = usd(col("o", "orders", "total_amount"), col("o", "orders", "currency"))
+        query = exp.select().from_(_table("orders", "o"))
+    order_id = col("o", "orders", "order_id")
+    dims = {
+        "store": [col("o", "orders", "store_id")],
+        "channel": [col("o", "orders", "channel")],
+        "category": [col("p", "products", "category")],
+        "product": [col("oi", "order_items", "product_id"), col("p", "products", "name")],
+        "total": [],
+    }[ent.dimension or "total"]
+    revenue = _round(_sum_if(in_cur, amount))
+    prev_revenue = _round(_sum_if(in_prev, amount))
+    measures = [
+        _alias(revenue, "revenue"),
+        _alias(prev_revenue, "previous_revenue"),
+        _alias(_round(exp.Div(this=exp.Mul(this=_num(100), expression=exp.paren(exp.Sub(
+            this=_sum_if(in_cur, amount), expression=_sum_if(in_prev, amount)))),
+            expression=_fn("nullif", _sum_if(in_prev, amount), _num(0)),
+            safe=False, typed=False), 1), "change_pct"),
+        _alias(_fn("count", exp.Distinct(expressions=[exp.Case().when(in_cur, order_id)])),
+               "orders"),
+        _alias(_fn("count", exp.Distinct(expressions=[exp.Case().when(in_prev, order_id)])),
+               "previous_orders"),
+    ]
+    if lines:
+        measures.append(_alias(_sum_if(in_cur, col("oi", "order_items", "quantity")),
+                               "units"))
+    query = query.select(*dims, *measures).where(
+        exp.Between(this=day, low=_date(previous.start), high=_date(current.end)),
+        _is_sale("o"))
+    if ent.store_id:
+        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
+    if ent.channel:
+        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+    if ent.category:
+        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    if ent.product_id:
+        query = query.where(col("oi", "order_items", "product_id").eq(_str(ent.product_id)))
+    if dims:
+        query = query.group_by(*dims).order_by(
+            exp.Ordered(this=exp.column("revenue"), desc=True, nulls_first=False),
+            *[_asc(d) for d in dims])
+    return query
+
+
+def top_products_sql(ent: Entities, period: Period) -> Any:
+    """Top (or bottom) N products by revenue or units over ``period``."""
+    from sqlglot import exp
+
+    amount = usd(_line_amount("oi"), col("o", "orders", "currency"))
+    units = _fn("sum", col("oi", "order_items", "quantity"))
+    revenue = _round(_fn("sum", amount))
+    query = (exp.select(col("oi", "order_items", "product_id"), col("p", "products", "name"),
+                        col("p", "products", "category"), _alias(units, "units"),
+                        _alias(revenue, "revenue"))
+             .from_(_table("order_items", "oi"))
+             .join(_table("orders", "o"), on=col("o", "orders", "order_id").eq(
+                 col("oi", "order_items", "order_id")))
+             .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
+                 col("oi", "order_items", "product_id")), join_type="left")
+             .where(_between(col("o", "orders", "order_date"), period.start, period.end),
+                    _is_sale("o")))
+    if ent.store_id:
+        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
+    if ent.channel:
+        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+    if ent.category:
+        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    key = exp.column("units" if ent.metric == "units" else "revenue")
+    desc = ent.direction != "bottom"
+    query = query.group_by(col("oi", "order_items", "product_id"),
+                           col("p", "products", "name"), col("p", "products", "category"))
+    return query.order_by(exp.Ordered(this=key, desc=desc),
+                          _asc(col("oi", "order_items", "product_id"))).limit(
+        ent.top_n or DEFAULT_TOP_N)
+
+
+def customer_summary_sql(ent: Entities) -> Any:
+    """One customer's profile with order count, revenue (USD) and first/last order."""
+    from sqlglot import exp
+
+    assert ent.customer_id
+    o_cust = col("o", "orders", "customer_id")
+    orders = (exp.select(
+        _alias(_fn("count", col("o", "orders", "order_id")), "orders"),
+        _alias(_round(_fn("sum", usd(col("o", "orders", "total_amount"),
+                                     col("o", "orders", "currency")))), "revenue_usd"),
+        _alias(_fn("min", col("o", "orders", "order_date")), "first_order"),
+        _alias(_fn("max", col("o", "orders", "order_date")), "last_order"))
+        .from_(_table("orders", "o"))
+        .where(o_cust.eq(_str(ent.customer_id)), _is_sale("o")))
+    return (exp.select(
+        col("c", "customers", "customer_id"), col("c", "customers", "first_name"),
+        col("c", "customers", "country"), col("c", "customers", "city"),
+        col("c", "customers", "home_store_id"), col("c", "customers", "signup_date"),
+        exp.column("orders", table="s"), exp.column("revenue_usd", table="s"),
+        exp.column("first_order", table="s"), exp.column("last_order", table="s"))
+        .from_(_table("customers", "c"))
+        .join(exp.Subquery(this=orders, alias=exp.TableAlias(this=exp.to_identifier("s"))),
+              join_type="cross")
+        .where(col("c", "customers", "customer_id").eq(_str(ent.customer_id))))
+
+
+def recommendations_sql(ent: Entities, limit: int = 5) -> Any:
+    """Products bought by customers who bought what this customer bought, minus owned."""
+    from sqlglot import exp
+
+    assert ent.customer_id
+    bought = (exp.select(col("oi", "order_items", "product_id"),
+                         _alias(col("o", "orders", "customer_id"), "customer_id"))
+              .from_(_table("order_items", "oi"))
+              .join(_table("orders", "o"), on=col("o", "orders", "order_id").eq(
+                  col("oi", "order_items", "order_id")))
+              .where(_is_sale("o"), exp.not_(exp.Is(this=col("o", "orders", "customer_id"),
+                                                     expression=exp.Null())))
+              .distinct())
+    owned = (exp.select(exp.column("product_id", table="b")).from_(exp.to_table("bought")
+                                                                   .as_("b"))
+             .where(exp.column("customer_id", table="b").eq(_str(ent.customer_id))))
+    peers = (exp.select(exp.column("customer_id", table="b")).from_(
+        exp.to_table("bought").as_("b"))
+        .join(exp.to_table("owned").as_("w"), on=exp.column("product_id", table="w").eq(
+            exp.column("product_id", table="b")))
+        .where(exp.column("customer_id", table="b").neq(_str(ent.customer_id)))
+        .distinct())
+    return (exp.select(
+        exp.column("product_id", table="b"), col("p", "products", "name"),
+        col("p", "products", "category"),
+        _alias(_fn("count", exp.Distinct(expressions=[exp.column("customer_id", table="b")])),
+               "co_buyers"))
+        .with_("bought", as_=bought).with_("owned", as_=owned).with_("peers", as_=peers)
+        .from_(exp.to_table("bought").as_("b"))
+        .join(exp.to_table("peers").as_("x"), on=exp.column("customer_id", table="x").eq(
+            exp.column("customer_id", table="b")))
+        .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
+            exp.column("product_id", table="b")), join_type="left")
+        .where(exp.not_(exp.column("product_id", table="b").isin(
+            query=exp.select("product_id").from_("owned"))))
+        .group_by(exp.column("product_id", table="b"), col("p", "products", "name"),
+                  col("p", "products", "category"))
+        .order_by(_desc(exp.column("co_buyers")), _asc(exp.column("product_id", table="b")))
+        .limit(limit))
+
+
+def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
+    """Revenue (USD) and orders per day, week or month over ``period``."""
+    from sqlglot import exp
+
+    day = col("o", "orders", "order_date")
+    bucket = day if grain == "day" else exp.cast(
+        _fn("date_trunc", _str(grain), day), "DATE")
+    query = (exp.select(_alias(bucket, grain),
+                        _alias(_round(_fn("sum", usd(col("o", "orders", "total_amount"),
+                                                     col("o", "orders", "currency")))),
+                               "revenue"),
+                        _alias(_fn("count", col("o", "orders", "order_id")), "orders"))
+             .from_(_table("orders", "o"))
+             .where(_between(day, period.start, period.end), _is_sale("o")))
+    if ent.store_id:
+        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
+    if ent.channel:
+        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+    return query.group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
+
+
+def churn_sql(limit: int, today: date, min_orders: int = 3, min_days: int = 60,
+              max_days: int = 365) -> Any:
+    """Recency-based churn: repeat buyers silent for longer than usual, riskiest first.
+
+    ``churn_score`` = days since the last order / average days between orders; only
+    customers with at least ``min_orders`` orders whose last order is ``min_days`` to
+    ``max_days`` days old (older ones have already gone).
+    """
+    from sqlglot import exp
+
+    per = (exp.select(
+        col("o", "orders", "customer_id"),
+        _alias(_fn("count", exp.Distinct(expressions=[col("o", "orders", "order_id")])),
+               "orders"),
+        _alias(_fn("min", col("o", "orders", "order_date")), "first_order"),
+        _alias(_fn("max", col("o", "orders", "order_date")), "last_order"),
+        _alias(_round(_fn("sum", usd(col("o", "orders", "total_amount"),
+                                     col("o", "orders", "currency")))), "revenue_usd"))
+        .from_(_table("orders", "o"))
+        .where(_is_sale("o"), exp.not_(exp.Is(this=col("o", "orders", "customer_id"),
+                                              expression=exp.Null())),
+               exp.LTE(this=col("o", "orders", "order_date"), expression=_date(today)))
+        .group_by(col("o", "orders", "customer_id")))
+    since = exp.Sub(this=_date(today), expression=exp.column("last_order", table="s"))
+    span = exp.Sub(this=exp.column("last_order", table="s"),
+                   expression=exp.column("first_order", table="s"))
+    gap = exp.Div(this=exp.cast(span, "DOUBLE"), expression=exp.paren(exp.Sub(
+        this=exp.column("orders", table="s"), expression=_num(1))), safe=False, typed=False)
+    score = exp.Div(this=exp.cast(since, "DOUBLE"), expression=_fn(
+        "greatest", gap, _num(1)), safe=False, typed=False)
+    return (exp.select(
+        exp.column("customer_id", table="s"), exp.column("orders", table="s"),
+        exp.column("last_order", table="s"), _alias(since, "days_since_last_order"),
+        _alias(_round(gap, 1), "avg_days_between_orders"),
+        _alias(_round(score, 2), "churn_score"), exp.column("revenue_usd", table="s"))
+        .from_(exp.Subquery(this=per, alias=exp.TableAlias(this=exp.to_identifier("s"))))
+        .where(exp.GTE(this=exp.column("orders", table="s"), expression=_num(min_orders)),
+               exp.GTE(this=since, expression=_num(min_days)),
+               exp.LTE(this=since.copy(), expression=_num(max_days)))
+        .order_by(_desc(exp.column("churn_score")), _asc(exp.column("customer_id", table="s")))
+        .limit(limit))
+
+
+def daily_units_sql(product_id: str, start: date, end: date) -> Any:
+    """Units of one product sold per day between ``start`` and ``end`` (sales only)."""
+    from sqlglot import exp
+
+    return (exp.select(_alias(col("o", "orders", "order_date"), "day"),
+                       _alias(_fn("sum", col("oi", "order_items", "quantity")), "units"))
+            .from_(_table("order_items", "oi"))
+            .join(_table("orders", "o"), on=col("o", "orders", "order_id").eq(
+                col("oi", "order_items", "order_id")))
+            .where(col("oi", "order_items", "product_id").eq(_str(product_id)),
+                   _between(col("o", "orders", "order_date"), start, end), _is_sale("o"))
+            .group_by(col("o", "orders", "order_date")).order_by(_asc(exp.column("day"))))
+
+
+def flagged_payments_sql(since: date, until: date | None, limit: int,
+                         attempts_per_hour: int = 3) -> Any:
+    """Payments a rule flags: billing/IP country mismatch, many attempts per card token in
+    an hour, or a decline."""
+    from sqlglot import exp
+
+    paid_at = col("pa", "payments", "paid_at")
+    token = col("pa", "payments", "card_number_token")
+    window = exp.Window(
+        this=_fn("count", exp.Star()), partition_by=[token],
+        order=exp.Order(expressions=[_asc(paid_at)]),
+        spec=exp.WindowSpec(kind="RANGE", start=exp.Interval(this=_str("1"), unit=exp.var(
+            "HOUR")), start_side="PRECEDING", end="CURRENT ROW"))
+    attempts = exp.Case().when(exp.Is(this=token, expression=exp.Null()), _num(0)).else_(
+        window)
+    mismatch = exp.and_(
+        exp.not_(exp.Is(this=col("pa", "payments", "billing_country"),
+                        expression=exp.Null())),
+        exp.not_(exp.Is(this=col("pa", "payments", "ip_country"), expression=exp.Null())),
+        col("pa", "payments", "billing_country").neq(col("pa", "payments", "ip_country")))
+    day = exp.cast(paid_at, "DATE")
+    scored = (exp.select(
+        col("pa", "payments", "payment_id"), col("pa", "payments", "order_id"),
+        col("pa", "payments", "paid_at"), col("pa", "payments", "amount"),
+        col("pa", "payments", "currency"), col("pa", "payments", "method"),
+        col("pa", "payments", "status"), col("pa", "payments", "billing_country"),
+        col("pa", "payments", "ip_country"),
+        _alias(mismatch, "country_mismatch"), _alias(attempts, "attempts_last_hour"),
+        _alias(col("pa", "payments", "status").eq(_str("declined")), "declined"))
+        .from_(_table("payments", "pa"))
+        .where(exp.GTE(this=day, expression=_date(since - timedelta(days=1)))))
+    if until is not None:
+        scored = scored.where(exp.LTE(this=day, expression=_date(until)))
+    f = exp.column
+    flags = exp.Add(this=exp.Add(
+        this=exp.cast(f("country_mismatch", table="s"), "INTEGER"),
+        expression=exp.cast(exp.GTE(this=f("attempts_last_hour", table="s"),
+                                    expression=_num(attempts_per_hour)), "INTEGER")),
+        expression=exp.cast(f("declined", table="s"), "INTEGER"))
+    out = (exp.select(
+        f("payment_id", table="s"), f("order_id", table="s"), f("paid_at", table="s"),
+        f("amount", table="s"), f("currency", table="s"), f("method", table="s"),
+        f("status", table="s"), f("billing_country", table="s"), f("ip_country", table="s"),
+        f("country_mismatch", table="s"), f("attempts_last_hour", table="s"),
+        f("declined", table="s"), _alias(flags, "rules_fired"))
+        .from_(exp.Subquery(this=scored, alias=exp.TableAlias(
+            this=exp.to_identifier("s"))))
+        .where(exp.GTE(this=exp.cast(f("paid_at", table="s"), "DATE"),
+                       expression=_date(since)),
+               exp.GT(this=flags.copy(), expression=_num(0)))
+        .order_by(_desc(exp.column("rules_fired")), _desc(f("amount", table="s")),
+                  _asc(f("payment_id", table="s")))
+        .limit(limit))
+    return out
+
+
+def exp_max_order_date() -> Any:
+    """The latest order date: the data's "today"."""
+    from sqlglot import exp
+
+    return exp.select(_alias(_fn("max", col("o", "orders", "order_date")), "today")).from_(
+        _table("orders", "o"))
+
+
+def categories_sql() -> Any:
+    """Distinct product categories, for resolving names in questions."""
+    from sqlglot import exp
+
+    category = col("p", "products", "category")
+    return exp.select(category).from_(_table("products", "p")).distinct().order_by(
+        _asc(category))
+
+
+def stores_sql() -> Any:
+    """Store ids with name and city, for resolving stores in questions."""
+    from sqlglot import exp
+
+    return (exp.select(col("s", "stores", "store_id"), col("s", "stores", "name"),
+                       col("s", "stores", "city"))
+            .from_(_table("stores", "s")).order_by(_asc(col("s", "stores", "store_id"))))
+
+
+def product_sql(product_id: str) -> Any:
+    """One product's id, name and category."""
+    from sqlglot import exp
+
+    return (exp.select(col("p", "products", "product_id"), col("p", "products", "name"),
+                       col("p", "products", "category"))
+            .from_(_table("products", "p"))
+            .where(col("p", "products", "product_id").eq(_str(product_id))))

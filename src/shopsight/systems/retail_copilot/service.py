@@ -1,0 +1,699 @@
+"""The Retail Copilot facade: plain-language questions about the lake, answered (18.1-18.8).
+
+``RetailCopilot(lake, state, llm, tools=None)`` answers with the offline planner when it
+recognises the question (no key, no network), and otherwise, when an LLM is configured,
+with text-to-SQL: a schema prompt from the contract (no PCI columns), up to three good
+examples rated by users, and up to three repairs that feed the DuckDB error back. Every
+statement goes through :mod:`.sql_safety`. Churn, forecasts and suspicious payments are
+asked of a :class:`Tools` object so the real systems can be plugged in (18.7); the
+built-in :class:`SqlTools` answers with simple SQL rules meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from shopsight.errors import InvalidParameter, NotFound, UnsafeQuery
+from shopsight.lake.store import Lake
+from shopsight.llm.base import Llm, Message
+from shopsight.schema import TABLES, Privacy
+from shopsight.state.store import State, utc_now
+from shopsight.systems.retail_copilot import planner as P
+from shopsight.systems.retail_copilot.conversations import ConversationStore
+from shopsight.systems.retail_copilot.models import (
+    MAX_PAGE_SIZE,
+    AnswerMetadata,
+    ChartSpec,
+    ChatMessage,
+    Conversation,
+    ConversationSummary,
+    CopilotAnswer,
+    Intent,
+    QueryType,
+    RatingResult,
+    RowsPage,
+)
+from shopsight.systems.retail_copilot.sql_safety import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_TIMEOUT_S,
+    QueryResult,
+    open_connection,
+    run_query,
+)
+
+MAX_REPAIRS = 3
+
+# ---------------------------------------------------------------------------------------
+# tools (18.7)
+
+
+class Tools(Protocol):
+    """What the copilot asks of the other systems; rows are JSON-friendly dicts."""
+
+    name: str
+
+    def churn_risk(self, limit: int) -> list[dict[str, Any]]:
+        """Customers most likely to churn, riskiest first."""
+        ...
+
+    def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
+        """Daily demand forecast (``date``, ``forecast_units``) for the next ``days``."""
+        ...
+
+    def flagged_payments(self, since: date, limit: int,
+                         until: date | None = None) -> list[dict[str, Any]]:
+        """Suspicious payments from ``since`` (to ``until``), most suspicious first."""
+        ...
+
+
+class SqlTools:
+    """Built-in fallback tools on the lake: recency churn, seasonal-naive forecast, rules.
+
+    - churn: :func:`planner.churn_sql` (silence / usual gap between orders);
+    - forecast: each weekday's mean units over the last ``weeks`` weeks, repeated;
+    - flagged payments: billing/IP country mismatch, >= 3 attempts per card token within
+      an hour, or a decline.
+    """
+
+    name = "builtin_sql"
+
+    def __init__(self, lake: Lake, *, weeks: int = 4,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.lake = lake
+        self.weeks = weeks
+        self.timeout_s = timeout_s
+        self.last_sql: str | None = None
+
+    def _run(self, tree: Any, max_rows: int = DEFAULT_MAX_ROWS) -> QueryResult:
+        con = open_connection(self.lake)
+        try:
+            result = run_query(con, tree.sql(dialect="duckdb"), max_rows=max_rows,
+                               timeout_s=self.timeout_s)
+        finally:
+            con.close()
+        self.last_sql = result.sql
+        return result
+
+    def _today(self) -> date:
+        con = open_connection(self.lake)
+        try:
+            return latest_order_date(con)
+        finally:
+            con.close()
+
+    def churn_risk(self, limit: int) -> list[dict[str, Any]]:
+        """See :func:`planner.churn_sql`."""
+        return self._run(P.churn_sql(limit, self._today())).records()
+
+    def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
+        """Seasonal-naive (weekly) forecast from the last ``weeks`` weeks of sales."""
+        today = self._today()
+        start = today - timedelta(days=7 * self.weeks - 1)
+        history = {r["day"]: float(r["units"]) for r in self._run(
+            P.daily_units_sql(product_id, start, today)).records()}
+        by_weekday: dict[int, list[float]] = {i: [] for i in range(7)}
+        for offset in range(7 * self.weeks):
+            day = start + timedelta(days=offset)
+            by_weekday[day.weekday()].append(history.get(day, 0.0))
+        means = {wd: sum(v) / len(v) for wd, v in by_weekday.items()}
+        return [{"date": today + timedelta(days=i),
+                 "forecast_units": round(means[(today + timedelta(days=i)).weekday()], 2)}
+                for i in range(1, days + 1)]
+
+    def flagged_payments(self, since: date, limit: int,
+                         until: date | None = None) -> list[dict[str, Any]]:
+        """See :func:`planner.flagged_payments_sql`."""
+        return self._run(P.flagged_payments_sql(since, until, limit)).records()
+
+
+def latest_order_date(con: Any) -> date:
+    """The data's "today": the latest order date in the lake."""
+    tree = P.exp_max_order_date()
+    value = run_query(con, tree.sql(dialect="duckdb"), max_rows=1).rows[0][0]
+    if value is None:
+        raise NotFound("table", "orders", "ingest an orders export first (shopsight ingest)")
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+# ---------------------------------------------------------------------------------------
+# answers
+
+
+@dataclass
+class _Draft:
+    """An answer before paging and storing."""
+
+    text: str
+    intent: Intent
+    query_type: QueryType
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
+    chart: ChartSpec | None = None
+    sql: str | None = None
+    system_call: str | None = None
+    suggestions: list[str] = field(default_factory=list)
+    tool: str | None = None
+    planner: Literal["offline", "llm", "none"] = "offline"
+    repairs: int = 0
+    period: P.Period | None = None
+    entities: P.Entities | None = None
+
+
+def _money(value: Any) -> str:
+    return f"${float(value or 0):,.2f}"
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value):+.1f}%"
+
+
+def schema_prompt() -> str:
+    """The contract as the LLM sees it: tables, non-PCI columns, types, descriptions."""
+    lines = ["DuckDB tables (read-only):"]
+    for table in TABLES:
+        lines.append(f"\n{table.name}: {table.description}")
+        descriptions = {c.name: c.description for c in table.columns}
+        for name, kind, privacy in table.curated_columns:
+            if privacy is Privacy.PCI:
+                continue
+            text = descriptions.get(name, "keyed token of the card, safe to join on")
+            lines.append(f"  - {name} {kind.duckdb}: {text}")
+    return "\n".join(lines)
+
+
+SYSTEM_PROMPT = """You write one DuckDB SELECT query that answers a retail analyst's question.
+Rules: a single read-only SELECT (WITH and UNION allowed); only the tables and columns below;
+no file readers or table functions; never card_number, card_holder, card_expiry or cvv;
+no SELECT * on payments. Amounts are in each order's currency. Orders with status
+cancelled, returned or refunded are not sales. "Today" is {today}, the latest order date.
+Reply with the SQL only, in a ```sql block.
+
+{schema}"""
+
+
+def extract_sql(reply: str) -> str:
+    """The SQL in an LLM reply: the first fenced block, else the whole text."""
+    m = re.search(r"```(?:sql|duckdb)?\s*(.*?)```", reply, re.S | re.I)
+    return (m.group(1) if m else reply).strip()
+
+
+class RetailCopilot:
+    """Ask questions, keep conversations, learn from ratings."""
+
+    def __init__(self, lake: Lake, state: State, llm: Llm, tools: Tools | None = None, *,
+                 temperature: float = 0.0, max_tokens: int = 2000,
+                 max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.lake = lake
+        self.state = state
+        self.llm = llm
+        self.tools: Tools = tools or SqlTools(lake, timeout_s=timeout_s)
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_rows = max_rows
+        self.timeout_s = timeout_s
+        self.clock = clock
+        self.store = ConversationStore(state)
+
+    # conversations --------------------------------------------------------------------
+
+    def conversations(self, user_id: str) -> list[ConversationSummary]:
+        """The user's live conversations, most recent first."""
+        return self.store.summaries(user_id, now=self.clock())
+
+    def conversation(self, user_id: str, conversation_id: str) -> Conversation:
+        """One of the user's conversations (NotFound for anyone else's)."""
+        return self.store.get(user_id, conversation_id, now=self.clock())
+
+    def delete_conversation(self, user_id: str, conversation_id: str) -> None:
+        """Delete one of the user's conversations (NotFound for anyone else's)."""
+        self.store.get(user_id, conversation_id, now=self.clock())
+        self.store.delete(user_id, conversation_id)
+
+    def rate(self, user_id: str, conversation_id: str, message_index: int,
+             rating: Literal["good", "bad"]) -> RatingResult:
+        """Rate an answer; a good answer's question/SQL pair becomes an example."""
+        if rating not in ("good", "bad"):
+            raise InvalidParameter("rating", rating, "'good' or 'bad'")
+        conversation = self.store.get(user_id, conversation_id, now=self.clock())
+        messages = conversation.messages
+        if not 0 <= message_index < len(messages) or messages[message_index].role != \
+                "assistant":
+            answers = [i for i, m in enumerate(messages) if m.role == "assistant"]
+            raise InvalidParameter("message_index", message_index,
+                                   f"the index of an answer: {answers}")
+        _, message = self.store.set_message_metadata(
+            user_id, conversation_id, message_index, {"rating": rating})
+        stored = False
+        sql = message.metadata.get("sql")
+        question = next((m.content for m in reversed(messages[:message_index])
+                         if m.role == "user"), "")
+        if rating == "good" and sql and question:
+            stored = self.store.add_example(question, str(sql), user_id=user_id,
+                                            conversation_id=conversation_id)
+        return RatingResult(conversation_id=conversation_id, message_index=message_index,
+                            rating=rating, stored_example=stored)
+
+    # asking ---------------------------------------------------------------------------
+
+    def ask(self, user_id: str, question: str, conversation_id: str | None = None,
+            page: int = 1, page_size: int = 50) -> CopilotAnswer:
+        """Answer ``question`` for ``user_id``, continuing ``conversation_id`` if given.
+
+        Raises :class:`UnsafeQuery` (after recording the refusal in the conversation)
+        when the only SQL on offer breaks a safety rule.
+        """
+        started = time.perf_counter()
+        question = question.strip()
+        if not question or len(question) > 2000:
+            raise InvalidParameter("question", question[:40], "1 to 2000 characters")
+        if page < 1:
+            raise InvalidParameter("page", page, "1 or more")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidParameter("page_size", page_size, f"1 to {MAX_PAGE_SIZE}")
+        now = self.clock()
+        conversation = (self.store.get(user_id, conversation_id, now=now) if conversation_id
+                        else self.store.create(user_id, now=now))
+        asked = ChatMessage(role="user", content=question, timestamp=now)
+        con = open_connection(self.lake)
+        try:
+            catalog = self._catalog(con)
+            previous = self._previous_plan(conversation)
+            plan = P.plan_question(question, catalog, previous)
+            try:
+                if plan.intent is Intent.UNSUPPORTED and self.llm.available:
+                    draft = self._text_to_sql(con, question, catalog)
+                else:
+                    draft = self._answer_plan(con, plan, catalog)
+            except UnsafeQuery as exc:
+                refusal = ChatMessage(
+                    role="assistant", content=f"I refused to run that query: {exc.reason}",
+                    timestamp=self.clock(), metadata={"query_type": "refused",
+                                                      "has_data": False})
+                self.store.append(conversation, asked, refusal, now=self.clock())
+                raise
+        finally:
+            con.close()
+        return self._finish(conversation, asked, question, draft, page, page_size, started)
+
+    def _finish(self, conversation: Conversation, asked: ChatMessage, question: str,
+                draft: _Draft, page: int, page_size: int, started: float) -> CopilotAnswer:
+        latency = int((time.perf_counter() - started) * 1000)
+        meta = AnswerMetadata(
+            query_type=draft.query_type, intent=draft.intent, latency_ms=latency,
+            planner=draft.planner, llm_provider=self.llm.name, tool=draft.tool,
+            repairs=draft.repairs,
+            period_start=draft.period.start if draft.period else None,
+            period_end=draft.period.end if draft.period else None,
+            entities=draft.entities.to_json() if draft.entities else {})
+        data = None
+        if draft.columns:
+            lo = (page - 1) * page_size
+            data = RowsPage(columns=draft.columns, rows=draft.rows[lo:lo + page_size],
+                            page=page, page_size=page_size, total=len(draft.rows),
+                            truncated=draft.truncated)
+        stored_meta: dict[str, Any] = {
+            "query_type": draft.query_type, "intent": draft.intent.value,
+            "has_data": bool(draft.rows), "rows": len(draft.rows), "planner": draft.planner,
+            "latency_ms": latency,
+        }
+        if draft.sql:
+            stored_meta["sql"] = draft.sql
+        if draft.system_call:
+            stored_meta["system_call"] = draft.system_call
+        if draft.tool:
+            stored_meta["tool"] = draft.tool
+        if draft.entities is not None and draft.intent not in (Intent.FREE_SQL,):
+            stored_meta["plan"] = {"intent": draft.intent.value,
+                                   "entities": draft.entities.to_json()}
+        reply = ChatMessage(role="assistant", content=draft.text, timestamp=self.clock(),
+                            metadata=stored_meta)
+        updated = self.store.append(conversation, asked, reply, now=self.clock())
+        return CopilotAnswer(
+            conversation_id=updated.conversation_id,
+            message_index=len(updated.messages) - 1, question=question, answer=draft.text,
+            data=data, chart=draft.chart, sql=draft.sql, system_call=draft.system_call,
+            suggestions=draft.suggestions, metadata=meta)
+
+    def _catalog(self, con: Any) -> P.Catalog:
+        today = latest_order_date(con)
+        categories = tuple(r[0] for r in self._run(con, P.categories_sql()).rows if r[0])
+        stores = {str(r[0]): f"{r[1]}, {r[2] or ''}".rstrip(", ")
+                  for r in self._run(con, P.stores_sql()).rows}
+        return P.Catalog(today=today, categories=categories, stores=stores)
+
+    @staticmethod
+    def _previous_plan(conversation: Conversation) -> P.Plan | None:
+        for message in reversed(conversation.messages):
+            plan = message.metadata.get("plan") if message.role == "assistant" else None
+            if plan:
+                return P.Plan(Intent(plan["intent"]), P.Entities.from_json(plan["entities"]))
+        return None
+
+    def _run(self, con: Any, tree: Any) -> QueryResult:
+        return run_query(con, tree.sql(dialect="duckdb"), max_rows=self.max_rows,
+                         timeout_s=self.timeout_s)
+
+    # offline plans --------------------------------------------------------------------
+
+    def _answer_plan(self, con: Any, plan: P.Plan, catalog: P.Catalog) -> _Draft:
+        ent = plan.entities
+        if plan.intent is Intent.CLARIFY:
+            return _Draft(plan.message, Intent.CLARIFY, "clarification", entities=ent,
+                          planner="none", suggestions=_examples(catalog))
+        if plan.intent is Intent.UNSUPPORTED:
+            return _Draft(plan.message, Intent.UNSUPPORTED, "unsupported", planner="none",
+                          suggestions=_examples(catalog))
+        handler = {
+            Intent.LOW_STOCK: self._low_stock,
+            Intent.ORDER_STATUS: self._order_status,
+            Intent.SALES: self._sales,
+            Intent.TOP_PRODUCTS: self._top_products,
+            Intent.CUSTOMER_SUMMARY: self._customer,
+            Intent.RECOMMENDATIONS: self._recommendations,
+            Intent.REVENUE_TREND: self._trend,
+            Intent.CHURN: self._churn,
+            Intent.FORECAST: self._forecast,
+            Intent.SUSPICIOUS_PAYMENTS: self._suspicious,
+        }[plan.intent]
+        draft = handler(con, ent, catalog)
+        draft.entities = ent
+        return draft
+
+    def _sql_draft(self, con: Any, intent: Intent, tree: Any, text: Callable[
+            [QueryResult], str]) -> _Draft:
+        result = self._run(con, tree)
+        return _Draft(text(result), intent, "data_query", columns=result.columns,
+                      rows=result.records(), truncated=result.truncated, sql=result.sql)
+
+    def _low_stock(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        where = "".join([f" at store {ent.store_id}" if ent.store_id else "",
+                         f" in {ent.category}" if ent.category else ""])
+
+        def text(r: QueryResult) -> str:
+            if not r.rows:
+                return f"No products are below their reorder point{where} in the latest " \
+                       "inventory snapshot."
+            recs = r.records()
+            worst = recs[0]
+            locations = len({x["location_id"] for x in recs})
+            return (f"{len(recs)} product/location pairs are below their reorder point"
+                    f"{where} in the snapshot of {worst['snapshot_date']}, across "
+                    f"{locations} locations. Largest shortfall: {worst['product_id']} "
+                    f"({worst['name']}) at {worst['location_id']}: {worst['on_hand']} on "
+                    f"hand vs reorder point {worst['reorder_point']}.")
+
+        draft = self._sql_draft(con, Intent.LOW_STOCK, P.low_stock_sql(ent), text)
+        first = ent.store_id or next(iter(catalog.stores), "0001")
+        draft.suggestions = [f"And for store {first if not ent.store_id else '0001'}?",
+                             "Top 10 products by units this month",
+                             "Forecast demand for "
+                             f"{draft.rows[0]['product_id'] if draft.rows else 'SKU-00001'}"
+                             " next 30 days"]
+        return draft
+
+    def _order_status(self, con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
+        def text(r: QueryResult) -> str:
+            if not r.rows:
+                return f"I couldn't find order {ent.order_id}. Check the id (format " \
+                       "ORD-000000001)."
+            o = r.records()[0]
+            where = f"store {o['store_id']}" if o["store_id"] else f"the {o['channel']} shop"
+            return (f"Order {o['order_id']} is {o['status']}. It was placed on "
+                    f"{o['order_date']} at {where}: {o['lines']} lines, {o['units']} units, "
+                    f"{o['total_amount']:,.2f} {o['currency']}; payment "
+                    f"{o['payment_status'] or 'not recorded'}.")
+
+        draft = self._sql_draft(con, Intent.ORDER_STATUS, P.order_status_sql(ent), text)
+        cust = draft.rows[0]["customer_id"] if draft.rows else None
+        draft.suggestions = ([f"Tell me about customer {cust}",
+                              f"Recommend products for customer {cust}"] if cust else []) + [
+            "Any suspicious payments yesterday?"]
+        return draft
+
+    def _sales(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        period = ent.period or P.default_period(catalog.today)
+        previous = period.previous()
+        ent.period = period
+        dim = ent.dimension or "total"
+        scope = "".join([f" at store {ent.store_id}" if ent.store_id else "",
+                         f" in {ent.category}" if ent.category else "",
+                         f" for {ent.product_id}" if ent.product_id else "",
+                         f" on the {ent.channel} channel" if ent.channel else ""])
+
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if dim == "total":
+                t = recs[0] if recs else {}
+                return (f"Sales{scope} for {period.label}: {_money(t.get('revenue'))} from "
+                        f"{t.get('orders', 0)} orders, {_pct(t.get('change_pct'))} vs "
+                        f"{previous.label} ({previous.start} to {previous.end}: "
+                        f"{_money(t.get('previous_revenue'))}).")
+            total = sum(float(x["revenue"] or 0) for x in recs)
+            prev_total = sum(float(x["previous_revenue"] or 0) for x in recs)
+            change = (total - prev_total) / prev_total * 100 if prev_total else None
+            best = recs[0] if recs else None
+            label = _dim_label(dim, best) if best else "none"
+            return (f"Sales by {dim}{scope} for {period.label}: {_money(total)} in total, "
+                    f"{_pct(change)} vs {previous.label} ({previous.start} to "
+                    f"{previous.end}, {_money(prev_total)}). Highest: {label} with "
+                    f"{_money(best['revenue'] if best else 0)}"
+                    f" ({_pct(best['change_pct'] if best else None)}).")
+
+        draft = self._sql_draft(con, Intent.SALES, P.sales_sql(ent, period, previous), text)
+        draft.period = period
+        if dim != "total":
+            x = "product_id" if dim == "product" else (
+                "store_id" if dim == "store" else dim)
+            draft.chart = ChartSpec(mark="bar", x=x, y="revenue", title=f"Revenue by {dim}")
+        store = "0003" if ent.store_id != "0003" else "0001"
+        draft.suggestions = [f"And for store {store}?", "Sales by category last month",
+                             "Revenue trend by week over the last 12 weeks"]
+        return draft
+
+    def _top_products(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        period = ent.period or P.default_period(catalog.today)
+        ent.period = period
+        n = ent.top_n or P.DEFAULT_TOP_N
+        metric = "units" if ent.metric == "units" else "revenue"
+        word = "Bottom" if ent.direction == "bottom" else "Top"
+        scope = "".join([f" in {ent.category}" if ent.category else "",
+                         f" at store {ent.store_id}" if ent.store_id else "",
+                         f" on the {ent.channel} channel" if ent.channel else ""])
+
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return f"No products{scope} sold in {period.label}."
+            first = recs[0]
+            value = first["units"] if metric == "units" else _money(first["revenue"])
+            return (f"{word} {len(recs)} products{scope} by {metric} for {period.label}. "
+                    f"#1 is {first['product_id']} ({first['name']}) with {value} "
+                    f"({first['units']} units, {_money(first['revenue'])}).")
+
+        draft = self._sql_draft(con, Intent.TOP_PRODUCTS, P.top_products_sql(ent, period),
+                                text)
+        draft.period = period
+        draft.chart = ChartSpec(mark="bar", x="product_id", y=metric,
+                                title=f"{word} {n} products by {metric}")
+        sku = draft.rows[0]["product_id"] if draft.rows else "SKU-00001"
+        draft.suggestions = [f"Forecast demand for {sku} next 30 days",
+                             f"{'Top' if word == 'Bottom' else 'Bottom'} {n} products"
+                             f"{scope} {period.label.split(' (')[0]}",
+                             "Show me low stock products"]
+        return draft
+
+    def _customer(self, con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
+        def text(r: QueryResult) -> str:
+            if not r.rows:
+                return f"I couldn't find customer {ent.customer_id}."
+            c = r.records()[0]
+            return (f"Customer {c['customer_id']} ({c['first_name'] or 'no name'}, "
+                    f"{c['city'] or '?'}, {c['country'] or '?'}) has {c['orders']} orders "
+                    f"worth {_money(c['revenue_usd'])} since {c['first_order']}; last order "
+                    f"on {c['last_order']}; home store {c['home_store_id'] or 'none'}.")
+
+        draft = self._sql_draft(con, Intent.CUSTOMER_SUMMARY, P.customer_summary_sql(ent),
+                                text)
+        draft.suggestions = [f"Recommend products for customer {ent.customer_id}",
+                             "Which customers are likely to churn?"]
+        return draft
+
+    def _recommendations(self, con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return (f"I have no recommendations for {ent.customer_id}: no purchases "
+                        "found for this customer, or nothing they don't already own.")
+            names = ", ".join(f"{x['product_id']} ({x['name']})" for x in recs[:3])
+            return (f"For customer {ent.customer_id} I recommend {names}: products bought "
+                    f"by the most customers who bought the same things "
+                    f"({recs[0]['co_buyers']} co-buyers for the first), excluding what "
+                    "they already own.")
+
+        draft = self._sql_draft(con, Intent.RECOMMENDATIONS, P.recommendations_sql(ent),
+                                text)
+        draft.chart = ChartSpec(mark="bar", x="product_id", y="co_buyers",
+                                title="Co-purchase strength")
+        draft.suggestions = [f"Tell me about customer {ent.customer_id}",
+                             "Which customers are likely to churn?"]
+        return draft
+
+    def _trend(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        period = ent.period or P.default_period(catalog.today, 84)
+        ent.period = period
+        grain = ent.grain or ("day" if period.days <= 31 else
+                              "week" if period.days <= 190 else "month")
+        ent.grain = grain
+
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return f"No sales in {period.label}."
+            total = sum(float(x["revenue"] or 0) for x in recs)
+            best = max(recs, key=lambda x: float(x["revenue"] or 0))
+            return (f"Revenue by {grain} for {period.label}: {_money(total)} over "
+                    f"{len(recs)} {grain}s; the best {grain} was {best[grain]} with "
+                    f"{_money(best['revenue'])}.")
+
+        draft = self._sql_draft(con, Intent.REVENUE_TREND,
+                                P.revenue_trend_sql(ent, period, grain), text)
+        draft.period = period
+        draft.chart = ChartSpec(mark="line", x=grain, y="revenue",
+                                title=f"Revenue by {grain}")
+        draft.suggestions = ["Sales by store last week compared with the week before",
+                             "Top 10 products this month"]
+        return draft
+
+    def _tool_draft(self, intent: Intent, call: str, rows: list[dict[str, Any]],
+                    text: str) -> _Draft:
+        columns = list(rows[0]) if rows else []
+        sql = getattr(self.tools, "last_sql", None)
+        return _Draft(text, intent, "tool_call", columns=columns, rows=rows,
+                      system_call=call, tool=f"{self.tools.name}.{call.split('(')[0]}",
+                      sql=sql if isinstance(sql, str) else None)
+
+    def _churn(self, _con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
+        limit = ent.top_n or 20
+        rows = self.tools.churn_risk(limit)
+        text = (f"{len(rows)} customers look likely to churn. Highest risk: "
+                f"{rows[0]['customer_id']}, {rows[0].get('days_since_last_order', '?')} days "
+                "since their last order." if rows else "No customers look likely to churn.")
+        draft = self._tool_draft(Intent.CHURN, f"churn_risk(limit={limit})", rows, text)
+        draft.suggestions = ([f"Recommend products for customer {rows[0]['customer_id']}",
+                              f"Tell me about customer {rows[0]['customer_id']}"] if rows
+                             else []) + ["Revenue trend by month this year"]
+        return draft
+
+    def _forecast(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        assert ent.product_id
+        days = ent.horizon_days or 30
+        exists = self._run(con, P.product_sql(ent.product_id)).records()
+        if not exists:
+            return _Draft(f"I don't know product {ent.product_id}; product ids look like "
+                          "SKU-00123.", Intent.CLARIFY, "clarification", planner="none",
+                          suggestions=_examples(catalog))
+        rows = self.tools.forecast(ent.product_id, days)
+        total = sum(float(r["forecast_units"]) for r in rows)
+        name = exists[0]["name"]
+        text = (f"Forecast for {ent.product_id} ({name}): about {total:,.0f} units over the "
+                f"next {days} days ({total / max(days, 1):.1f} per day), after "
+                f"{catalog.today}.")
+        draft = self._tool_draft(Intent.FORECAST, f"forecast(product_id="
+                                 f"{ent.product_id!r}, days={days})", rows, text)
+        draft.chart = ChartSpec(mark="line", x="date", y="forecast_units",
+                                title=f"Forecast for {ent.product_id}")
+        draft.suggestions = [f"Sales for {ent.product_id} last month",
+                             "Show me low stock products"]
+        return draft
+
+    def _suspicious(self, _con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        period = ent.period or P.default_period(catalog.today, 7)
+        ent.period = period
+        limit = ent.top_n or 100
+        rows = self.tools.flagged_payments(period.start, limit, until=period.end)
+        if rows:
+            total = sum(float(r.get("amount") or 0) for r in rows)
+            text = (f"{len(rows)} payments were flagged for {period.label} (amount "
+                    f"{total:,.2f} in their currencies). The most suspicious is "
+                    f"{rows[0]['payment_id']} for order {rows[0]['order_id']}.")
+        else:
+            text = f"No suspicious payments for {period.label}."
+        draft = self._tool_draft(Intent.SUSPICIOUS_PAYMENTS,
+                                 f"flagged_payments(since={period.start.isoformat()!r}, "
+                                 f"limit={limit}, until={period.end.isoformat()!r})",
+                                 rows, text)
+        draft.period = period
+        draft.suggestions = ([f"What's the status of order {rows[0]['order_id']}?"]
+                             if rows else []) + ["Any suspicious payments last week?"]
+        return draft
+
+    # text-to-SQL ----------------------------------------------------------------------
+
+    def _text_to_sql(self, con: Any, question: str, catalog: P.Catalog) -> _Draft:
+        import duckdb
+
+        messages: list[Message] = [{"role": "system", "content": SYSTEM_PROMPT.format(
+            today=catalog.today.isoformat(), schema=schema_prompt())}]
+        for q, s in self.store.similar_examples(question):
+            messages.append({"role": "user", "content": q})
+            messages.append({"role": "assistant", "content": f"```sql\n{s}\n```"})
+        messages.append({"role": "user", "content": question})
+        repairs = 0
+        last_error = ""
+        while True:
+            reply = self.llm.complete(messages, self.temperature, self.max_tokens)
+            sql = extract_sql(reply)
+            try:
+                result = run_query(con, sql, max_rows=self.max_rows,
+                                   timeout_s=self.timeout_s)
+                break
+            except duckdb.Error as exc:
+                last_error = str(exc).splitlines()[0][:500]
+            except UnsafeQuery as exc:
+                if not exc.reason.startswith("unknown column"):
+                    raise
+                last_error = exc.reason
+            if repairs >= MAX_REPAIRS:
+                return _Draft(f"I couldn't write a working query for that after "
+                              f"{MAX_REPAIRS} repairs (last error: {last_error}). Try "
+                              "rephrasing, or ask about: " + "; ".join(P.CAPABILITIES),
+                              Intent.FREE_SQL, "unsupported", planner="llm",
+                              repairs=repairs, suggestions=_examples(catalog))
+            repairs += 1
+            messages.append({"role": "assistant", "content": reply})
+            messages.append({"role": "user", "content": f"That query failed in DuckDB: "
+                             f"{last_error}\nReturn a corrected query."})
+        recs = result.records()
+        if len(result.columns) == 1 and len(recs) == 1:
+            text = f"The answer is {recs[0][result.columns[0]]}."
+        else:
+            text = f"I found {len(recs)} rows{' (capped)' if result.truncated else ''}."
+        chart = None
+        if len(result.columns) == 2 and recs and isinstance(
+                recs[0][result.columns[1]], int | float):
+            chart = ChartSpec(mark="bar", x=result.columns[0], y=result.columns[1])
+        return _Draft(text, Intent.FREE_SQL, "data_query", columns=result.columns, rows=recs,
+                      truncated=result.truncated, sql=result.sql, chart=chart,
+                      planner="llm", repairs=repairs,
+                      suggestions=["Rate this answer good to teach me this question"])
+
+
+def _dim_label(dim: str, row: dict[str, Any]) -> str:
+    if dim == "store":
+        return f"store {row['store_id']}" if row["store_id"] else "online (no store)"
+    if dim == "product":
+        return f"{row['product_id']} ({row['name']})"
+    return str(row.get(dim))
+
+
+def _examples(catalog: P.Catalog) -> list[str]:
+    cat = catalog.categories[0] if catalog.categories else "Electronics"
+    return ["Show me low stock products", f"Top 10 products in {cat} this month",
+            "Sales by store last week compared with the week before"]

@@ -1,0 +1,341 @@
+"""The copilot's question set: questions with expected answers computed independently.
+
+Expectations are computed here with pandas over the demo lake (never through the
+planner), following the documented semantics: "today" is the latest order date, revenue
+in USD with ``analytics.fx`` rates, cancelled/returned/refunded orders are not sales.
+Each :class:`Question` may be a conversation (several turns); the last answer is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from shopsight.analytics.fx import RATES_PER_USD
+
+NOT_SALES = ("cancelled", "returned", "refunded")
+
+
+class Truth:
+    """The demo lake as pandas frames, plus independent computations."""
+
+    def __init__(self, con: Any) -> None:
+        def frame(sql: str) -> pd.DataFrame:
+            return con.sql(sql).to_arrow_table().to_pandas()
+
+        self.orders = frame("SELECT order_id, customer_id, order_date, status, channel, "
+                            "store_id, currency, total_amount FROM orders")
+        self.orders["order_date"] = pd.to_datetime(self.orders["order_date"]).dt.date
+        self.orders["usd"] = self.orders["total_amount"] / self.orders["currency"].map(
+            RATES_PER_USD)
+        self.items = frame("SELECT order_id, product_id, quantity, unit_price, "
+                           "discount_amount FROM order_items")
+        self.products = frame("SELECT product_id, name, category FROM products")
+        self.inventory = frame("SELECT snapshot_date, location_id, product_id, on_hand, "
+                               "reorder_point FROM inventory")
+        self.payments = frame("SELECT payment_id, order_id, paid_at, amount, status, "
+                              "card_number_token, billing_country, ip_country FROM payments")
+        self.today: date = max(self.orders["order_date"])
+        self.sales = self.orders[~self.orders["status"].isin(NOT_SALES)]
+        lines = self.items.merge(self.sales, on="order_id").merge(
+            self.products, on="product_id", how="left")
+        lines["line_usd"] = (lines["quantity"] * lines["unit_price"]
+                             - lines["discount_amount"].fillna(0)) / lines["currency"].map(
+            RATES_PER_USD)
+        self.lines = lines
+
+    # periods -----------------------------------------------------------------------
+
+    def last_week(self) -> tuple[date, date]:
+        monday = self.today - timedelta(days=self.today.weekday())
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+
+    def this_month(self) -> tuple[date, date]:
+        return self.today.replace(day=1), self.today
+
+    def last_month(self) -> tuple[date, date]:
+        end = self.today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+
+    def yesterday(self) -> tuple[date, date]:
+        d = self.today - timedelta(days=1)
+        return d, d
+
+    def last_days(self, n: int) -> tuple[date, date]:
+        return self.today - timedelta(days=n - 1), self.today
+
+    # computations ------------------------------------------------------------------
+
+    def order_sales(self, period: tuple[date, date], by: str | None = None,
+                    **filters: Any) -> dict[Any, float] | float:
+        o = self.sales[(self.sales["order_date"] >= period[0])
+                       & (self.sales["order_date"] <= period[1])]
+        for key, value in filters.items():
+            o = o[o[key] == value]
+        if by is None:
+            return float(o["usd"].sum())
+        grouped = o.groupby(o[by].fillna("<none>"))["usd"].sum()
+        return {(None if k == "<none>" else k): float(v) for k, v in grouped.items()}
+
+    def line_sales(self, period: tuple[date, date], by: str, **filters: Any
+                   ) -> pd.DataFrame:
+        lines = self.lines[(self.lines["order_date"] >= period[0])
+                           & (self.lines["order_date"] <= period[1])]
+        for key, value in filters.items():
+            lines = lines[lines[key] == value]
+        return lines.groupby(by).agg(revenue=("line_usd", "sum"),
+                                     units=("quantity", "sum")).reset_index()
+
+    def top_products(self, period: tuple[date, date], n: int, metric: str = "revenue",
+                     bottom: bool = False, **filters: Any) -> list[str]:
+        frame = self.line_sales(period, "product_id", **filters)
+        frame["revenue"] = frame["revenue"].round(2)
+        frame = frame.sort_values([metric, "product_id"], ascending=[bottom, True])
+        return list(frame["product_id"].head(n))
+
+    def low_stock(self, location: str | None = None, category: str | None = None
+                  ) -> set[tuple[str, str]]:
+        inv = self.inventory[self.inventory["snapshot_date"]
+                             == self.inventory["snapshot_date"].max()]
+        inv = inv[inv["on_hand"] < inv["reorder_point"]].merge(self.products, on="product_id",
+                                                               how="left")
+        if location:
+            inv = inv[inv["location_id"] == location]
+        if category:
+            inv = inv[inv["category"] == category]
+        return set(zip(inv["location_id"], inv["product_id"], strict=True))
+
+    def customer(self, customer_id: str) -> tuple[int, float]:
+        o = self.sales[self.sales["customer_id"] == customer_id]
+        return len(o), float(o["usd"].sum())
+
+    def churn(self, limit: int) -> list[str]:
+        o = self.sales[self.sales["customer_id"].notna()
+                       & (self.sales["order_date"] <= self.today)]
+        g = o.groupby("customer_id").agg(n=("order_id", "nunique"),
+                                         first=("order_date", "min"),
+                                         last=("order_date", "max")).reset_index()
+        g["since"] = [(self.today - d).days for d in g["last"]]
+        g["gap"] = [(b - a).days for a, b in zip(g["first"], g["last"], strict=True)]
+        g["gap"] = g["gap"] / (g["n"] - 1).clip(lower=1)
+        g = g[(g["n"] >= 3) & (g["since"] >= 60) & (g["since"] <= 365)].copy()
+        g["score"] = (g["since"] / g["gap"].clip(lower=1)).round(2)
+        g = g.sort_values(["score", "customer_id"], ascending=[False, True])
+        return list(g["customer_id"].head(limit))
+
+    def recommendations(self, customer_id: str, n: int = 5) -> list[str]:
+        bought = self.lines[self.lines["customer_id"].notna()][
+            ["product_id", "customer_id"]].drop_duplicates()
+        owned = set(bought[bought["customer_id"] == customer_id]["product_id"])
+        peers = set(bought[bought["product_id"].isin(owned)
+                           & (bought["customer_id"] != customer_id)]["customer_id"])
+        cand = bought[bought["customer_id"].isin(peers) & ~bought["product_id"].isin(owned)]
+        counts = cand.groupby("product_id")["customer_id"].nunique().reset_index()
+        counts = counts.sort_values(["customer_id", "product_id"], ascending=[False, True])
+        return list(counts["product_id"].head(n))
+
+    def forecast_total(self, product_id: str, days: int, weeks: int = 4) -> float:
+        start = self.today - timedelta(days=7 * weeks - 1)
+        lines = self.lines[(self.lines["product_id"] == product_id)
+                           & (self.lines["order_date"] >= start)
+                           & (self.lines["order_date"] <= self.today)]
+        daily = lines.groupby("order_date")["quantity"].sum().to_dict()
+        means = {}
+        for wd in range(7):
+            vals = [float(daily.get(start + timedelta(days=i), 0))
+                    for i in range(7 * weeks) if (start + timedelta(days=i)).weekday() == wd]
+            means[wd] = sum(vals) / len(vals)
+        return sum(round(means[(self.today + timedelta(days=i)).weekday()], 2)
+                   for i in range(1, days + 1))
+
+    def flagged(self, since: date, until: date) -> set[str]:
+        p = self.payments.copy()
+        p["day"] = pd.to_datetime(p["paid_at"]).dt.date
+        p = p[(p["day"] >= since - timedelta(days=1)) & (p["day"] <= until)]
+        ts = pd.to_datetime(p["paid_at"])
+        attempts = []
+        for token, t in zip(p["card_number_token"], ts, strict=True):
+            if token is None or pd.isna(token):
+                attempts.append(0)
+                continue
+            same = ts[p["card_number_token"] == token]
+            attempts.append(int(((same >= t - pd.Timedelta(hours=1)) & (same <= t)).sum()))
+        p["attempts"] = attempts
+        mismatch = p["billing_country"].notna() & p["ip_country"].notna() & (
+            p["billing_country"] != p["ip_country"])
+        flagged = mismatch | (p["attempts"] >= 3) | (p["status"] == "declined")
+        p = p[flagged & (p["day"] >= since)]
+        return set(p["payment_id"])
+
+    def trend(self, period: tuple[date, date], grain: str) -> dict[date, float]:
+        o = self.sales[(self.sales["order_date"] >= period[0])
+                       & (self.sales["order_date"] <= period[1])].copy()
+        if grain == "month":
+            o["bucket"] = [d.replace(day=1) for d in o["order_date"]]
+        elif grain == "week":
+            o["bucket"] = [d - timedelta(days=d.weekday()) for d in o["order_date"]]
+        else:
+            o["bucket"] = o["order_date"]
+        return {k: float(v) for k, v in o.groupby("bucket")["usd"].sum().items()}
+
+
+# ---------------------------------------------------------------------------------------
+# checks on an answer (``a`` is a CopilotAnswer)
+
+
+def _rows(a: Any) -> list[dict[str, Any]]:
+    return a.data.rows if a.data else []
+
+
+def close(x: Any, y: float, tol: float = 0.02) -> bool:
+    return x is not None and abs(float(x) - y) <= tol + 1e-6 * abs(y)
+
+
+def by_key(key: str, expected: dict[Any, float], field: str = "revenue") -> Callable[..., bool]:
+    def check(a: Any) -> bool:
+        got = {r[key]: r[field] for r in _rows(a)}
+        return set(got) == set(expected) and all(close(got[k], v) for k, v in
+                                                  expected.items())
+    return check
+
+
+def total(expected: float, field: str = "revenue") -> Callable[..., bool]:
+    return lambda a: len(_rows(a)) == 1 and close(_rows(a)[0][field], expected)
+
+
+def ids(key: str, expected: list[str] | set[Any], ordered: bool = False
+        ) -> Callable[..., bool]:
+    def check(a: Any) -> bool:
+        got = [r[key] for r in _rows(a)]
+        return got == list(expected) if ordered else set(got) == set(expected)
+    return check
+
+
+def pairs(expected: set[tuple[str, str]]) -> Callable[..., bool]:
+    return lambda a: {(r["location_id"], r["product_id"]) for r in _rows(a)} == expected
+
+
+def intent(name: str) -> Callable[..., bool]:
+    return lambda a: a.metadata.intent.value == name
+
+
+@dataclass
+class Question:
+    """One question (or conversation) and how to check its last answer."""
+
+    turns: list[str]
+    check: Callable[..., bool]
+    family: str
+
+
+def build_questions(t: Truth) -> list[Question]:
+    """The question set, with expectations computed from ``t``."""
+    lw, tm, lm, yd = t.last_week(), t.this_month(), t.last_month(), t.yesterday()
+    lw_prev = (lw[0] - timedelta(days=7), lw[1] - timedelta(days=7))
+    oct_ = (date(2026, 10, 1), date(2026, 10, 31))
+    orders = t.orders.sort_values("order_id")
+    sample_orders = [orders.iloc[i] for i in (100, 10_481, 30_000, len(orders) - 5)]
+    customers = ["C0000881", "C0000042", "C0001234"]
+    q: list[Question] = []
+
+    def add(turns: str | list[str], check: Callable[..., bool], family: str) -> None:
+        q.append(Question([turns] if isinstance(turns, str) else turns, check, family))
+
+    # low stock
+    add("Show me low stock products", pairs(t.low_stock()), "low_stock")
+    add("Low stock at store 0003", pairs(t.low_stock("0003")), "low_stock")
+    add("Which Electronics products are running low?",
+        pairs(t.low_stock(category="Electronics")), "low_stock")
+    add("What needs to be reordered in store 0005?", pairs(t.low_stock("0005")), "low_stock")
+    add(["Show me low stock products", "and for store 0002?"], pairs(t.low_stock("0002")),
+        "low_stock")
+    # order status
+    for o in sample_orders:
+        add(f"What's the status of order {o['order_id']}?",
+            lambda a, o=o: len(_rows(a)) == 1 and _rows(a)[0]["status"] == o["status"]
+            and close(_rows(a)[0]["total_amount"], float(o["total_amount"])), "order_status")
+    add("Where is order 10482?", lambda a: _rows(a) and _rows(a)[0]["order_id"]
+        == "ORD-000010482", "order_status")
+    # sales
+    add("Sales by store last week compared with the week before",
+        lambda a: by_key("store_id", t.order_sales(lw, "store_id"))(a)  # type: ignore[arg-type]
+        and by_key("store_id", t.order_sales(lw_prev, "store_id"),  # type: ignore[arg-type]
+                   "previous_revenue")(a), "sales")
+    add(["Sales by store last week compared with the week before", "and for store 0003?"],
+        total(t.order_sales(lw, store_id="0003")), "sales")  # type: ignore[arg-type]
+    add("Total sales yesterday", total(t.order_sales(yd)), "sales")  # type: ignore[arg-type]
+    add("How much did store 0007 sell yesterday?",
+        total(t.order_sales(yd, store_id="0007")), "sales")  # type: ignore[arg-type]
+    add("Sales by channel in October 2026",
+        by_key("channel", t.order_sales(oct_, "channel")), "sales")  # type: ignore[arg-type]
+    add("Sales by store in the last 7 days",
+        by_key("store_id", t.order_sales(t.last_days(7), "store_id")),  # type: ignore[arg-type]
+        "sales")
+    add("Online sales last week", total(t.order_sales(lw, channel="web")),  # type: ignore[arg-type]
+        "sales")
+    add("Revenue by category last month", by_key("category", dict(zip(
+        *t.line_sales(lm, "category")[["category", "revenue"]].T.values, strict=True))),
+        "sales")
+    add("Sales for store 0002 this month compared with last month",
+        total(t.order_sales(tm, store_id="0002")), "sales")  # type: ignore[arg-type]
+    add(["Sales by category this month", "and for Electronics?"], by_key("category", dict(
+        zip(*t.line_sales(tm, "category", category="Electronics")[
+            ["category", "revenue"]].T.values, strict=True))), "sales")
+    # top products
+    add("Top 10 products in Electronics this month",
+        ids("product_id", t.top_products(tm, 10, category="Electronics"), True), "top")
+    add("Top 5 products by units last month",
+        ids("product_id", t.top_products(lm, 5, "units"), True), "top")
+    add("Bottom 5 products in Books this month",
+        ids("product_id", t.top_products(tm, 5, bottom=True, category="Books"), True), "top")
+    add("Best selling products last week",
+        ids("product_id", t.top_products(lw, 10), True), "top")
+    add("Top 3 products at store 0001 this month",
+        ids("product_id", t.top_products(tm, 3, store_id="0001"), True), "top")
+    add("top 10 products in Toys in October 2026",
+        ids("product_id", t.top_products(oct_, 10, category="Toys"), True), "top")
+    add("What are our 5 most sold products by units in the last 90 days?",
+        ids("product_id", t.top_products(t.last_days(90), 5, "units"), True), "top")
+    # customers
+    for c in customers:
+        n, usd = t.customer(c)
+        add(f"Tell me about customer {c}", lambda a, n=n, usd=usd: len(_rows(a)) == 1
+            and _rows(a)[0]["orders"] == n and close(_rows(a)[0]["revenue_usd"], usd),
+            "customer")
+    # churn
+    add("Which customers are likely to churn?", ids("customer_id", t.churn(20), True),
+        "churn")
+    add("Show me the top 10 customers at risk of churn", ids("customer_id", t.churn(10),
+                                                             True), "churn")
+    # recommendations
+    for c in ("C0000881", "C0000100"):
+        add(f"Recommend products for customer {c}",
+            ids("product_id", t.recommendations(c), True), "recommendations")
+    # forecasts
+    for text, sku, days in (("Forecast demand for SKU-00123 next 30 days", "SKU-00123", 30),
+                            ("Forecast demand for SKU-00001 next 14 days", "SKU-00001", 14),
+                            ("Predict demand for SKU 45 next week", "SKU-00045", 7)):
+        add(text, lambda a, sku=sku, days=days: close(
+            sum(r["forecast_units"] for r in _rows(a)), t.forecast_total(sku, days), 0.05)
+            and len(_rows(a)) == days, "forecast")
+    # suspicious payments
+    add("Any suspicious payments yesterday?", ids("payment_id", t.flagged(*yd)), "payments")
+    add("Show me flagged payments last week", ids("payment_id", t.flagged(*lw)), "payments")
+    # trends
+    add("Revenue trend by month this year",
+        by_key("month", t.trend((date(t.today.year, 1, 1), t.today), "month")), "trend")
+    add("Daily revenue last week", by_key("day", t.trend(lw, "day")), "trend")
+    add("Weekly sales trend over the last 8 weeks",
+        by_key("week", t.trend(t.last_days(56), "week")), "trend")
+    # clarifications and refusals
+    add("Forecast demand next month", intent("clarify"), "clarify")
+    add("Recommend something good", intent("clarify"), "clarify")
+    add("Top products in Gadgets", intent("clarify"), "clarify")
+    add("What's the weather in Paris?", intent("unsupported"), "clarify")
+    add("Sales at store 0042 last week", intent("clarify"), "clarify")
+    return q
+

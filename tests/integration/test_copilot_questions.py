@@ -1,0 +1,103 @@
+"""The offline copilot answers the question set (expectations computed independently)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shopsight.lake.sql import connect
+from shopsight.llm import OfflineLlm
+from shopsight.state.store import State
+from shopsight.systems.retail_copilot import RetailCopilot
+from tests.copilot_questions import Truth, build_questions
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def truth(demo_lake: Any) -> Truth:
+    con = connect(demo_lake.lake)
+    try:
+        return Truth(con)
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def copilot(demo_lake: Any, tmp_path: Path) -> Iterator[RetailCopilot]:
+    state = State(f"sqlite:///{tmp_path / 'copilot.db'}")
+    yield RetailCopilot(demo_lake.lake, state, OfflineLlm())
+    state.engine.dispose()
+
+
+def test_offline_planner_answers_at_least_90_percent(copilot: RetailCopilot,
+                                                     truth: Truth) -> None:
+    questions = build_questions(truth)
+    assert len(questions) >= 40
+    failures = []
+    for q in questions:
+        conversation = None
+        try:
+            for turn in q.turns:
+                answer = copilot.ask("analyst", turn, conversation, page_size=500)
+                conversation = answer.conversation_id
+            ok = bool(q.check(answer))
+        except Exception as exc:  # a crash counts as a wrong answer, with its reason
+            ok = False
+            answer = exc  # type: ignore[assignment]
+        if not ok:
+            failures.append((q.turns, getattr(answer, "answer", repr(answer))))
+    accuracy = 1 - len(failures) / len(questions)
+    print(f"copilot accuracy {accuracy:.1%} on {len(questions)} questions")  # noqa: T201
+    for turns, text in failures:
+        print("FAILED", turns, text[:300])  # noqa: T201
+    assert accuracy >= 0.9, failures
+
+
+def test_answer_shape_sql_chart_followups(copilot: RetailCopilot) -> None:
+    answer = copilot.ask("analyst", "Sales by store last week compared with the week before",
+                         page=1, page_size=5)
+    assert answer.data is not None and answer.data.page_size == 5
+    assert len(answer.data.rows) == 5 and answer.data.total > 5
+    assert answer.sql and answer.sql.startswith("SELECT") and "LIMIT" in answer.sql
+    assert answer.chart is not None and answer.chart.mark == "bar"
+    assert 2 <= len(answer.suggestions) <= 3
+    assert answer.metadata.query_type == "data_query"
+    assert answer.metadata.period_end is not None
+    page2 = copilot.ask("analyst", "Sales by store last week compared with the week before",
+                        page=2, page_size=5)
+    assert page2.data and page2.data.rows[0] != answer.data.rows[0]
+
+
+def test_tool_answers_say_which_tool(copilot: RetailCopilot) -> None:
+    answer = copilot.ask("analyst", "Which customers are likely to churn?")
+    assert answer.metadata.query_type == "tool_call"
+    assert answer.metadata.tool == "builtin_sql.churn_risk"
+    assert answer.system_call == "churn_risk(limit=20)"
+
+
+def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
+    class FakeTools:
+        name = "demand_insights"
+
+        def churn_risk(self, limit: int) -> list[dict[str, Any]]:
+            return [{"customer_id": "C0000001", "churn_probability": 0.9}][:limit]
+
+        def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
+            assert product_id == "SKU-00002"
+            return [{"date": f"d{i}", "forecast_units": 1.0} for i in range(days)]
+
+        def flagged_payments(self, since: Any, limit: int,
+                             until: Any = None) -> list[dict[str, Any]]:
+            del since, limit, until
+            return []
+
+    state = State(f"sqlite:///{tmp_path / 'c.db'}")
+    copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=FakeTools())
+    answer = copilot.ask("u", "Forecast demand for SKU-00002 next 10 days")
+    assert answer.metadata.tool == "demand_insights.forecast"
+    assert answer.data and answer.data.total == 10 and "10 units" in answer.answer
+    state.engine.dispose()

@@ -1,0 +1,99 @@
+"""The offline planner: periods against the data's latest date, entities, SQL trees."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from shopsight.errors import ContractError
+from shopsight.systems.retail_copilot import planner as P
+from shopsight.systems.retail_copilot.models import Intent
+from shopsight.systems.retail_copilot.sql_safety import check_sql
+
+TODAY = date(2026, 11, 20)  # a Friday
+CATALOG = P.Catalog(today=TODAY, categories=("Books", "Electronics", "Toys"),
+                    stores={"0001": "Shopsight Fifth Avenue, New York",
+                            "0003": "Shopsight Mitte, Berlin"})
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("yesterday", date(2026, 11, 19), date(2026, 11, 19)),
+    ("last week", date(2026, 11, 9), date(2026, 11, 15)),
+    ("this week", date(2026, 11, 16), date(2026, 11, 20)),
+    ("this month", date(2026, 11, 1), date(2026, 11, 20)),
+    ("last month", date(2026, 10, 1), date(2026, 10, 31)),
+    ("last 7 days", date(2026, 11, 14), date(2026, 11, 20)),
+    ("in March", date(2026, 3, 1), date(2026, 3, 31)),
+    ("in December", date(2025, 12, 1), date(2025, 12, 31)),
+    ("between 2026-10-05 and 2026-10-01", date(2026, 10, 1), date(2026, 10, 5)),
+])
+def test_periods_resolve_against_the_data_date(text: str, start: date, end: date) -> None:
+    period = P.resolve_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+
+
+def test_previous_periods() -> None:
+    week = P.resolve_period("last week", TODAY)
+    assert week and (week.previous().start, week.previous().end) == (
+        date(2026, 11, 2), date(2026, 11, 8))
+    mtd = P.resolve_period("this month", TODAY)
+    assert mtd and (mtd.previous().start, mtd.previous().end) == (
+        date(2026, 10, 1), date(2026, 10, 20))
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("Show me low stock products", Intent.LOW_STOCK),
+    ("What's the status of order ORD-000010482?", Intent.ORDER_STATUS),
+    ("Sales by store last week compared with the week before", Intent.SALES),
+    ("Top 10 products in Electronics this month", Intent.TOP_PRODUCTS),
+    ("Which customers are likely to churn?", Intent.CHURN),
+    ("Recommend products for customer C0000881", Intent.RECOMMENDATIONS),
+    ("Forecast demand for SKU-00123 next 30 days", Intent.FORECAST),
+    ("Any suspicious payments yesterday?", Intent.SUSPICIOUS_PAYMENTS),
+    ("Revenue trend by month", Intent.REVENUE_TREND),
+    ("Tell me about customer C0000042", Intent.CUSTOMER_SUMMARY),
+    ("Forecast demand next month", Intent.CLARIFY),
+    ("Top products in Gadgets", Intent.CLARIFY),
+    ("Tell me a joke", Intent.UNSUPPORTED),
+])
+def test_intents(question: str, intent: Intent) -> None:
+    assert P.plan_question(question, CATALOG).intent is intent
+
+
+def test_entities() -> None:
+    ent, problems = P.extract_entities(
+        "Top 5 Electronics products by units at store 3 on the web last week vs before",
+        CATALOG)
+    assert (ent.top_n, ent.category, ent.store_id, ent.channel, ent.metric, ent.compare) == (
+        5, "Electronics", "0003", "web", "units", True)
+    assert not problems
+    ent, _ = P.extract_entities("Forecast SKU 123 for the next 2 weeks", CATALOG)
+    assert (ent.product_id, ent.horizon_days) == ("SKU-00123", 14)
+
+
+def test_follow_up_reuses_the_last_intent_with_a_new_store() -> None:
+    first = P.plan_question("Sales by store last week", CATALOG)
+    follow = P.plan_question("and for store 0003?", CATALOG, first)
+    assert follow.intent is Intent.SALES and follow.follow_up
+    assert follow.entities.store_id == "0003" and follow.entities.dimension == "total"
+    assert follow.entities.period == first.entities.period
+
+
+def test_sql_is_a_tree_from_the_contract_and_passes_the_gate() -> None:
+    ent = P.Entities(category="Electronics", top_n=3)
+    period = P.resolve_period("this month", TODAY)
+    assert period
+    sql = P.top_products_sql(ent, period).sql(dialect="duckdb")
+    assert "p.category = 'Electronics'" in sql and sql.endswith("LIMIT 3")
+    assert "NOT o.status IN ('cancelled', 'returned', 'refunded')" in sql
+    check_sql(sql)
+    with pytest.raises(ContractError):
+        P.col("o", "orders", "total")
+
+
+def test_literals_are_quoted_by_the_tree() -> None:
+    ent = P.Entities(order_id="ORD-1' OR '1'='1")
+    sql = P.order_status_sql(ent).sql(dialect="duckdb")
+    assert "'ORD-1'' OR ''1''=''1'" in sql
+    check_sql(sql)
