@@ -18,6 +18,9 @@ from shopsight.state.api_keys import ApiKeys, Principal
 PUBLIC_PATHS = ("/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
                 "/sales/download")  # the last one is authorised by its URL signature
 SIGNED_PREFIXES = ("/sales/uploads/",)
+# the dashboard's static files; its data comes from the API with the user's key
+WEB_PATHS = ("/", "/app")
+WEB_PREFIXES = ("/app/",)
 
 # (method or "*", path prefix) -> roles allowed; first match wins
 POLICY: list[tuple[str, str, frozenset[str]]] = [
@@ -48,7 +51,8 @@ def presented_key(request: Request) -> str | None:
 async def authorize(request: Request) -> None:
     """App-wide dependency: authenticate the key and apply the policy."""
     path = request.url.path
-    if path in PUBLIC_PATHS or path.startswith(SIGNED_PREFIXES):
+    if path in PUBLIC_PATHS or path in WEB_PATHS or path.startswith(
+            SIGNED_PREFIXES + WEB_PREFIXES):
         return
     key = presented_key(request)
     keys: ApiKeys = request.app.state.api_keys
