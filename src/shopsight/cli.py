@@ -450,6 +450,7 @@ def _mount_systems() -> None:
     """Each system brings its own Typer app; imported lazily inside their commands."""
     from shopsight.systems.compliance_guardian.cli import app as compliance_app
     from shopsight.systems.demand_insights.cli import app as demand_app
+    from shopsight.systems.market_intelligence.cli import app as market_intelligence_app
     from shopsight.systems.market_pulse.cli import app as market_pulse_app
     from shopsight.systems.retail_copilot.cli import app as copilot_app
 
@@ -459,6 +460,8 @@ def _mount_systems() -> None:
                   help="Demand Insights: segments, forecasts, prices, CLV and churn.")
     app.add_typer(compliance_app, name="compliance",
                   help="Compliance Guardian: payment risk and PCI scans.")
+    app.add_typer(market_intelligence_app, name="market-intelligence",
+                  help="Market Intelligence Hub: sales forecasts and market trends.")
     app.add_typer(market_pulse_app, name="market-pulse",
                   help="Global Market Pulse: regions and opportunities.")
 

@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
         compliance,
         copilot,
         demand_insights,
+        market_intelligence,
         market_pulse,
         sales,
         web,
@@ -63,6 +64,7 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     from shopsight.llm import make_llm
     from shopsight.systems.compliance_guardian.service import ComplianceGuardian
     from shopsight.systems.demand_insights.service import DemandInsights
+    from shopsight.systems.market_intelligence.service import MarketIntelligence
     from shopsight.systems.market_pulse.service import MarketPulse
     from shopsight.systems.retail_copilot.service import RetailCopilot
     from shopsight.systems.retail_copilot.system_tools import SystemTools
@@ -70,10 +72,12 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     app.state.compliance_guardian = ComplianceGuardian(lake)
     app.state.market_pulse = MarketPulse(lake, settings.reporting_currency)
     app.state.demand_insights = DemandInsights(lake, ModelStore(lake))
+    app.state.market_intelligence = MarketIntelligence(lake, ModelStore(lake))
     app.state.retail_copilot = RetailCopilot(
         lake, state, make_llm(settings),
         SystemTools(lake, app.state.demand_insights, app.state.compliance_guardian),
         temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens)
-    for module in (sales, compliance, market_pulse, demand_insights, copilot, web):
+    for module in (sales, compliance, market_pulse, market_intelligence, demand_insights,
+                   copilot, web):
         app.include_router(module.router)
     return app

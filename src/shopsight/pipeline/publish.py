@@ -151,5 +151,13 @@ def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, 
         service.train()
         return service.publish()
 
-    return {"demand_insights": demand_insights, "compliance_guardian": compliance,
-            "market_pulse": market_pulse}
+    def market_intelligence() -> Mapping[str, Any]:
+        from shopsight.lake.models import ModelStore
+        from shopsight.systems.market_intelligence.service import MarketIntelligence
+
+        service = MarketIntelligence(lake, ModelStore(lake))
+        service.train()
+        return service.publish()
+
+    return {"demand_insights": demand_insights, "market_intelligence": market_intelligence,
+            "compliance_guardian": compliance, "market_pulse": market_pulse}
