@@ -1,0 +1,98 @@
+"""A business day end to end on the small demo: 10 of 11 stores upload, the fallback
+fires, the analysis runs once, the report names the missing store and the planted
+anomaly of the day, and the alerts arrive at a real SMTP server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shopsight.lake.store import Lake
+from shopsight.notify import EmailNotifier, FanOutNotifier
+from shopsight.pipeline.triggers import DailyTriggers, FallbackSchedule
+from shopsight.pipeline.uploads import StoreUploads
+from shopsight.state.store import State
+from shopsight.systems.sales.daily_analysis import DailyAnalysis
+from tests.conftest import DemoLake
+from tests.integration.test_notify import _Inbox, smtp_server  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.integration
+
+DAY = date(2026, 11, 20)
+STORES = [f"{i:04d}" for i in range(1, 12)]
+MISSING = "0011"
+
+
+def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
+                            smtp_server: tuple[int, _Inbox]) -> None:  # noqa: F811
+    port, inbox = smtp_server
+    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
+    lake = Lake(str(tmp_path / "lake"))
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
+                           ttl_seconds=60, expected_stores=STORES)
+    notifier = FanOutNotifier([EmailNotifier("127.0.0.1", port, "shopsight@test",
+                                             ["ops@shop.test"])])
+    analysis = DailyAnalysis(lake, state, uploads, notifier)
+    triggers = DailyTriggers(uploads, analysis.run, notifier,
+                             FallbackSchedule("0 23 * * *", "America/New_York"))
+    for store in STORES:
+        if store == MISSING:
+            continue
+        data = (demo_lake.uploads / DAY.isoformat() / f"store_{store}.csv").read_bytes()
+        result = uploads.process_upload(store, DAY, data)
+        assert result.status == "processed"
+        assert triggers.after_upload(result) is None  # not everyone has reported yet
+
+    # 23:00 in New York on the business date is 04:00 UTC the next day
+    fire = triggers.schedule.next_fire(datetime(2026, 11, 20, 12, 0, tzinfo=UTC))
+    assert fire.astimezone(UTC) == datetime(2026, 11, 21, 4, 0, tzinfo=UTC)
+    outcomes = []
+
+    def trigger() -> None:
+        outcomes.append(triggers.fallback(fire))
+
+    racers = [threading.Thread(target=trigger) for _ in range(3)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert sorted(o.status for o in outcomes) == ["skipped", "skipped", "succeeded"]
+    run = next(o for o in outcomes if o.status == "succeeded")
+    assert analysis.run(DAY, "all_stores").status == "skipped"
+    steps = [s["step"] for s in analysis.runner.steps_of(run.run_id or 0)]
+    assert steps == ["get-store-summaries", "calc-company-metrics", "calc-product-metrics",
+                     "detect-anomalies", "analyze-trends", "generate-recommendations",
+                     "combine-insights", "generate-report", "export"]
+
+    report = analysis.report(DAY)
+    assert report.stores_missing == [MISSING]
+    assert len(report.stores) == 10
+    assert report.revenue == pytest.approx(sum(s.revenue for s in report.stores), abs=0.05)
+    truth = pd.read_csv(demo_lake.truth / "anomalies.csv", dtype=str)
+    planted = truth[(truth["start_date"] == str(DAY)) & truth["kind"].str.startswith("store")]
+    assert len(planted) == 1
+    store, kind = planted.iloc[0]["store_id"], planted.iloc[0]["kind"].removeprefix("store_")
+    assert any(a.store_id == store and a.kind == kind and a.severity == "high"
+               for a in report.anomalies), report.anomalies
+    assert all(a.store_id != MISSING for a in report.anomalies)
+    html = analysis.report_html(DAY)
+    assert "Missing stores: 0011" in html and "<svg" in html and store in html
+    exported = [f.key for f in lake.list_files("exports/quicksight")]
+    assert f"exports/quicksight/anomalies/business_date={DAY}/anomalies.parquet" in exported
+    assert f"exports/quicksight/stores/business_date={DAY}/stores.csv" in exported
+
+    subjects = [message["Subject"] for _, message in inbox.messages]
+    assert f"[shopsight] Daily analysis {DAY} ran without 1 store(s)" in subjects
+    assert f"[shopsight] Daily sales report {DAY}" in subjects
+    assert any("high-severity sales anomalies" in s for s in subjects)
+    report_mail = next(m for _, m in inbox.messages if "Daily sales report" in m["Subject"])
+    body = next(p.get_payload(decode=True).decode() for p in report_mail.walk()
+                if p.get_content_type() == "text/plain")
+    assert "missing: 0011" in body and store in body
+    state.engine.dispose()
