@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         validation_alias=_env("DAILY_ANALYSIS_TIMEZONE"),
         description="Time zone that defines 'today' for the daily analysis.",
     )
+    enable_scheduled_analysis: bool = Field(
+        True,
+        validation_alias=_env("ENABLE_SCHEDULED_ANALYSIS"),
+        description="Run the fallback daily analysis on DAILY_ANALYSIS_SCHEDULE while the "
+        "server runs.",
+    )
     frontend_origin: str = Field(
         "http://localhost:3000",
         validation_alias=_env("FRONTEND_ORIGIN"),

@@ -78,6 +78,20 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
         backwards = httpx.get(f"{base}/sales/analytics", headers=admin, params={
             "start": str(DAY), "end": "2026-11-01"})
         assert backwards.status_code == 422 and "on or after start" in backwards.json()["message"]
+        run = httpx.post(f"{base}/sales/analysis/{DAY}", headers=admin)
+        assert run.status_code == 200 and run.json()["status"] == "succeeded", run.text
+        listed = httpx.get(f"{base}/sales/reports", headers=admin).json()
+        assert [r["business_date"] for r in listed] == [str(DAY)]
+        day = httpx.get(f"{base}/sales/reports/{DAY}", headers=admin).json()
+        assert day["stores_reported"] == ["0004"] and "0011" in day["stores_missing"]
+        assert day["revenue"] == done.json()["metrics"]["revenue_reporting"]
+        page = httpx.get(f"{base}/sales/reports/{DAY}/html", headers=admin)
+        assert page.status_code == 200 and "Daily sales report" in page.text
+        assert httpx.get(f"{base}/sales/trends", headers=admin,
+                         params={"business_date": str(DAY)}).status_code == 200
+        assert httpx.get(f"{base}/sales/reports/2026-01-01", headers=admin).status_code == 404
+        assert httpx.post(f"{base}/sales/analysis/{DAY}", headers=admin
+                          ).json()["status"] == "skipped"
         invalid = httpx.post(f"{base}/sales/upload-url", headers=admin, json={"store_id": "4",
                                                                "business_date": str(DAY)})
         assert invalid.status_code == 422

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -23,7 +26,17 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     """One app with every system's routes; tests pass their own lake and state."""
     lake = lake or Lake(settings.lake_root, settings.lake_storage_options)
     state = state or State(settings.state_database_url)
-    app = FastAPI(title="shopsight", version=__version__,
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Run the fallback schedule of the daily analysis while the server runs."""
+        stop = threading.Event()
+        if settings.enable_scheduled_analysis:
+            threading.Thread(target=app.state.daily_triggers.run_scheduler, args=(stop,),
+                             name="daily-analysis-schedule", daemon=True).start()
+        yield
+        stop.set()
+
+    app = FastAPI(title="shopsight", version=__version__, lifespan=lifespan,
                   description="AI analytics for retail and e-commerce sales data. Send an "
                   "API key in the X-API-Key header (create one with `shopsight keys create`).",
                   dependencies=[Depends(authorize)])
@@ -41,6 +54,11 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     app.state.sales_data = SalesData(
         lake, state, signing_key=settings.signing_key.get_secret_value(),
         base_url=settings.public_base_url, ttl_seconds=settings.signed_url_ttl_seconds)
+
+    from shopsight.systems.sales.daily_analysis import build_daily_analysis
+
+    app.state.daily_analysis, app.state.daily_triggers = build_daily_analysis(
+        settings, lake, state, app.state.uploads)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, Any]:

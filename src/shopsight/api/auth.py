@@ -25,6 +25,7 @@ WEB_PREFIXES = ("/app/",)
 # (method or "*", path prefix) -> roles allowed; first match wins
 POLICY: list[tuple[str, str, frozenset[str]]] = [
     ("*", "/compliance/scan", frozenset({"admin"})),
+    ("POST", "/sales/analysis", frozenset({"admin"})),
     ("POST", "/sales/upload-url", frozenset({"admin", "store"})),
     ("*", "/sales/files", frozenset({"admin", "analyst", "store"})),
     ("*", "/sales/download-url", frozenset({"admin", "analyst", "store"})),

@@ -6,18 +6,21 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from shopsight.api.auth import principal_of
 from shopsight.errors import AccessDenied
 from shopsight.pipeline.uploads import StoreCheck, StoreUploads, UploadResult, UploadTicket
+from shopsight.pipeline.workflow import RunResult
 from shopsight.systems.sales.access import (
     AnalyticsResponse,
     DownloadTicket,
     FilePage,
     SalesData,
 )
+from shopsight.systems.sales.daily_analysis import DailyAnalysis, ReportListing
+from shopsight.systems.sales.insights import ChangeLine, DailyInsights, DriverLine
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -58,6 +61,8 @@ async def upload(request: Request, store_id: str, business_date: date, uploads: 
     body = await request.body()
     result = uploads.process_upload(store_id, business_date, body,
                                     f"store_{store_id}.csv")
+    if result.status == "processed":  # check-all-stores: the last store starts the analysis
+        request.app.state.daily_triggers.after_upload(result)
     status = 200 if result.status == "processed" else 422
     return JSONResponse(status_code=status, content=result.model_dump(mode="json"))
 
@@ -119,3 +124,53 @@ def analytics(data: Data, start: date, end: date, store_id: str | None = None,
               level: Literal["store", "company"] = "store") -> AnalyticsResponse:
     """get-analytics: daily metrics per store or for the company over a date range."""
     return data.analytics(start, end, store_id, level)
+
+
+def get_analysis(request: Request) -> DailyAnalysis:
+    analysis: DailyAnalysis = request.app.state.daily_analysis
+    return analysis
+
+
+Analysis = Annotated[DailyAnalysis, Depends(get_analysis)]
+
+
+@router.get("/reports", response_model=list[ReportListing])
+def reports(analysis: Analysis, limit: Annotated[int, Query(ge=1, le=366)] = 60
+            ) -> list[ReportListing]:
+    """The daily reports archive, newest first."""
+    return analysis.reports(limit)
+
+
+@router.get("/reports/{business_date}", response_model=DailyInsights)
+def report(business_date: date, analysis: Analysis) -> DailyInsights:
+    """A day's insights: KPIs, changes, stores, products, anomalies, drivers, actions."""
+    return analysis.report(business_date)
+
+
+@router.get("/reports/{business_date}/html", response_class=HTMLResponse)
+def report_html(business_date: date, analysis: Analysis) -> HTMLResponse:
+    """The day's report as a self-contained HTML page."""
+    return HTMLResponse(analysis.report_html(business_date))
+
+
+class TrendsResponse(BaseModel):
+    """Changes and what drove them, for one business date."""
+
+    business_date: date
+    changes: list[ChangeLine]
+    drivers: list[DriverLine]
+
+
+@router.get("/trends", response_model=TrendsResponse)
+def trends(analysis: Analysis, business_date: date) -> TrendsResponse:
+    """get-trends: the day's changes (day/week/month/year over year) and their drivers."""
+    insights = analysis.report(business_date)
+    return TrendsResponse(business_date=business_date, changes=insights.changes,
+                          drivers=insights.drivers)
+
+
+@router.post("/analysis/{business_date}", response_model=RunResult)
+def run_analysis(business_date: date, analysis: Analysis, force: bool = False) -> RunResult:
+    """Run the daily analysis for a date now (admin); ``force`` repeats a finished run."""
+    check = analysis.uploads.check_all_stores(business_date)
+    return analysis.run(business_date, "manual", check.missing, force=force)

@@ -160,8 +160,9 @@ class DailyAnalysis:
         day = ctx.business_date
         if day not in self._store_daily:
             con = connect(self.lake)
-            past = history.daily_store_sales(con, day - timedelta(days=1),
-                                             day - timedelta(days=HISTORY_DAYS))
+            past = _or_empty(lambda: history.daily_store_sales(
+                con, day - timedelta(days=1), day - timedelta(days=HISTORY_DAYS)),
+                ["business_date", "store_id", "region", "revenue", "units", "transactions"])
             regions = past.drop_duplicates("store_id").set_index("store_id")["region"]
             summaries: StoreSummaries = ctx.outputs["get-store-summaries"]
             today = pd.DataFrame([{
@@ -188,6 +189,13 @@ class DailyAnalysis:
             lambda c: RATES_PER_USD[self.currency] / RATES_PER_USD.get(c, 1.0))
         converted: pd.DataFrame = lines.assign(revenue=lines["net_amount"] * rate)
         return converted
+
+    @staticmethod
+    def _inventory(con: Any, day: date) -> pd.DataFrame | None:
+        frame = _or_empty(lambda: con.sql(
+            "SELECT snapshot_date, location_id, product_id, on_hand, reorder_point, on_order "
+            f"FROM inventory WHERE snapshot_date <= DATE '{day}'").df(), None)
+        return frame if frame is not None and len(frame) else None
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -219,8 +227,9 @@ class DailyAnalysis:
             return ProductMetrics(top=[], bottom=[])
         sold = lines.groupby("product_id", as_index=False).agg(
             units=("quantity", "sum"), revenue=("revenue", "sum"))
-        catalogue = connect(self.lake).sql(
-            "SELECT product_id, name, category FROM products").df()
+        catalogue = _or_empty(lambda: connect(self.lake).sql(
+            "SELECT product_id, name, category FROM products").df(),
+            ["product_id", "name", "category"])
         sold = sold.merge(catalogue, on="product_id", how="left").fillna(
             {"name": "", "category": ""})
         ranked = sold.sort_values(["revenue", "product_id"], ascending=[False, True])
@@ -236,13 +245,11 @@ class DailyAnalysis:
     def detect_anomalies(self, ctx: StepContext) -> Anomalies:
         day = ctx.business_date
         con = connect(self.lake)
-        products = history.daily_product_sales(con, day, day - timedelta(days=90),
-                                               channel="store")
-        inventory = con.sql(
-            "SELECT snapshot_date, location_id, product_id, on_hand, reorder_point, on_order "
-            f"FROM inventory WHERE snapshot_date <= DATE '{day}'").df()
+        products = _or_empty(lambda: history.daily_product_sales(
+            con, day, day - timedelta(days=90), channel="store"), None)
+        inventory = self._inventory(con, day)
         found = detect_sales_anomalies(self._store_frame(ctx), products, day, day,
-                                       self.holidays, inventory if len(inventory) else None)
+                                       self.holidays, inventory)
         reported = {m.store_id for m in ctx.outputs["get-store-summaries"].stores}
         return Anomalies(anomalies=[a for a in found if a.store_id in reported])
 
@@ -258,9 +265,9 @@ class DailyAnalysis:
                                    change=round(d.change, 2),
                                    contribution_pct=round((d.contribution or 0) * 100, 1))
                         for d in report.drivers]
-        categories = history.daily_category_sales(connect(self.lake), day,
-                                                  day - timedelta(days=14))
-        if len(categories):
+        categories = _or_empty(lambda: history.daily_category_sales(
+            connect(self.lake), day, day - timedelta(days=14)), None)
+        if categories is not None and len(categories):
             report = change_drivers(categories, "category", current, previous, top_n=5)
             drivers += [DriverLine(dimension="category", name=d.name, change=round(d.change, 2),
                                    contribution_pct=round((d.contribution or 0) * 100, 1))
@@ -270,13 +277,11 @@ class DailyAnalysis:
     def generate_recommendations(self, ctx: StepContext) -> Recommendations:
         day = ctx.business_date
         con = connect(self.lake)
-        inventory = con.sql(
-            "SELECT snapshot_date, location_id, product_id, on_hand, reorder_point, on_order "
-            f"FROM inventory WHERE snapshot_date <= DATE '{day}'").df()
-        products = history.daily_product_sales(con, day, day - timedelta(days=28))
+        inventory = self._inventory(con, day)
+        products = _or_empty(lambda: history.daily_product_sales(
+            con, day, day - timedelta(days=28)), None)
         anomalies: Anomalies = ctx.outputs["detect-anomalies"]
-        recs = recommend_actions(anomalies.anomalies, day,
-                                 inventory if len(inventory) else None, products)
+        recs = recommend_actions(anomalies.anomalies, day, inventory, products)
         return Recommendations(recommendations=recs[:25])
 
     def combine_insights(self, ctx: StepContext) -> DailyInsights:
@@ -369,3 +374,27 @@ class DailyAnalysis:
             raise NotFound("daily report", str(business_date),
                            "the daily analysis has not run for that date")
         return self.lake.read_bytes(key).decode()
+
+
+def _or_empty(read: Any, columns: list[str] | None) -> Any:
+    """The frame ``read`` returns, or an empty one (None without columns) when the lake
+    has no curated history yet: a platform fed only by store uploads still analyses."""
+    import duckdb
+
+    try:
+        return read()
+    except duckdb.CatalogException:
+        return pd.DataFrame(columns=columns) if columns is not None else None
+
+
+def build_daily_analysis(settings: Any, lake: Lake, state: State,
+                         uploads: StoreUploads) -> tuple[DailyAnalysis, Any]:
+    """The analysis and its triggers as configured by settings."""
+    from shopsight.notify import notifier_from_settings
+    from shopsight.pipeline.triggers import DailyTriggers, FallbackSchedule
+
+    notifier = notifier_from_settings(settings)
+    analysis = DailyAnalysis(lake, state, uploads, notifier, settings.reporting_currency)
+    triggers = DailyTriggers(uploads, analysis.run, notifier, FallbackSchedule(
+        settings.daily_analysis_schedule, settings.daily_analysis_timezone))
+    return analysis, triggers
