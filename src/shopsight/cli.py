@@ -325,6 +325,72 @@ def sales_stores(
                   f"missing:  {', '.join(check.missing) or 'none'}", highlight=False)
 
 
+def _daily_analysis(settings: Settings) -> Any:
+    from shopsight.systems.sales.daily_analysis import build_daily_analysis
+
+    uploads = _store_uploads(settings)
+    return build_daily_analysis(settings, uploads.lake, uploads.state, uploads)[0]
+
+
+@sales_app.command("analyze")
+@handle_errors
+def sales_analyze(
+    business_date: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD.")],
+    force: Annotated[bool, typer.Option(help="Run again even if it already ran.")] = False,
+) -> None:
+    """Run the daily analysis for a date with the stores that reported."""
+    settings = _setup()
+    analysis = _daily_analysis(settings)
+    day = _date(business_date)
+    check = analysis.uploads.check_all_stores(day)
+    with console.status(f"daily analysis for {day}..."):
+        result = analysis.run(day, "manual", check.missing, force=force)
+    _print_run(result)
+
+
+@sales_app.command("resume")
+@handle_errors
+def sales_resume(run_id: Annotated[int, typer.Argument(help="Run id of a failed run.")]
+                 ) -> None:
+    """Resume a failed daily analysis from its failed step."""
+    settings = _setup()
+    _print_run(_daily_analysis(settings).resume(run_id))
+
+
+def _print_run(result: Any) -> None:
+    colour = {"succeeded": "green", "skipped": "dim"}.get(result.status, "red")
+    console.print(f"[{colour}]{result.status}[/] daily analysis {result.business_date} "
+                  f"{result.message or ''}{result.error or ''}", highlight=False,
+                  soft_wrap=True)
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+def _demo_day(settings: Settings) -> None:
+    """Upload the demo's POS files of its last day, which starts the daily analysis."""
+    from shopsight.systems.sales.daily_analysis import build_daily_analysis
+
+    folder = settings.home / "demo-uploads"
+    days = sorted(p for p in folder.glob("*") if p.is_dir()) if folder.exists() else []
+    if not days:
+        return
+    uploads = _store_uploads(settings)
+    day = date.fromisoformat(days[-1].name)
+    if uploads.check_all_stores(day).reported:
+        return
+    analysis, triggers = build_daily_analysis(settings, uploads.lake, uploads.state, uploads)
+    with console.status(f"store uploads and daily analysis for {day}..."):
+        for path in sorted(days[-1].glob("store_*.csv")):
+            store = path.stem.removeprefix("store_")
+            triggers.after_upload(uploads.process_upload(store, day, path.read_bytes(),
+                                                         path.name))
+    if not analysis.reports(1):
+        analysis.run(day, "manual", uploads.check_all_stores(day).missing)
+    console.print(f"[green]daily analysis[/] for {day}: report in "
+                  f"{uploads.lake.uri(f'reports/{day}/report.html')}", highlight=False,
+                  soft_wrap=True)
+
+
 def _date(text: str) -> date:
     from shopsight.errors import InvalidParameter
 
@@ -493,6 +559,7 @@ def up(
     summary = _run_ingest(settings, [], None, None)
     _print_summary(summary)
     _print_publish(_run_publish(settings, force=False))
+    _demo_day(settings)
     if not serve_api:
         console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
                       "`shopsight schema --markdown`.")
