@@ -214,6 +214,8 @@ def _print_summary(summary: Any) -> None:
 @handle_errors
 def watch(
     interval: Annotated[float, typer.Option(help="Seconds between scans.")] = 1.0,
+    publish_changes: Annotated[bool, typer.Option(
+        "--publish/--no-publish", help="Run curated → prod after curated changes.")] = True,
 ) -> None:
     """Ingest files as they land in raw/ (Ctrl+C to stop)."""
     from shopsight.pipeline.ingest import Ingestor
@@ -230,7 +232,9 @@ def watch(
 
     console.print(f"watching {lake.uri('raw')} (Ctrl+C to stop)")
     try:
-        run_watcher(Ingestor(lake, state, settings.masking_key), stop, interval, on_file)
+        run_watcher(Ingestor(lake, state, settings.masking_key), stop, interval, on_file,
+                    (lambda: _print_publish(_run_publish(settings, force=False)))
+                    if publish_changes else None)
     except KeyboardInterrupt:
         stop.set()
 
@@ -486,13 +490,15 @@ def publish(force: Annotated[bool, typer.Option(help="Run even if curated is unc
 
 def _run_publish(settings: Settings, force: bool) -> Any:
     from shopsight.notify import notifier_from_settings
+    from shopsight.pipeline.publish import copilot_publisher, system_publishers
     from shopsight.pipeline.publish import publish as publish_to_prod
-    from shopsight.pipeline.publish import system_publishers
 
     lake, state = _adapters(settings)
+    publishers = {**system_publishers(lake, settings.reporting_currency),
+                  "retail_copilot": copilot_publisher(state)}
     with console.status("curated → prod: running the systems..."):
-        return publish_to_prod(lake, state, system_publishers(lake, settings.reporting_currency),
-                               notifier_from_settings(settings), force=force)
+        return publish_to_prod(lake, state, publishers, notifier_from_settings(settings),
+                               force=force)
 
 
 def _print_publish(result: Any) -> None:

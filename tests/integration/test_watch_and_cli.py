@@ -35,7 +35,9 @@ def wait_for(predicate, timeout: float = 20.0) -> bool:  # type: ignore[no-untyp
 def test_watcher_ingests_new_files_and_survives_bad_ones(lake: Lake, state: State) -> None:
     raw = Path(lake.local_path("raw"))
     stop = threading.Event()
-    watcher = RawWatcher(Ingestor(lake, state, MASKING_KEY))
+    changes: list[int] = []
+    watcher = RawWatcher(Ingestor(lake, state, MASKING_KEY),
+                         on_curated_change=lambda: changes.append(1))
     thread = threading.Thread(target=watcher.run, args=(stop, 0.2), daemon=True)
     thread.start()
     try:
@@ -52,6 +54,7 @@ def test_watcher_ingests_new_files_and_survives_bad_ones(lake: Lake, state: Stat
         stop.set()
         thread.join(timeout=10)
     assert not thread.is_alive()
+    assert len(changes) >= 2  # curated changed: the prod step was asked to run
     by_file = {r.file_key: r.status for r in state.ingest_history()}
     assert by_file == {
         "raw/stores/stores.csv": "succeeded", "raw/orders/garbage.csv": "rejected",

@@ -24,9 +24,11 @@ class RawWatcher:
     """Ingests new raw files; ``scan_once`` is the unit of work, ``run`` the loop."""
 
     def __init__(self, ingestor: Ingestor,
-                 on_file: Callable[[IngestOutcome], None] | None = None) -> None:
+                 on_file: Callable[[IngestOutcome], None] | None = None,
+                 on_curated_change: Callable[[], object] | None = None) -> None:
         self.ingestor = ingestor
         self.on_file = on_file
+        self.on_curated_change = on_curated_change
         self._handled: set[tuple[str, int, float]] = set()
         self._last_sizes: dict[str, int] = {}
 
@@ -51,6 +53,9 @@ class RawWatcher:
         try:
             summary = self.ingestor.ingest_keys(ready, on_file=self.on_file)
             outcomes = summary.outcomes
+            if self.on_curated_change and any(o.rows_inserted or o.rows_updated
+                                               for o in outcomes):
+                self.on_curated_change()  # curated → prod, like the seed's S3 trigger
         except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
             log.exception("watcher scan failed; will retry these files",
                           extra=fields(error=str(exc)))
@@ -83,6 +88,7 @@ class RawWatcher:
 
 
 def run_watcher(ingestor: Ingestor, stop: threading.Event, interval: float = 1.0,
-                on_file: Callable[[IngestOutcome], None] | None = None) -> Any:
+                on_file: Callable[[IngestOutcome], None] | None = None,
+                on_curated_change: Callable[[], object] | None = None) -> Any:
     """Convenience wrapper used by the CLI."""
-    RawWatcher(ingestor, on_file).run(stop, interval)
+    RawWatcher(ingestor, on_file, on_curated_change).run(stop, interval)
