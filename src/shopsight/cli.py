@@ -329,6 +329,91 @@ def sales_stores(
                   f"missing:  {', '.join(check.missing) or 'none'}", highlight=False)
 
 
+def _sales_data(settings: Settings) -> Any:
+    from shopsight.systems.sales.access import SalesData
+
+    lake, state = _adapters(settings)
+    return SalesData(lake, state, signing_key=settings.signing_key.get_secret_value(),
+                     base_url=settings.public_base_url,
+                     ttl_seconds=settings.signed_url_ttl_seconds)
+
+
+@sales_app.command("files")
+@handle_errors
+def sales_files(
+    prefix: Annotated[str, typer.Option(help="uploads/, processed/, rejected/, reports/ or "
+                                        "exports/ (default: all).")] = "",
+    date_from: Annotated[str | None, typer.Option(help="First business date.")] = None,
+    date_to: Annotated[str | None, typer.Option(help="Last business date.")] = None,
+    page: Annotated[int, typer.Option(help="Page number.")] = 1,
+    page_size: Annotated[int, typer.Option(help="Files per page (1-500).")] = 50,
+) -> None:
+    """list-files: the platform's files, newest first, with upload status and reasons."""
+    settings = _setup()
+    result = _sales_data(settings).list_files(
+        prefix, _date(date_from) if date_from else None, _date(date_to) if date_to else None,
+        page, page_size)
+    grid = RichTable(title=f"files (page {result.page}, {result.total} in all)",
+                     title_justify="left")
+    for name in ("key", "size", "store", "date", "status", "reason"):
+        grid.add_column(name)
+    for f in result.items:
+        grid.add_row(f.key, f"{f.size:,}", f.store_id or "", str(f.business_date or ""),
+                     f.status or "", (f.reason or "")[:80])
+    console.print(grid)
+
+
+@sales_app.command("download-url")
+@handle_errors
+def sales_download_url(key: Annotated[str, typer.Argument(help="A key from `sales files`.")]
+                       ) -> None:
+    """generate-download-url: a signed, expiring link to one file."""
+    settings = _setup()
+    ticket = _sales_data(settings).generate_download_url(key)
+    console.print(f"{ticket.url}\nexpires {ticket.expires_at:%Y-%m-%d %H:%M:%S} UTC",
+                  highlight=False, soft_wrap=True)
+
+
+@sales_app.command("analytics")
+@handle_errors
+def sales_analytics(
+    start: Annotated[str, typer.Option(help="First business date.")],
+    end: Annotated[str, typer.Option(help="Last business date.")],
+    store: Annotated[str | None, typer.Option(help="One store only.")] = None,
+    company: Annotated[bool, typer.Option(help="Sum the stores per day.")] = False,
+) -> None:
+    """get-analytics: daily revenue, transactions and basket per store or company."""
+    settings = _setup()
+    result = _sales_data(settings).analytics(_date(start), _date(end), store,
+                                             "company" if company else "store")
+    grid = RichTable(title=f"analytics {result.start} – {result.end} "
+                     f"({settings.reporting_currency})", title_justify="left")
+    for name in ("date", "store", "revenue", "transactions", "units", "basket"):
+        grid.add_column(name, justify="right")
+    for r in result.rows:
+        grid.add_row(str(r.business_date), r.store_id, f"{r.revenue:,.2f}",
+                     f"{r.transactions:,}", f"{r.units:,}", f"{r.average_basket:,.2f}")
+    console.print(grid)
+
+
+@sales_app.command("trends")
+@handle_errors
+def sales_trends(
+    business_date: Annotated[str, typer.Option("--date", help="Business date YYYY-MM-DD.")],
+) -> None:
+    """get-trends: the day's changes and what drove them (from the daily report)."""
+    settings = _setup()
+    insights = _daily_analysis(settings).report(_date(business_date))
+    for change in insights.changes:
+        pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.1f}%"
+        console.print(f"{change.label}: {change.current:,.0f} vs "
+                      f"{change.previous if change.previous is not None else 'n/a'} ({pct})",
+                      highlight=False)
+    for d in insights.drivers:
+        console.print(f"  {d.dimension} {d.name}: {d.change:+,.0f} "
+                      f"({d.contribution_pct:+.0f}% of the change)", highlight=False)
+
+
 def _daily_analysis(settings: Settings) -> Any:
     from shopsight.systems.sales.daily_analysis import build_daily_analysis
 

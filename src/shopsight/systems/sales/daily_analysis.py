@@ -43,7 +43,7 @@ from shopsight.systems.sales.insights import (
 )
 from shopsight.systems.sales.report import render_html, text_summary
 
-HISTORY_DAYS = 200
+HISTORY_DAYS = 400  # a year and a month: year-over-year needs 364 + 28 days
 REPORTS, EXPORTS = "reports", "exports/quicksight"
 
 
