@@ -7,20 +7,18 @@ Errors from the exception tree become one red line and a non-zero exit code
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from shopsight.cli_errors import cli_state, handle_errors
 from shopsight.config import Settings, load_settings
-from shopsight.errors import ShopsightError
 
 app = typer.Typer(
     name="shopsight",
@@ -30,33 +28,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=False)
-err_console = Console(stderr=True)
-_state: dict[str, Any] = {"debug": False}
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handle_errors(func: F) -> F:
-    """Turn ShopsightError into one red line and its exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ShopsightError as exc:
-            if _state["debug"]:
-                err_console.print_exception()
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    _state["debug"] = debug
+    cli_state["debug"] = debug
 
 
 def _setup() -> Settings:

@@ -1,34 +1,21 @@
 """``shopsight compliance``: score a payment, list flagged payments, scan the lake for PCI.
 
 Thin: parse options, call :class:`ComplianceGuardian`, print. Errors go through the one
-CLI error decorator of :mod:`shopsight.cli`.
+CLI error decorator of :mod:`shopsight.cli_errors`.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="compliance", no_args_is_help=True,
                   help="Fraud risk of payments and the PCI scan of the lake.")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors(func: F) -> F:
-    """Apply ``shopsight.cli.handle_errors`` at call time (no import cycle at start-up)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shopsight.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> Any:

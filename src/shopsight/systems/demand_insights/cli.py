@@ -1,36 +1,24 @@
 """``shopsight demand``: segments, forecasts, elasticity, pricing, CLV, churn, training.
 
 Thin: parse options, call :class:`DemandInsights`, print a Rich table (or JSON). Errors
-go through the one CLI error decorator of :mod:`shopsight.cli`.
+go through the one CLI error decorator of :mod:`shopsight.cli_errors`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="demand", no_args_is_help=True,
                   help="Demand Insights: segments, forecasts, prices, CLV and churn.")
 
-F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CustomersOpt = Annotated[list[str] | None, typer.Option(
     "--customer", help="Customer id (repeatable); default all.")]
 
-
-def _errors(func: F) -> F:
-    """Apply ``shopsight.cli.handle_errors`` at call time (no import cycle at start-up)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shopsight.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> Any:

@@ -1,37 +1,25 @@
 """``shopsight market-intelligence``: forecasts, trends, movers, change points, training.
 
 Thin: parse options, call :class:`MarketIntelligence`, print a Rich table (or JSON).
-Errors go through the one CLI error decorator of :mod:`shopsight.cli`.
+Errors go through the one CLI error decorator of :mod:`shopsight.cli_errors`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="market-intelligence", no_args_is_help=True,
                   help="Market Intelligence Hub: sales forecasts and market trends.")
 
-F = TypeVar("F", bound=Callable[..., Any])
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LevelOpt = Annotated[str, typer.Option(help="company, region, channel or category.")]
 KeyOpt = Annotated[str | None, typer.Option(help="Region, channel or category name.")]
 MetricOpt = Annotated[str, typer.Option(help="revenue (USD) or units.")]
 
-
-def _errors(func: F) -> F:
-    """Apply ``shopsight.cli.handle_errors`` at call time (no import cycle at start-up)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shopsight.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> Any:

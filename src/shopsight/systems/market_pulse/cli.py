@@ -1,34 +1,21 @@
 """``shopsight market-pulse``: regional figures and market opportunities.
 
 Thin: parse options, call :class:`MarketPulse`, print. Errors go through the one CLI
-error decorator of :mod:`shopsight.cli`.
+error decorator of :mod:`shopsight.cli_errors`.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="market-pulse", no_args_is_help=True,
                   help="Regional performance and market opportunities.")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors(func: F) -> F:
-    """Apply ``shopsight.cli.handle_errors`` at call time (no import cycle at start-up)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shopsight.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> Any:

@@ -1,35 +1,22 @@
 """``shopsight ask``: ask the Retail Copilot a question, list or show conversations.
 
 Thin: parse options, call :class:`RetailCopilot`, print. Errors go through the one CLI
-error decorator of :mod:`shopsight.cli`. sqlglot and DuckDB are imported only when a
+error decorator of :mod:`shopsight.cli_errors`. sqlglot and DuckDB are imported only when a
 command runs, so the CLI starts fast.
 """
 
 from __future__ import annotations
 
-import functools
 import getpass
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
+
+from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="ask", no_args_is_help=True,
                   help="Ask the Retail Copilot about stock, orders, sales and customers.")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _errors(func: F) -> F:
-    """Apply ``shopsight.cli.handle_errors`` at call time (no import cycle at start-up)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from shopsight.cli import handle_errors
-
-        return handle_errors(func)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _service() -> Any:
