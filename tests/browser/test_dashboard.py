@@ -344,13 +344,24 @@ def test_every_page_loads_without_errors(dashboard: Dashboard, page_for: Any) ->
         settle(page)
         if not reports:
             assert "No daily report yet" in page.inner_text("#view")
-        else:
+            run = httpx.post(f"{dashboard.base}/sales/analysis/{dashboard.upload_day}", timeout=120,
+                             headers={"X-API-Key": dashboard.keys["admin"]})
+            assert run.json()["status"] == "succeeded", run.text
+            reports = dashboard.api("/sales/reports", "analyst", limit=1)
+            page.reload()  # same hash route: reload so the overview asks again
+            page.wait_for_selector("#view[data-ready=true]")
+            settle(page)
+        if reports:
             day = str(reports[0]["business_date"])[:10]
             insights = dashboard.api(f"/sales/reports/{day}", "analyst")
             kpi = page.locator("[data-testid=kpi-revenue]")
             assert float(kpi.get_attribute("data-value")) == pytest.approx(insights["revenue"])
             assert int(page.get_attribute("[data-testid=kpi-transactions]", "data-value")) == (
                 insights["transactions"])
+            # the stores' revenue trend carries Market Intelligence's forecast band
+            page.wait_for_selector("[data-testid=revenue-trend] svg", timeout=TIMEOUT_MS * 2)
+            assert "Forecast" in page.inner_text("[data-testid=revenue-trend]")
+            shot(page, "01-overview")
 
 
 def test_copilot_answers_with_rows(dashboard: Dashboard, page_for: Any) -> None:

@@ -96,3 +96,23 @@ def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
                 if p.get_content_type() == "text/plain")
     assert "missing: 0011" in body and store in body
     state.engine.dispose()
+
+
+def test_changes_compare_the_reporting_stores_like_for_like(tmp_path: Path,
+                                                            demo_lake: DemoLake) -> None:
+    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
+    lake = Lake(str(tmp_path / "lake"))
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
+                           ttl_seconds=60, expected_stores=STORES)
+    analysis = DailyAnalysis(lake, state, uploads, FanOutNotifier([]))
+    for store in ("0002", "0003"):
+        data = (demo_lake.uploads / DAY.isoformat() / f"store_{store}.csv").read_bytes()
+        uploads.process_upload(store, DAY, data)
+    assert analysis.run(DAY, "manual", STORES[2:] + ["0001"]).status == "succeeded"
+    report = analysis.report(DAY)
+    assert {d.name for d in report.drivers if d.dimension == "store"} <= {"0002", "0003"}
+    week = next(c for c in report.changes if c.label == "week over week")
+    # two stores' week is compared with the same two stores' previous week, not 11 stores'
+    assert week.previous is not None and week.previous < 3 * week.current
+    state.engine.dispose()

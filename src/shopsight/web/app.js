@@ -345,6 +345,12 @@ async function pageOverview(view, params) {
   const forecast = optional("/demand-insights/forecast", { method: "POST",
     body: { forecast_days: 14 } }).then((data) => (data ? parseForecast(data) : null));
   forecast.catch(() => {}); // each panel reports the error itself
+  // The trend is the stores' revenue, so its band is the store channel's revenue forecast
+  // from Market Intelligence (same level, same currency).
+  const revenueForecast = optional(
+    "/market-intelligence/forecast?level=channel&key=store&metric=revenue&horizon_days=14")
+    .then((data) => (data ? parseForecast(data) : null));
+  revenueForecast.catch(() => {});
   const isRevenue = (fc) => /revenue|sales/i.test(fc.metric);
   grid.append(panel(["Revenue trend", h("span", { class: "muted" },
     "hover for values · click the legend to hide a series")], async (body) => {
@@ -352,7 +358,7 @@ async function pageOverview(view, params) {
     if (!history.length) {
       return empty(NO_REPORT, "The trend appears once a daily analysis has run.");
     }
-    const fc = await forecast.catch(() => null);
+    const fc = (await revenueForecast.catch(() => null)) || (await forecast.catch(() => null));
     const series = [{ name: `Revenue (${c})`, points: history }];
     const overlay = fc && fc.forecast.length && isRevenue(fc);
     if (overlay) {

@@ -174,6 +174,14 @@ class DailyAnalysis:
             self._store_daily[day] = frame
         return self._store_daily[day]
 
+    def _reported_frame(self, ctx: StepContext) -> pd.DataFrame:
+        """History of the stores that reported today only, so that comparisons are like
+        for like: a missing store must not read as a fall in company sales."""
+        summaries: StoreSummaries = ctx.outputs["get-store-summaries"]
+        frame = self._store_frame(ctx)
+        reported = frame[frame["store_id"].isin([m.store_id for m in summaries.stores])]
+        return reported
+
     def _day_lines(self, day: date) -> pd.DataFrame:
         """The POS lines of the date's processed uploads, amounts in reporting currency."""
         import pyarrow.parquet as pq
@@ -206,7 +214,7 @@ class DailyAnalysis:
 
     def calc_company_metrics(self, ctx: StepContext) -> CompanyMetrics:
         stores: StoreSummaries = ctx.outputs["get-store-summaries"]
-        frame = self._store_frame(ctx)
+        frame = self._reported_frame(ctx)
         company = (frame.groupby("business_date", as_index=False)[["revenue", "units",
                                                                    "transactions"]].sum())
         revenue = round(sum(m.revenue_reporting for m in stores.stores), 2)
@@ -255,7 +263,7 @@ class DailyAnalysis:
 
     def analyze_trends(self, ctx: StepContext) -> Trends:
         day = ctx.business_date
-        frame = self._store_frame(ctx)
+        frame = self._reported_frame(ctx)
         current = (day - timedelta(days=6), day)
         previous = (day - timedelta(days=13), day - timedelta(days=7))
         drivers: list[DriverLine] = []
