@@ -50,7 +50,8 @@ def test_churn_finds_planted_dead_customers(service: DemandInsights, demo_lake: 
     from sklearn.metrics import roc_auc_score
 
     truth = pd.read_csv(Path(demo_lake.truth) / "customers.csv")
-    result = service.churn()
+    result = service.churn(ChurnRequest(limit=10_000))
+    assert result.total_customers == len(result.customers) > 2500
     assert result.model.model_trained_now  # no stored model yet on a fresh lake
     assert result.evaluation.roc_auc > 0.75 and result.evaluation.pr_auc > 0.5
     assert "90 days" in result.churn_definition
@@ -75,8 +76,12 @@ def test_clv_and_at_risk(service: DemandInsights) -> None:
     assert set(result.backtest.mae) == {"bgnbd_gamma_gamma", "random_forest"}
     assert result.method == result.backtest.chosen
     assert all(c.expected_value >= 0 for c in result.customers)
-    everyone = service.clv()
-    assert len(everyone.customers) > 2500
+    everyone = service.clv(ClvRequest(limit=10_000))
+    assert len(everyone.customers) == everyone.total_customers > 2500
+    page = service.clv(ClvRequest(limit=100, offset=100))
+    assert [c.customer_id for c in page.customers] == [
+        c.customer_id for c in everyone.customers[100:200]]
+    assert page.total_expected_value == pytest.approx(everyone.total_expected_value)
     risk = service.at_risk_customers()
     values = [c.value_at_risk for c in risk.customers]
     assert values == sorted(values, reverse=True) and len(values) <= 100

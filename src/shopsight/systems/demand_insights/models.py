@@ -199,9 +199,11 @@ class PriceOptimizationResponse(BaseModel):
 
 
 class CustomersRequest(BaseModel):
-    """Customers to score; empty means all."""
+    """Customers to score; empty means all, one page at a time."""
 
     customer_ids: list[str] | None = Field(None, max_length=MAX_CUSTOMER_IDS)
+    limit: int = Field(1000, ge=1, le=10_000, description="page size, 1-10000")
+    offset: int = Field(0, ge=0, description="customers to skip")
 
 
 class ClvRequest(CustomersRequest):
@@ -238,7 +240,8 @@ class ClvResponse(BaseModel):
     currency: str = "USD"
     method: str
     customers: list[CustomerClv]
-    total_expected_value: float
+    total_customers: int = Field(description="customers scored, before paging")
+    total_expected_value: float = Field(description="over all scored customers, USD")
     backtest: ClvBacktestOut
     model: ModelInfo
 
@@ -279,6 +282,7 @@ class ChurnResponse(BaseModel):
     as_of: date
     churn_definition: str
     customers: list[CustomerChurn]
+    total_customers: int = Field(description="customers scored, before paging")
     evaluation: ChurnEvaluationOut
     model: ModelInfo
 

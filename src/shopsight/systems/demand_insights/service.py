@@ -449,7 +449,8 @@ class DemandInsights:
         bt = stored.obj["backtest"]
         return ClvResponse(
             as_of=self._tables()["end"], horizon_days=req.horizon_days,
-            method=bt.chosen, customers=out,
+            method=bt.chosen, customers=out[req.offset:req.offset + req.limit],
+            total_customers=len(out),
             total_expected_value=float(sum(c.expected_value for c in out)),
             backtest=ClvBacktestOut(calibration_end=bt.calibration_end,
                                     holdout_days=bt.holdout_days, mae=bt.mae,
@@ -512,7 +513,8 @@ class DemandInsights:
         return ChurnResponse(
             as_of=self._tables()["end"],
             churn_definition=f"no order in the {days} days after the scoring date",
-            customers=out, evaluation=ChurnEvaluationOut(**asdict(ev)),
+            customers=out[req.offset:req.offset + req.limit], total_customers=len(out),
+            evaluation=ChurnEvaluationOut(**asdict(ev)),
             model=self._info(stored, now))
 
     def at_risk_customers(self, req: AtRiskRequest | None = None) -> AtRiskResponse:
