@@ -106,24 +106,24 @@ def test_rating_validation(copilot: RetailCopilot) -> None:
     assert conv.messages[1].metadata["rating"] == "bad"
 
 
-def test_api_routes(copilot: RetailCopilot) -> None:
+def test_api_routes(copilot: RetailCopilot, tmp_path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
     import httpx
-    from fastapi import FastAPI
 
-    from shopsight.api.errors import install_error_handler
-    from shopsight.api.routes import copilot as routes
+    from shopsight.api.app import create_app
+    from shopsight.config import load_settings
     from tests.live import live_server
 
-    app = FastAPI()
-    install_error_handler(app)
+    monkeypatch.setenv("SHOPSIGHT_HOME", str(tmp_path))
+    app = create_app(load_settings(), lake=copilot.lake, state=copilot.state)
     app.state.retail_copilot = copilot
-    app.include_router(routes.router)
+    keys = {user: {"X-API-Key": app.state.api_keys.create(user, "analyst", user_id=user)[0]}
+            for user in ("alice", "bob")}
     with live_server(app) as url, httpx.Client(base_url=url, timeout=30) as client:
-        _exercise_api(client)
+        _exercise_api(client, keys["alice"], keys["bob"])
 
 
-def _exercise_api(client: Any) -> None:
-    alice = {"X-User-Id": "alice"}
+def _exercise_api(client: Any, alice: dict[str, str], bob: dict[str, str]) -> None:
     r = client.post("/copilot/ask", json={"question": "What's the status of order "
                                           "ORD-000010482?"}, headers=alice)
     assert r.status_code == 200, r.text
@@ -134,11 +134,13 @@ def _exercise_api(client: Any) -> None:
         "/copilot/conversations", headers=alice).json()] == [cid]
     assert client.get(f"/copilot/conversations/{cid}", headers=alice).status_code == 200
     assert client.get(f"/copilot/conversations/{cid}",
-                      headers={"X-User-Id": "bob"}).status_code == 404
+                      headers=bob).status_code == 404
     assert client.post("/copilot/rate", json={"conversation_id": cid, "message_index": 1,
                                               "rating": "good"},
                        headers=alice).json()["stored_example"] is True
-    assert client.post("/copilot/ask", json={"question": "hi"}).status_code == 422
+    assert client.post("/copilot/ask", json={"question": "hi"}).status_code == 401
+    assert [c["conversation_id"] for c in client.get("/copilot/conversations",
+                                                     headers=bob).json()] == []
     assert client.delete(f"/copilot/conversations/{cid}",
-                         headers={"X-User-Id": "bob"}).status_code == 404
+                         headers=bob).status_code == 404
     assert client.delete(f"/copilot/conversations/{cid}", headers=alice).status_code == 204

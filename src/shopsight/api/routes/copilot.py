@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from shopsight.errors import InvalidParameter
+from shopsight.api.auth import principal_of
 from shopsight.systems.retail_copilot.models import (
     AskRequest,
     Conversation,
@@ -24,58 +24,52 @@ from shopsight.systems.retail_copilot.models import (
 
 router = APIRouter(prefix="/copilot", tags=["copilot"])
 
-UserHeader = Annotated[str | None, Header(alias="X-User-Id", description="Caller's user id.")]
 
 
 def _service(request: Request) -> Any:
     return request.app.state.retail_copilot
 
 
-def _user(request: Request, header: str | None) -> str:
-    user = getattr(request.state, "user_id", None) or header
-    if not user:
-        raise InvalidParameter("X-User-Id", None, "a user id header (or an API key)")
-    return str(user)
+def _user(request: Request) -> str:
+    """The caller's user id, from their API key (set by the access policy)."""
+    return principal_of(request).user_id
 
 
 @router.post("/ask", response_model=CopilotAnswer)
-def ask(body: AskRequest, request: Request, x_user_id: UserHeader = None) -> CopilotAnswer:
+def ask(body: AskRequest, request: Request) -> CopilotAnswer:
     """Answer a question; pass ``conversation_id`` to follow up."""
     result: CopilotAnswer = _service(request).ask(
-        _user(request, x_user_id), body.question, body.conversation_id, body.page,
+        _user(request), body.question, body.conversation_id, body.page,
         body.page_size)
     return result
 
 
 @router.get("/conversations", response_model=list[ConversationSummary])
-def conversations(request: Request,
-                  x_user_id: UserHeader = None) -> list[ConversationSummary]:
+def conversations(request: Request) -> list[ConversationSummary]:
     """The caller's live conversations, most recent first."""
     result: list[ConversationSummary] = _service(request).conversations(
-        _user(request, x_user_id))
+        _user(request))
     return result
 
 
 @router.get("/conversations/{conversation_id}", response_model=Conversation)
-def conversation(conversation_id: str, request: Request,
-                 x_user_id: UserHeader = None) -> Conversation:
+def conversation(conversation_id: str, request: Request) -> Conversation:
     """One of the caller's conversations (404 for anyone else's)."""
-    result: Conversation = _service(request).conversation(_user(request, x_user_id),
+    result: Conversation = _service(request).conversation(_user(request),
                                                           conversation_id)
     return result
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204)
-def delete_conversation(conversation_id: str, request: Request,
-                        x_user_id: UserHeader = None) -> Response:
+def delete_conversation(conversation_id: str, request: Request) -> Response:
     """Delete one of the caller's conversations."""
-    _service(request).delete_conversation(_user(request, x_user_id), conversation_id)
+    _service(request).delete_conversation(_user(request), conversation_id)
     return Response(status_code=204)
 
 
 @router.post("/rate", response_model=RatingResult)
-def rate(body: RateRequest, request: Request, x_user_id: UserHeader = None) -> RatingResult:
+def rate(body: RateRequest, request: Request) -> RatingResult:
     """Rate an answer good or bad; good SQL answers become examples for the LLM."""
     result: RatingResult = _service(request).rate(
-        _user(request, x_user_id), body.conversation_id, body.message_index, body.rating)
+        _user(request), body.conversation_id, body.message_index, body.rating)
     return result
