@@ -8,7 +8,7 @@ app's one handler (a conversation of another user is a plain 404).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
