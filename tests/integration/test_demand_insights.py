@@ -118,6 +118,9 @@ def test_segments_and_pricing(service: DemandInsights) -> None:
     assert sum(s.revenue_share for s in seg.segments) == pytest.approx(1.0)
     names = {s.name for s in seg.segments}
     assert names & {"Champions", "Loyal", "At risk", "Hibernating", "New"}
+    again = service.segments(SegmentsRequest(n_clusters=5))  # reused, not refitted
+    assert seg.model_trained_now and not again.model_trained_now
+    assert again.segments == seg.segments
     body = PriceOptimizationRequest(product_id="SKU-00001", current_price=100.0,
                                     current_quantity=1000, cost_per_unit=60.0)
     rec = service.price_optimization(body)

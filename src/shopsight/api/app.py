@@ -61,8 +61,8 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
         settings, lake, state, app.state.uploads)
 
     @app.get("/health", tags=["meta"])
-    def health() -> dict[str, Any]:
-        """Liveness: no key needed."""
+    async def health() -> dict[str, Any]:
+        """Liveness: no key needed; async so it never waits for a worker thread."""
         return {"status": "ok"}
 
     @app.get("/version", tags=["meta"])

@@ -49,8 +49,11 @@ def presented_key(request: Request) -> str | None:
     return auth[7:] if auth.lower().startswith("bearer ") else None
 
 
-async def authorize(request: Request) -> None:
-    """App-wide dependency: authenticate the key and apply the policy."""
+def authorize(request: Request) -> None:
+    """App-wide dependency: authenticate the key and apply the policy.
+
+    Synchronous on purpose: the key lookup is a database query, so FastAPI runs it in
+    its thread pool instead of blocking the event loop."""
     path = request.url.path
     if path in PUBLIC_PATHS or path in WEB_PATHS or path.startswith(
             SIGNED_PREFIXES + WEB_PREFIXES):

@@ -34,11 +34,12 @@ def table_exists(uri: str, storage_options: dict[str, str] | None = None) -> boo
     return bool(DeltaTable.is_deltatable(uri, storage_options=storage_options or None))
 
 
-def open_table(uri: str, storage_options: dict[str, str] | None = None) -> Any:
-    """The DeltaTable at ``uri`` (latest version)."""
+def open_table(uri: str, storage_options: dict[str, str] | None = None,
+               version: int | None = None) -> Any:
+    """The DeltaTable at ``uri`` (latest version unless one is given)."""
     from deltalake import DeltaTable
 
-    return DeltaTable(uri, storage_options=storage_options or None)
+    return DeltaTable(uri, version=version, storage_options=storage_options or None)
 
 
 def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str]) -> str:

@@ -76,6 +76,7 @@ class DemandInsights:
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
         self._models: dict[str, StoredModel] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ data
@@ -85,6 +86,16 @@ class DemandInsights:
         with self._lock:
             self._data = None
             self._models.clear()
+            self._memo.clear()
+
+    def _memoized(self, key: tuple[Any, ...], compute: Any) -> tuple[Any, bool]:
+        """A result computed once per process and data version (``refresh`` forgets it),
+        and whether this call computed it: requests reuse what the first one fitted."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key], False
+            self._memo[key] = compute()
+            return self._memo[key], True
 
     def _tables(self) -> dict[str, Any]:
         with self._lock:
@@ -185,17 +196,22 @@ class DemandInsights:
 
         req = req or SegmentsRequest()
         data = self._tables()
-        rfm = rfm_features(data["orders"], data["end"])
-        need = max(MIN_CUSTOMERS, 5 * (req.n_clusters or 2))
-        if len(rfm) < need:
-            raise NotEnoughHistory("segmentation", f"{len(rfm)} customers with orders",
-                                   f"at least {need}")
-        model = RfmSegmenter(req.n_clusters).fit(rfm)
-        segments, _ = model.segments(rfm)
+
+        def fit() -> tuple[Any, Any, int]:
+            rfm = rfm_features(data["orders"], data["end"])
+            need = max(MIN_CUSTOMERS, 5 * (req.n_clusters or 2))
+            if len(rfm) < need:
+                raise NotEnoughHistory("segmentation", f"{len(rfm)} customers with orders",
+                                       f"at least {need}")
+            model = RfmSegmenter(req.n_clusters).fit(rfm)
+            return model, model.segments(rfm)[0], len(rfm)
+
+        (model, segments, customers), fitted_now = self._memoized(
+            ("segments", req.n_clusters), fit)
         return SegmentsResponse(
             as_of=data["end"], n_clusters=model.n_clusters_, silhouette=model.silhouette_,
-            customers=len(rfm), segments=[SegmentOut(**asdict(s)) for s in segments],
-            model_trained_now=True)
+            customers=customers, segments=[SegmentOut(**asdict(s)) for s in segments],
+            model_trained_now=fitted_now)
 
     # ------------------------------------------------------------------ forecast
 
@@ -520,11 +536,16 @@ class DemandInsights:
     def at_risk_customers(self, req: AtRiskRequest | None = None) -> AtRiskResponse:
         """Customers above the churn threshold, sorted by CLV x churn probability."""
         req = req or AtRiskRequest()
-        scores, _, _ = self.churn_scores()
-        clv, _, _ = self._clv_frame(365)
-        frame = scores.merge(clv[["customer_id", "expected_value"]], on="customer_id",
-                             how="left").fillna({"expected_value": 0.0})
-        frame["value_at_risk"] = frame["expected_value"] * frame["churn_probability"]
+
+        def score_everyone() -> pd.DataFrame:
+            scores, _, _ = self.churn_scores()
+            clv, _, _ = self._clv_frame(365)
+            merged = scores.merge(clv[["customer_id", "expected_value"]], on="customer_id",
+                                  how="left").fillna({"expected_value": 0.0})
+            merged["value_at_risk"] = merged["expected_value"] * merged["churn_probability"]
+            return merged
+
+        frame, _ = self._memoized(("at_risk_scores",), score_everyone)
         risky = frame.loc[frame["churn_probability"] > req.threshold].sort_values(
             "value_at_risk", ascending=False)
         top = risky.head(req.limit)

@@ -295,19 +295,11 @@ def _cap_rows(sql: str, tree: Any, max_rows: int) -> str:
 
 
 def open_connection(lake: Any) -> Any:
-    """A connection from :func:`shopsight.lake.sql.connect` locked down for the copilot.
-
-    External access is disabled and the configuration locked, as ``connect`` does; filter
-    pushdown into the Arrow datasets is turned off first because DuckDB 2.0 pushes string
-    filters as ``string_view`` that pyarrow datasets cannot compare with ``string``.
-    """
+    """A connection from :func:`shopsight.lake.sql.connect`: lake tables only, external
+    access disabled and the configuration locked, so SQL cannot reach files."""
     from shopsight.lake.sql import connect
 
-    con = connect(lake, read_only_files=False)
-    con.execute("SET disabled_optimizers = 'filter_pushdown'")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
-    return con
+    return connect(lake)
 
 
 def _plain(value: Any) -> Any:
