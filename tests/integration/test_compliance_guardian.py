@@ -58,6 +58,22 @@ def test_score_flagged_and_errors(guardian: ComplianceGuardian) -> None:
             guardian.flagged_transactions(**kwargs)
 
 
+def test_flagged_within_a_period(guardian: ComplianceGuardian) -> None:
+    from datetime import date, timedelta
+
+    everything = guardian.flagged_transactions(min_score=70, limit=500)
+    days = sorted({i.paid_at.date() for i in everything.items if i.paid_at})
+    since, until = days[len(days) // 2], days[len(days) // 2] + timedelta(days=6)
+    week = guardian.flagged_transactions(min_score=70, limit=500, since=since, until=until)
+    assert 0 < week.total < everything.total
+    assert all(i.paid_at and since <= i.paid_at.date() <= until for i in week.items)
+    expected = sum(1 for i in everything.items if i.paid_at and since <= i.paid_at.date()
+                   <= until) if everything.total <= 500 else week.total
+    assert week.total == expected
+    with pytest.raises(InvalidParameter, match="on or after"):
+        guardian.flagged_transactions(since=date(2026, 2, 2), until=date(2026, 2, 1))
+
+
 def test_pan_and_ssn_recognition() -> None:
     assert find_pans(f"card {TEST_PAN} used") == [TEST_PAN]
     assert find_pans("4111 1111 1111 1111") == [TEST_PAN]

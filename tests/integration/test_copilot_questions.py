@@ -91,9 +91,9 @@ def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
             return [{"date": f"d{i}", "forecast_units": 1.0} for i in range(days)]
 
         def flagged_payments(self, since: Any, limit: int,
-                             until: Any = None) -> list[dict[str, Any]]:
+                             until: Any = None) -> tuple[list[dict[str, Any]], int]:
             del since, limit, until
-            return []
+            return [], 0
 
     state = State(f"sqlite:///{tmp_path / 'c.db'}")
     copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=FakeTools())
@@ -101,3 +101,35 @@ def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
     assert answer.metadata.tool == "demand_insights.forecast"
     assert answer.data and answer.data.total == 10 and "10 units" in answer.answer
     state.engine.dispose()
+
+
+def test_suspicious_payments_come_from_compliance_guardian(demo_lake: Any,
+                                                           tmp_path: Path) -> None:
+    """With the systems plugged in, the answer is Compliance Guardian's: its risk scores,
+    only payments of the asked period, and the count of all of them, not of one page."""
+    from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+    from shopsight.systems.demand_insights.service import DemandInsights
+    from shopsight.systems.retail_copilot.system_tools import SystemTools
+
+    guardian = ComplianceGuardian(demo_lake.lake)
+    tools = SystemTools(demo_lake.lake, DemandInsights(demo_lake.lake), guardian)
+    state = State(f"sqlite:///{tmp_path / 'c.db'}")
+    copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=tools)
+    try:
+        answer = copilot.ask("u", "Any suspicious payments last month?")
+        assert answer.metadata.tool == "compliance_guardian.flagged_payments"
+        start, end = answer.metadata.period_start, answer.metadata.period_end
+        assert start is not None and end is not None
+        expected = guardian.flagged_transactions(min_score=70, limit=500, since=start,
+                                                 until=end)
+        assert expected.total > 0 and answer.data is not None
+        assert answer.data.total == len(expected.items)
+        assert f"{expected.total:,} payments were flagged" in answer.answer
+        shown = {r["payment_id"] for r in answer.data.rows}
+        assert shown <= {i.payment_id for i in expected.items}
+        top = copilot.ask("u", "Top 3 suspicious payments last month")
+        assert top.data is not None and top.data.total == min(3, expected.total)
+        assert [r["payment_id"] for r in top.data.rows] == [
+            i.payment_id for i in expected.items[:3]]
+    finally:
+        state.engine.dispose()

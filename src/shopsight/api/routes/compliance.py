@@ -6,6 +6,7 @@ exception tree are turned into responses by the app's one error handler.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -37,9 +38,12 @@ def flagged(
     min_score: Annotated[float, Query(description="lowest risk score, 0-100")] = 70.0,
     limit: Annotated[int, Query(description=f"page size, 1-{MAX_PAGE}")] = 50,
     offset: Annotated[int, Query(description="rows to skip")] = 0,
+    since: Annotated[date | None, Query(description="first day paid (UTC), YYYY-MM-DD")] = None,
+    until: Annotated[date | None, Query(description="last day paid (UTC), YYYY-MM-DD")] = None,
 ) -> FlaggedPage:
-    """Payments at or above ``min_score``, riskiest first."""
-    result: FlaggedPage = _service(request).flagged_transactions(min_score, limit, offset)
+    """Payments at or above ``min_score``, riskiest first, optionally within a period."""
+    result: FlaggedPage = _service(request).flagged_transactions(
+        min_score, limit, offset, since=since, until=until)
     return result
 
 

@@ -7,6 +7,7 @@ CLI error decorator of :mod:`shopsight.cli_errors`.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -55,13 +56,19 @@ def flagged(
     min_score: Annotated[float, typer.Option(help="Lowest risk score, 0-100.")] = 70.0,
     limit: Annotated[int, typer.Option(help="Page size, 1-500.")] = 20,
     offset: Annotated[int, typer.Option(help="Rows to skip.")] = 0,
+    since: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="First day paid (UTC).")] = None,
+    until: Annotated[datetime | None, typer.Option(
+        formats=["%Y-%m-%d"], help="Last day paid (UTC).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Payments at or above a risk score, riskiest first."""
+    """Payments at or above a risk score, riskiest first, optionally within a period."""
     from rich.console import Console
     from rich.table import Table
 
-    page = _service().flagged_transactions(min_score=min_score, limit=limit, offset=offset)
+    page = _service().flagged_transactions(
+        min_score=min_score, limit=limit, offset=offset,
+        since=since.date() if since else None, until=until.date() if until else None)
     if as_json:
         _print(page.model_dump_json(indent=2))
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -106,8 +107,10 @@ class ComplianceGuardian:
         return self._risk(payments, scores, payment_id)
 
     def flagged_transactions(self, min_score: float = 70.0, limit: int = 50,
-                             offset: int = 0) -> FlaggedPage:
-        """Payments scoring at least ``min_score``, riskiest first, one page at a time."""
+                             offset: int = 0, since: date | None = None,
+                             until: date | None = None) -> FlaggedPage:
+        """Payments scoring at least ``min_score``, riskiest first, one page at a time;
+        ``since``/``until`` (inclusive, UTC days of ``paid_at``) narrow it to a period."""
         if not isinstance(min_score, int | float) or math.isnan(min_score) \
                 or not 0 <= min_score <= 100:
             raise InvalidParameter("min_score", min_score, "a number from 0 to 100")
@@ -115,8 +118,19 @@ class ComplianceGuardian:
             raise InvalidParameter("limit", limit, f"an integer from 1 to {MAX_PAGE}")
         if offset < 0:
             raise InvalidParameter("offset", offset, "an integer >= 0")
+        if since is not None and until is not None and since > until:
+            raise InvalidParameter("until", until.isoformat(),
+                                   f"a date on or after since ({since.isoformat()})")
         payments, scores = self._scored()
         hits = scores[scores["risk_score"] >= min_score]
+        if since is not None or until is not None:
+            days = pd.to_datetime(payments.loc[hits.index, "paid_at"], utc=True).dt.floor("D")
+            inside = days.notna()
+            if since is not None:
+                inside &= days >= pd.Timestamp(since, tz="UTC")
+            if until is not None:
+                inside &= days <= pd.Timestamp(until, tz="UTC")
+            hits = hits[inside]
         hits = hits.sort_values(["risk_score", "payment_id"], ascending=[False, True])
         page = hits.iloc[offset:offset + limit]
         return FlaggedPage(min_score=float(min_score), total=len(hits), limit=limit,

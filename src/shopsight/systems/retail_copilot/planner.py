@@ -851,10 +851,13 @@ def daily_units_sql(product_id: str, start: date, end: date) -> Any:
             .group_by(col("o", "orders", "order_date")).order_by(_asc(exp.column("day"))))
 
 
+FLAGGED_TOTAL = "flagged_total"
+
+
 def flagged_payments_sql(since: date, until: date | None, limit: int,
                          attempts_per_hour: int = 3) -> Any:
     """Payments a rule flags: billing/IP country mismatch, many attempts per card token in
-    an hour, or a decline."""
+    an hour, or a decline; ``flagged_total`` counts them all before the limit."""
     from sqlglot import exp
 
     paid_at = col("pa", "payments", "paid_at")
@@ -895,7 +898,8 @@ def flagged_payments_sql(since: date, until: date | None, limit: int,
         f("amount", table="s"), f("currency", table="s"), f("method", table="s"),
         f("status", table="s"), f("billing_country", table="s"), f("ip_country", table="s"),
         f("country_mismatch", table="s"), f("attempts_last_hour", table="s"),
-        f("declined", table="s"), _alias(flags, "rules_fired"))
+        f("declined", table="s"), _alias(flags, "rules_fired"),
+        _alias(exp.Window(this=_fn("count", exp.Star())), FLAGGED_TOTAL))
         .from_(exp.Subquery(this=scored, alias=exp.TableAlias(
             this=exp.to_identifier("s"))))
         .where(exp.GTE(this=exp.cast(f("paid_at", table="s"), "DATE"),

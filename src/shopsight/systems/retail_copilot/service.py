@@ -47,6 +47,7 @@ from shopsight.systems.retail_copilot.sql_safety import (
 )
 
 MAX_REPAIRS = 3
+FLAGGED_LIST_LIMIT = 500  # flagged payments listed when the question names no number
 
 # ---------------------------------------------------------------------------------------
 # tools (18.7)
@@ -66,8 +67,9 @@ class Tools(Protocol):
         ...
 
     def flagged_payments(self, since: date, limit: int,
-                         until: date | None = None) -> list[dict[str, Any]]:
-        """Suspicious payments from ``since`` (to ``until``), most suspicious first."""
+                         until: date | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Suspicious payments from ``since`` (to ``until``), most suspicious first, at
+        most ``limit`` of them, and how many were flagged in all."""
         ...
 
 
@@ -126,9 +128,12 @@ class SqlTools:
                 for i in range(1, days + 1)]
 
     def flagged_payments(self, since: date, limit: int,
-                         until: date | None = None) -> list[dict[str, Any]]:
+                         until: date | None = None) -> tuple[list[dict[str, Any]], int]:
         """See :func:`planner.flagged_payments_sql`."""
-        return self._run(P.flagged_payments_sql(since, until, limit)).records()
+        rows = self._run(P.flagged_payments_sql(since, until, limit),
+                         max_rows=max(limit, 1)).records()
+        total = int(rows[0][P.FLAGGED_TOTAL]) if rows else 0
+        return [{k: v for k, v in r.items() if k != P.FLAGGED_TOTAL} for r in rows], total
 
 
 def latest_order_date(con: Any) -> date:
@@ -616,12 +621,20 @@ class RetailCopilot:
     def _suspicious(self, _con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
         period = ent.period or P.default_period(catalog.today, 7)
         ent.period = period
-        limit = ent.top_n or 100
-        rows = self.tools.flagged_payments(period.start, limit, until=period.end)
+        limit = ent.top_n or FLAGGED_LIST_LIMIT
+        rows, flagged = self.tools.flagged_payments(period.start, limit, until=period.end)
         if rows:
-            total = sum(float(r.get("amount") or 0) for r in rows)
-            text = (f"{len(rows)} payments were flagged for {period.label} (amount "
-                    f"{total:,.2f} in their currencies). The most suspicious is "
+            shown = (f"{flagged:,} payments were flagged for {period.label}"
+                     if len(rows) == flagged else
+                     f"{flagged:,} payments were flagged for {period.label}; the "
+                     f"{len(rows):,} most suspicious are listed")
+            if "amount_usd" in rows[0]:
+                amount = (f"{sum(float(r['amount_usd'] or 0) for r in rows):,.2f} USD"
+                          f"{'' if len(rows) == flagged else ' for those listed'}")
+            else:
+                amount = (f"{sum(float(r.get('amount') or 0) for r in rows):,.2f} in their "
+                          f"currencies{'' if len(rows) == flagged else ' for those listed'}")
+            text = (f"{shown} (amount {amount}). The most suspicious is "
                     f"{rows[0]['payment_id']} for order {rows[0]['order_id']}.")
         else:
             text = f"No suspicious payments for {period.label}."

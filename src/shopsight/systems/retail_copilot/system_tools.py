@@ -58,22 +58,20 @@ class SystemTools:
                 for p in result.forecast]
 
     def flagged_payments(self, since: date, limit: int,
-                         until: date | None = None) -> list[dict[str, Any]]:
+                         until: date | None = None) -> tuple[list[dict[str, Any]], int]:
+        from shopsight.systems.compliance_guardian.models import MAX_PAGE
+
         try:
-            page = self.compliance.flagged_transactions(min_score=70.0, limit=500)
+            page = self.compliance.flagged_transactions(
+                min_score=70.0, limit=min(max(limit, 1), MAX_PAGE), since=since, until=until)
         except ShopsightError as exc:
             log.info(f"compliance guardian could not answer ({exc}); using SQL")
             self.name = self.fallback.name
             return self.fallback.flagged_payments(since, limit, until)
         self.name = "compliance_guardian"
-        rows = []
-        for item in page.items:
-            day = item.paid_at.date() if item.paid_at else None
-            if day is None or day < since or (until is not None and day > until):
-                continue
-            rows.append({"payment_id": item.payment_id, "order_id": item.order_id,
-                         "customer_id": item.customer_id, "paid_at": item.paid_at,
-                         "amount_usd": round(item.amount_reporting, 2),
-                         "risk_score": round(item.risk_score, 1),
-                         "reasons": "; ".join(item.reasons)})
-        return rows[:limit]
+        rows = [{"payment_id": item.payment_id, "order_id": item.order_id,
+                 "customer_id": item.customer_id, "paid_at": item.paid_at,
+                 "amount_usd": round(item.amount_reporting, 2),
+                 "risk_score": round(item.risk_score, 1),
+                 "reasons": "; ".join(item.reasons)} for item in page.items]
+        return rows, page.total
