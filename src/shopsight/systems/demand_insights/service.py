@@ -51,6 +51,7 @@ from shopsight.systems.demand_insights.models import (
     SegmentsResponse,
     TrainResponse,
 )
+from shopsight.systems.memo import Memo
 
 SYSTEM = "demand_insights"
 BACKTEST_HORIZON = 28
@@ -76,7 +77,7 @@ class DemandInsights:
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
         self._models: dict[str, StoredModel] = {}
-        self._memo: dict[tuple[Any, ...], Any] = {}
+        self._memo = Memo()
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ data
@@ -87,15 +88,6 @@ class DemandInsights:
             self._data = None
             self._models.clear()
             self._memo.clear()
-
-    def _memoized(self, key: tuple[Any, ...], compute: Any) -> tuple[Any, bool]:
-        """A result computed once per process and data version (``refresh`` forgets it),
-        and whether this call computed it: requests reuse what the first one fitted."""
-        with self._lock:
-            if key in self._memo:
-                return self._memo[key], False
-            self._memo[key] = compute()
-            return self._memo[key], True
 
     def _tables(self) -> dict[str, Any]:
         with self._lock:
@@ -206,7 +198,7 @@ class DemandInsights:
             model = RfmSegmenter(req.n_clusters).fit(rfm)
             return model, model.segments(rfm)[0], len(rfm)
 
-        (model, segments, customers), fitted_now = self._memoized(
+        (model, segments, customers), fitted_now = self._memo.get(
             ("segments", req.n_clusters), fit)
         return SegmentsResponse(
             as_of=data["end"], n_clusters=model.n_clusters_, silhouette=model.silhouette_,
@@ -545,7 +537,7 @@ class DemandInsights:
             merged["value_at_risk"] = merged["expected_value"] * merged["churn_probability"]
             return merged
 
-        frame, _ = self._memoized(("at_risk_scores",), score_everyone)
+        frame, _ = self._memo.get(("at_risk_scores",), score_everyone)
         risky = frame.loc[frame["churn_probability"] > req.threshold].sort_values(
             "value_at_risk", ascending=False)
         top = risky.head(req.limit)

@@ -24,6 +24,7 @@ from shopsight.systems.market_pulse.models import (
     Opportunity,
     RegionsReport,
 )
+from shopsight.systems.memo import Memo
 
 
 def _clean(value: Any) -> Any:
@@ -43,11 +44,13 @@ class MarketPulse:
         self.reporting_currency = reporting_currency
         self._data: dict[str, pd.DataFrame] | None = None
         self._lock = threading.Lock()
+        self._memo = Memo()
 
     def refresh(self) -> None:
         """Forget cached tables; the next call re-reads the lake."""
         with self._lock:
             self._data = None
+        self._memo.clear()
 
     def _tables(self) -> dict[str, pd.DataFrame]:
         with self._lock:
@@ -103,7 +106,8 @@ class MarketPulse:
         if not first <= end <= located["day"].max().date():
             raise InvalidParameter("as_of", end.isoformat(),
                                    f"a date from {first} to {located['day'].max().date()}")
-        frame = regional_summary(located, by=by, as_of=end, days=days)
+        frame, _ = self._memo.get(("regions", by, days, end), lambda: regional_summary(
+            located, by=by, as_of=end, days=days))
         markets = [MarketFigures(**{str(k): _clean(v) for k, v in row.items()})
                    for row in frame.to_dict(orient="records")]
         return RegionsReport(by=by,
@@ -122,7 +126,7 @@ class MarketPulse:
         if "sales" not in data:
             raise NotFound("table", "order_items", "ingest order_items and products first")
         sales = data["sales"]
-        ranked = market_opportunities(sales)
+        ranked, _ = self._memo.get(("opportunities",), lambda: market_opportunities(sales))
         items = [Opportunity(**{str(k): _clean(v) for k, v in row.items()})
                  for row in ranked.head(limit).to_dict(orient="records")]
         return OpportunitiesReport(as_of=sales["day"].max().date(),
