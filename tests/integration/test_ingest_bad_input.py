@@ -190,6 +190,18 @@ def test_very_long_field_is_rejected_with_its_length(tmp_path: Path,
     assert len(out.message) < 500
 
 
+def test_line_over_the_reader_limit_is_set_aside_and_the_rest_kept(
+        tmp_path: Path, base_tables: Ingestor) -> None:
+    huge = "X" * (3 << 20)
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER + GOOD_ORDER
+                 + f"{huge},C1,2026-01-02,completed,store,0001,USD,1.00,2026-01-02 10:00:00\n"
+                 + "O3,C1,2026-01-02,completed,web,,USD,4.00,2026-01-02 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert (out.rows_read, out.rows_inserted, out.rows_rejected) == (3, 2, 1)
+    assert "row 3 column -: row is longer than 2 MiB" in out.problems
+    assert "XXXX" not in out.message and len(out.message) < 500
+
+
 @pytest.mark.parametrize("name,content", [
     ("orders.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)),
     ("orders.csv", b"PK\x03\x04" + bytes(100)),
@@ -207,10 +219,19 @@ def test_unknown_foreign_key_is_rejected_naming_the_reference(
     tmp_path: Path, base_tables: Ingestor
 ) -> None:
     path = write(tmp_path / "in/orders.csv", ORDERS_HEADER + GOOD_ORDER
-                 + "O2,C404,2026-01-02,completed,web,,USD,3.00,2026-01-02 10:00:00\n")
+                 + "O2,C404,2026-01-02,completed,web,,USD,3.00,2026-01-02 10:00:00\n"
+                 + "O3,C1,2026-01-0x,completed,web,,USD,4.00,2026-01-02 10:00:00\n")
     out = ingest_one(base_tables, path)
     assert "row 3 column customer_id: 'C404' is not a known customers.customer_id" in (
         out.problems)
+    assert out.rows_rejected == 2 and out.rejected_key
+    rows = {r["row"]: r for r in rejected_rows(base_tables.lake, out.rejected_key)}
+    # a row rejected only for its reference keeps its values; a bad value is kept as sent
+    assert rows["3"]["order_id"] == "O2" and rows["3"]["total_amount"] == "3.0"
+    assert rows["3"]["reasons"] == ("customer_id: 'C404' is not a known "
+                                    "customers.customer_id")
+    assert rows["4"]["order_id"] == "O3" and rows["4"]["order_date"] == "2026-01-0x"
+    assert "order_date: '2026-01-0x' is not a date" in rows["4"]["reasons"]
 
 
 def test_parquet_input_is_validated_like_csv(tmp_path: Path, base_tables: Ingestor) -> None:

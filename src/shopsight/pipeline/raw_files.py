@@ -1,10 +1,13 @@
-"""Load a raw file (CSV or Parquet) into DuckDB as text columns with row numbers.
+"""Read a raw file (CSV or Parquet) in DuckDB as text columns, and number its rows.
 
 Everything is read as text so the contract, not the reader, decides what is valid, and
-every problem can be reported with its row and column. DuckDB's parallel CSV reader does
-the work; rows it cannot split into the header's columns, or whose bytes are not valid in
-the file's encoding, are set aside with their line and reported. An empty file, a file
-that is neither CSV nor Parquet, or one with a broken header is rejected whole.
+every problem can be reported with its row and column. :func:`open_raw_file` checks the
+file and returns the SQL of its scan without reading it; the caller reads it once,
+straight into validation (``CREATE TABLE ... AS SELECT ... FROM <scan>``, in file order),
+and :func:`number_rows` then gives every loaded row its row number and collects the rows
+DuckDB's reader set aside (those it cannot split into the header's columns, or whose
+bytes are not valid in the file's encoding). An empty file, a file that is neither CSV nor
+Parquet, or one with a broken header is rejected whole.
 
 Row numbers are what a person sees in an editor: the CSV header is row 1, the first data
 row is row 2 (for a Parquet file the first record is row 1). With quoted line breaks in
@@ -22,20 +25,24 @@ from shopsight.quality.validation import ROW
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 PARQUET_MAGIC = b"PAR1"
-MAX_LINE_BYTES = 64 << 20
-RAW_TEXT = "_raw_text"
+MAX_LINE_BYTES = 2 << 20  # DuckDB's default; larger buffers slow every read down
 _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
                      "iso88591": "latin-1", "utf16": "utf-16"}
 
 
 @dataclass
 class RawText:
-    """A raw file loaded as the temp view ``_raw_text`` (text columns + ``_row``)."""
+    """A raw file ready to be read: its text columns and the SQL that scans it.
+
+    ``rows`` and ``bad_rows`` are known once :func:`number_rows` has run after the scan."""
 
     columns: list[str]
-    rows: int
-    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, why)
+    scan: str
     file_format: str = "csv"
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    rows: int = 0
+    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, why)
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -82,54 +89,79 @@ def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[st
     return columns
 
 
-def load_raw_file(
+def open_raw_file(
     con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
     encoding: str = "utf-8",
 ) -> RawText:
-    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``."""
+    """Check the file at ``path`` (named ``name`` in messages) and prepare its scan."""
     fmt = detect_format(name, head)
     if fmt == "parquet":
-        return _load_parquet(con, name, path)
-    return _load_csv(con, name, path, head, delimiter=delimiter, encoding=encoding)
+        return _open_parquet(con, name, path)
+    return _open_csv(name, path, head, delimiter=delimiter, encoding=encoding)
 
 
-def _load_parquet(con: Any, name: str, path: str) -> RawText:
+def read_failure(name: str, raw: RawText, exc: Exception) -> InputRejected:
+    """The rejection for a file DuckDB's reader failed on while scanning it."""
+    what = "a readable Parquet file" if raw.file_format == "parquet" else "parsed as CSV"
+    return InputRejected(name, f"cannot be {what} ({_first_line(exc)})")
+
+
+def number_rows(con: Any, raw: RawText, table: str) -> None:
+    """Set ``_row`` in ``table``, loaded from ``raw.scan`` in file order, and record the
+    rows the reader set aside in ``raw.bad_rows``; ``raw.rows`` counts both."""
+    row = quote_ident(ROW)
+    if raw.file_format == "parquet":
+        con.execute(f"UPDATE {table} SET {row} = rowid + 1")
+    else:
+        raw.bad_rows = _reader_rejects(con, raw)
+        rejected_lines = sorted({line for line, _, _ in raw.bad_rows})
+        if rejected_lines:
+            # record r (0-based) sits on line r + 2 + k, k = #{j : L_j - j <= r + 2}
+            con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
+                        + ", ".join(f"({line - j}, {j + 1})" for j, line in
+                                    enumerate(rejected_lines))
+                        + ") v(s, k)")
+            con.execute(f"UPDATE {table} SET {row} = rowid + 2 + coalesce((SELECT max(k) "
+                        f"FROM _shifts WHERE s <= {table}.rowid + 2), 0)")
+        else:
+            con.execute(f"UPDATE {table} SET {row} = rowid + 2")
+    loaded = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    raw.rows = int(loaded) + len({line for line, _, _ in raw.bad_rows})
+
+
+def _open_parquet(con: Any, name: str, path: str) -> RawText:
     import duckdb
 
-    source = f"read_parquet({sql_literal(path)}, file_row_number = true)"
+    source = f"read_parquet({sql_literal(path)})"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise InputRejected(name, f"is not a readable Parquet file ({_first_line(exc)})") from None
-    columns = [str(row[0]) for row in described if row[0] != "file_row_number"]
+    columns = [str(row[0]) for row in described]
     casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_TEXT} AS SELECT {casts}, "
-                f"file_row_number + 1 AS {ROW} FROM {source}")
-    rows = con.execute(f"SELECT count(*) FROM {RAW_TEXT}").fetchall()[0][0]
-    return RawText(columns=columns, rows=int(rows), file_format="parquet")
+    return RawText(columns=columns, scan=f"(SELECT {casts} FROM {source})",
+                   file_format="parquet")
 
 
-def _load_csv(con: Any, name: str, path: str, head: bytes, *, delimiter: str,
+def _open_csv(name: str, path: str, head: bytes, *, delimiter: str,
               encoding: str) -> RawText:
-    import duckdb
-
     native = duckdb_encoding(encoding)
     if native is None:
         raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
                             "latin-1 or utf-16")
     columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
     types = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns) + "}"
-    source = (
+    scan = (
         f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
         f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
         f"encoding = {sql_literal(native)}, max_line_size = {MAX_LINE_BYTES}, "
         f"store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
     )
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT *, "
-                    f"row_number() OVER () AS _record FROM {source}")
-    except duckdb.Error as exc:
-        raise InputRejected(name, f"cannot be parsed as CSV ({_first_line(exc)})") from None
+    return RawText(columns=columns, scan=scan, delimiter=delimiter, encoding=encoding)
+
+
+def _reader_rejects(con: Any, raw: RawText) -> list[tuple[int, str, str]]:
+    """(line, column, reason) of every row DuckDB's CSV reader set aside."""
     rejects = con.execute(
         "SELECT line, coalesce(column_name, ''), error_type, csv_line FROM _rejects "
         "ORDER BY line"
@@ -139,27 +171,12 @@ def _load_csv(con: Any, name: str, path: str, head: bytes, *, delimiter: str,
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             if bad_rows and bad_rows[-1][0] == line:
                 continue  # DuckDB reports a missing-columns row once per missing column
-            fields = len(next(csv.reader([str(text)], delimiter=delimiter), []))
+            fields = len(next(csv.reader([str(text)], delimiter=raw.delimiter), []))
             bad_rows.append((int(line), "", f"row has {fields} fields, the header has "
-                             f"{len(columns)}"))
+                             f"{len(raw.columns)}"))
         else:
-            bad_rows.append((int(line), str(column), _reject_reason(str(kind), encoding)))
-    rejected_lines = sorted({row for row, _, _ in bad_rows})
-    if rejected_lines:
-        # record r sits on line r + 1 + k, k = #{j : L_j - j <= r + 1} (L sorted)
-        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
-                    + ", ".join(f"({line - j}, {j + 1})" for j, line in
-                                enumerate(rejected_lines))
-                    + ") v(s, k)")
-        row_sql = ("r._record + 1 + coalesce((SELECT max(k) FROM _shifts WHERE "
-                   "s <= r._record + 1), 0)")
-    else:
-        row_sql = "r._record + 1"
-    select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
-                f"{row_sql} AS {ROW} FROM _raw_records r")
-    rows = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
-    return RawText(columns=columns, rows=int(rows) + len(rejected_lines), bad_rows=bad_rows)
+            bad_rows.append((int(line), str(column), _reject_reason(str(kind), raw.encoding)))
+    return bad_rows
 
 
 def _reject_reason(kind: str, encoding: str) -> str:

@@ -133,7 +133,7 @@ def _checks(
     return out
 
 
-VALIDATED = "_validated"  # _row, typed contract columns, _bad
+VALIDATED = "_validated"  # _row, typed contract columns, _invalid, _bad, _raw_<column>
 REJECTED_ROWS = "_rejected"  # _row, _reasons, _raw_<column> for every bad row
 _FK_PROBLEMS = "_fk_problems"
 
@@ -167,18 +167,20 @@ def _column_sql(table: Table, present: set[str],
 
 def typed_rows_sql(table: Table, present: set[str], source: str,
                    date_formats: dict[str, str] | None = None) -> str:
-    """SELECT of ``_row``, every contract column typed, and ``_bad`` (any check failed).
+    """SELECT of ``_row`` (NULL, numbered after loading), every contract column typed,
+    ``_invalid`` (a check failed), ``_bad`` (rejected: starts as ``_invalid``, foreign
+    keys add to it) and, for invalid rows only, the cleaned text as ``_raw_<column>``.
 
     Cheap on purpose: each value is cleaned once and typed once (layered projections),
     and reasons are only built later for the few bad rows.
     """
     date_formats = date_formats or {}
-    row = quote_ident(ROW)
-    cleaned, typed, final, conditions = [], [], [], []
+    cleaned, typed, final, kept, conditions = [], [], [], [], []
     for i, col in enumerate(table.columns):
         is_present = col.name in present
         if is_present:
             raw = cleaned_value(col.name)
+            kept.append(f"CASE WHEN _invalid THEN s{i} END AS {quote_ident('_raw_' + col.name)}")
         elif col.default is not None:
             raw = sql_literal(col.default)
         else:
@@ -186,13 +188,17 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         fmt = date_formats.get(col.name)
         cleaned.append(f"{raw} AS s{i}")
         typed.append(f"s{i}, {typed_value(col, f's{i}', fmt)} AS t{i}")
-        final.append(f"CAST(t{i} AS {col.type.duckdb}) AS {quote_ident(col.name)}")
+        final.append(f"CAST(t{i} AS {col.type.duckdb}) AS {quote_ident(col.name)}"
+                     + (f", s{i}" if is_present else ""))
         checks = _checks(col, f"s{i}", f"t{i}", is_present or col.default is not None, fmt)
         conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
     bad = " OR ".join(conditions) if conditions else "FALSE"
-    return (f"SELECT {row}, {', '.join(final)}, ({bad}) AS _bad FROM "
-            f"(SELECT {row}, {', '.join(typed)} FROM "
-            f"(SELECT {row}, {', '.join(cleaned)} FROM {source}))")
+    names = ", ".join(quote_ident(c.name) for c in table.columns)
+    return (f"SELECT NULL::BIGINT AS {quote_ident(ROW)}, {names}, _invalid, _invalid AS _bad"
+            f"{''.join(', ' + k for k in kept)} FROM "
+            f"(SELECT {', '.join(final)}, ({bad}) AS _invalid FROM "
+            f"(SELECT {', '.join(typed)} FROM "
+            f"(SELECT {', '.join(cleaned)} FROM {source})))")
 
 
 def reasons_sql(table: Table, present: set[str], source: str,
@@ -214,7 +220,8 @@ def validate_rows(
     con: Any, table: Table, source: str, present: set[str],
     date_formats: dict[str, str] | None = None,
 ) -> None:
-    """Type and check every row of ``source`` into the temp table ``_validated``.
+    """Type and check every row of ``source`` into the temp table ``_validated``, in
+    ``source``'s order (``_row`` is NULL until the caller numbers the rows).
 
     Foreign keys are checked next with :func:`add_reference_check`; then
     :func:`collect_rejections` explains every bad row.
@@ -247,18 +254,26 @@ def add_reference_check(
 
 
 def collect_rejections(
-    con: Any, table: Table, source: str, present: set[str],
-    date_formats: dict[str, str] | None = None,
+    con: Any, table: Table, present: set[str], date_formats: dict[str, str] | None = None,
 ) -> int:
-    """Build ``_rejected`` (reasons + raw values) for every bad row; returns the count."""
+    """Build ``_rejected`` (reasons + values) for every bad row of ``_validated``; returns
+    the count. Rows that failed a check are explained from their kept text; rows rejected
+    only for a foreign key show their (valid) typed values."""
     row = quote_ident(ROW)
-    bad_only = (f"(SELECT * FROM {source} WHERE {row} IN "
-                f"(SELECT {row} FROM {VALIDATED} WHERE _bad))")
+    invalid = (f"(SELECT {row}, "
+               + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
+                           for c in sorted(present))
+               + f" FROM {VALIDATED} WHERE _invalid)")
+    texts = ", ".join(f"CAST({quote_ident(c.name)} AS VARCHAR) AS "
+                      f"{quote_ident('_raw_' + c.name)}" for c in table.columns)
+    only_keys = (f"SELECT {row}, []::STRUCT(\"column\" VARCHAR, reason VARCHAR)[] AS "
+                 f"_reasons, {texts} FROM {VALIDATED} WHERE _bad AND NOT _invalid")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
         f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
         f"c.* EXCLUDE ({row}, _reasons) "
-        f"FROM ({reasons_sql(table, present, bad_only, date_formats)}) c "
+        f"FROM ({reasons_sql(table, present, invalid, date_formats)} "
+        f"UNION ALL BY NAME {only_keys}) c "
         f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
         f"FROM {_FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
     )
