@@ -8,17 +8,15 @@ import duckdb
 import pytest
 
 from shopsight.errors import InputRejected
-from shopsight.pipeline.raw_files import number_rows, open_raw_file
+from shopsight.pipeline.raw_files import RAW_TEXT, load_raw_file
 
 
 def load(tmp_path: Path, content: bytes, name: str = "x.csv", **kw: str):  # type: ignore[no-untyped-def]
     path = tmp_path / name
     path.write_bytes(content)
     con = duckdb.connect()
-    raw = open_raw_file(con, name, str(path), content, **kw)
-    con.execute(f"CREATE TEMP TABLE loaded AS SELECT *, NULL::BIGINT AS _row FROM {raw.scan}")
-    number_rows(con, raw, "loaded")
-    rows = con.execute("SELECT * FROM loaded ORDER BY _row").fetchall()
+    raw = load_raw_file(con, name, str(path), content, **kw)
+    rows = con.execute(f"SELECT * FROM {RAW_TEXT} ORDER BY _row").fetchall()
     return raw, rows
 
 

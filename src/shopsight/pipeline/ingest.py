@@ -33,7 +33,7 @@ from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import merge_rows, open_table, table_exists
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.raw_files import RawText, number_rows, open_raw_file, read_failure
+from shopsight.pipeline.raw_files import RAW_TEXT, RawText, load_raw_file
 from shopsight.quality.masking import masked_select
 from shopsight.quality.validation import (
     REJECTED_ROWS,
@@ -287,12 +287,12 @@ class Ingestor:
         try:
             con.execute("SET TimeZone = 'UTC'")
             with local_copy(self.lake, key, data) as path:
-                raw = open_raw_file(
+                raw = load_raw_file(
                     con, key, path, data[:1 << 20],
                     delimiter=mapping.delimiter if mapping else ",",
                     encoding=mapping.encoding if mapping else "utf-8",
                 )
-                ignored = check_rows(con, key, raw, table, mapping, self.lake)
+            ignored = check_rows(con, key, raw, table, mapping, self.lake)
             problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                               for p in list_problems(con)])
             rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -424,14 +424,12 @@ def local_copy(lake: Lake, key: str, data: bytes) -> Iterator[str]:
 
 def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping | None,
                lake: Lake) -> list[str]:
-    """Read the opened raw file once, mapped, typed and checked against ``table`` and the
-    curated tables it references, leaving ``_validated`` and ``_rejected`` in ``con``.
+    """Map, type and check the loaded ``_raw_text`` against ``table`` and the curated
+    tables it references, leaving ``_validated`` and ``_rejected`` in ``con``.
 
     Returns the file's columns that were ignored (not in the contract or the mapping).
     Shared by raw → curated and by store uploads.
     """
-    import duckdb
-
     exprs, ignored = mapped_columns(raw.columns, table, mapping)
     missing = [c for c in table.required_columns if c not in exprs]
     if missing:
@@ -442,11 +440,8 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
     projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
     present = set(exprs)
     formats = mapping.date_formats if mapping else None
-    try:
-        validate_rows(con, table, f"(SELECT {projection} FROM {raw.scan})", present, formats)
-    except duckdb.Error as exc:
-        raise read_failure(name, raw, exc) from None
-    number_rows(con, raw, VALIDATED)
+    validate_rows(con, table, f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_TEXT})",
+                  present, formats)
     for column, ref_table, ref_column in table.foreign_keys:
         uri = lake.table_uri(CURATED, ref_table)
         if ref_table == table.name or not table_exists(uri, lake.storage_options):

@@ -1,13 +1,12 @@
-"""Read a raw file (CSV or Parquet) in DuckDB as text columns, and number its rows.
+"""Load a raw file (CSV or Parquet) into DuckDB as text columns with row numbers.
 
 Everything is read as text so the contract, not the reader, decides what is valid, and
-every problem can be reported with its row and column. :func:`open_raw_file` checks the
-file and returns the SQL of its scan without reading it; the caller reads it once,
-straight into validation (``CREATE TABLE ... AS SELECT ... FROM <scan>``, in file order),
-and :func:`number_rows` then gives every loaded row its row number and collects the rows
-DuckDB's reader set aside (those it cannot split into the header's columns, or whose
-bytes are not valid in the file's encoding). An empty file, a file that is neither CSV nor
-Parquet, or one with a broken header is rejected whole.
+every problem can be reported with its row and column. DuckDB's parallel reader copies the
+file once into a temp table, in file order, so a row's position (``rowid``) gives its row
+number; rows the CSV reader cannot split into the header's columns, or whose bytes are
+not valid in the file's encoding, are set aside with their line and reported. An empty
+file, a file that is neither CSV nor Parquet, or one with a broken header is rejected
+whole.
 
 Row numbers are what a person sees in an editor: the CSV header is row 1, the first data
 row is row 2 (for a Parquet file the first record is row 1). With quoted line breaks in
@@ -30,19 +29,17 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
                      "iso88591": "latin-1", "utf16": "utf-16"}
 
 
+RAW_TEXT = "_raw_text"
+
+
 @dataclass
 class RawText:
-    """A raw file ready to be read: its text columns and the SQL that scans it.
-
-    ``rows`` and ``bad_rows`` are known once :func:`number_rows` has run after the scan."""
+    """A raw file loaded as the temp view ``_raw_text`` (text columns + ``_row``)."""
 
     columns: list[str]
-    scan: str
-    file_format: str = "csv"
-    delimiter: str = ","
-    encoding: str = "utf-8"
-    rows: int = 0
+    rows: int
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, why)
+    file_format: str = "csv"
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -89,47 +86,47 @@ def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[st
     return columns
 
 
-def open_raw_file(
+def load_raw_file(
     con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
     encoding: str = "utf-8",
 ) -> RawText:
-    """Check the file at ``path`` (named ``name`` in messages) and prepare its scan."""
+    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``."""
+    import duckdb
+
     fmt = detect_format(name, head)
     if fmt == "parquet":
-        return _open_parquet(con, name, path)
-    return _open_csv(name, path, head, delimiter=delimiter, encoding=encoding)
-
-
-def read_failure(name: str, raw: RawText, exc: Exception) -> InputRejected:
-    """The rejection for a file DuckDB's reader failed on while scanning it."""
-    what = "a readable Parquet file" if raw.file_format == "parquet" else "parsed as CSV"
-    return InputRejected(name, f"cannot be {what} ({_first_line(exc)})")
-
-
-def number_rows(con: Any, raw: RawText, table: str) -> None:
-    """Set ``_row`` in ``table``, loaded from ``raw.scan`` in file order, and record the
-    rows the reader set aside in ``raw.bad_rows``; ``raw.rows`` counts both."""
-    row = quote_ident(ROW)
-    if raw.file_format == "parquet":
-        con.execute(f"UPDATE {table} SET {row} = rowid + 1")
+        columns, scan = _parquet_scan(con, name, path)
     else:
-        raw.bad_rows = _reader_rejects(con, raw)
-        rejected_lines = sorted({line for line, _, _ in raw.bad_rows})
-        if rejected_lines:
-            # record r (0-based) sits on line r + 2 + k, k = #{j : L_j - j <= r + 2}
-            con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
-                        + ", ".join(f"({line - j}, {j + 1})" for j, line in
-                                    enumerate(rejected_lines))
-                        + ") v(s, k)")
-            con.execute(f"UPDATE {table} SET {row} = rowid + 2 + coalesce((SELECT max(k) "
-                        f"FROM _shifts WHERE s <= {table}.rowid + 2), 0)")
-        else:
-            con.execute(f"UPDATE {table} SET {row} = rowid + 2")
-    loaded = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    raw.rows = int(loaded) + len({line for line, _, _ in raw.bad_rows})
+        columns, scan = _csv_scan(name, head, path, delimiter=delimiter, encoding=encoding)
+    try:
+        # A plain copy of the scan keeps the file's order, so rowid is the position.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT * FROM {scan}")
+    except duckdb.Error as exc:
+        what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
+        raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
+    bad_rows = [] if fmt == "parquet" else _reader_rejects(con, columns, delimiter, encoding)
+    rejected_lines = sorted({line for line, _, _ in bad_rows})
+    if fmt == "parquet":
+        row_sql = "r.rowid + 1"
+    elif rejected_lines:
+        # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}
+        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
+                    + ", ".join(f"({line - j}, {j + 1})" for j, line in
+                                enumerate(rejected_lines))
+                    + ") v(s, k)")
+        row_sql = ("r.rowid + 2 + coalesce((SELECT max(k) FROM _shifts WHERE "
+                   "s <= r.rowid + 2), 0)")
+    else:
+        row_sql = "r.rowid + 2"
+    select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
+                f"{row_sql} AS {quote_ident(ROW)} FROM _raw_records r")
+    loaded = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
+    return RawText(columns=columns, rows=int(loaded) + len(rejected_lines),
+                   bad_rows=bad_rows, file_format=fmt)
 
 
-def _open_parquet(con: Any, name: str, path: str) -> RawText:
+def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
     import duckdb
 
     source = f"read_parquet({sql_literal(path)})"
@@ -139,28 +136,27 @@ def _open_parquet(con: Any, name: str, path: str) -> RawText:
         raise InputRejected(name, f"is not a readable Parquet file ({_first_line(exc)})") from None
     columns = [str(row[0]) for row in described]
     casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    return RawText(columns=columns, scan=f"(SELECT {casts} FROM {source})",
-                   file_format="parquet")
+    return columns, f"(SELECT {casts} FROM {source})"
 
 
-def _open_csv(name: str, path: str, head: bytes, *, delimiter: str,
-              encoding: str) -> RawText:
+def _csv_scan(name: str, head: bytes, path: str, *, delimiter: str,
+              encoding: str) -> tuple[list[str], str]:
     native = duckdb_encoding(encoding)
     if native is None:
         raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
                             "latin-1 or utf-16")
     columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
     types = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns) + "}"
-    scan = (
+    return columns, (
         f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
         f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
         f"encoding = {sql_literal(native)}, max_line_size = {MAX_LINE_BYTES}, "
         f"store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
     )
-    return RawText(columns=columns, scan=scan, delimiter=delimiter, encoding=encoding)
 
 
-def _reader_rejects(con: Any, raw: RawText) -> list[tuple[int, str, str]]:
+def _reader_rejects(con: Any, columns: list[str], delimiter: str,
+                    encoding: str) -> list[tuple[int, str, str]]:
     """(line, column, reason) of every row DuckDB's CSV reader set aside."""
     rejects = con.execute(
         "SELECT line, coalesce(column_name, ''), error_type, csv_line FROM _rejects "
@@ -171,11 +167,11 @@ def _reader_rejects(con: Any, raw: RawText) -> list[tuple[int, str, str]]:
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             if bad_rows and bad_rows[-1][0] == line:
                 continue  # DuckDB reports a missing-columns row once per missing column
-            fields = len(next(csv.reader([str(text)], delimiter=raw.delimiter), []))
+            fields = len(next(csv.reader([str(text)], delimiter=delimiter), []))
             bad_rows.append((int(line), "", f"row has {fields} fields, the header has "
-                             f"{len(raw.columns)}"))
+                             f"{len(columns)}"))
         else:
-            bad_rows.append((int(line), str(column), _reject_reason(str(kind), raw.encoding)))
+            bad_rows.append((int(line), str(column), _reject_reason(str(kind), encoding)))
     return bad_rows
 
 

@@ -30,7 +30,7 @@ from shopsight.lake.delta import open_table, table_exists
 from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
-from shopsight.pipeline.raw_files import open_raw_file
+from shopsight.pipeline.raw_files import load_raw_file
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
 from shopsight.schema.tables import STORE_ID_PATTERN
@@ -204,8 +204,8 @@ class StoreUploads:
         try:
             con.execute("SET TimeZone = 'UTC'")
             with local_copy(self.lake, key, data) as path:
-                raw = open_raw_file(con, key, path, data[:1 << 20])
-                check_rows(con, key, raw, table, None, self.lake)
+                raw = load_raw_file(con, key, path, data[:1 << 20])
+            check_rows(con, key, raw, table, None, self.lake)
             problems = [f"row {r} column {c or '-'}: {m}" for r, c, m in raw.bad_rows]
             problems += [f"row {p.row} column {p.column}: {p.reason}"
                          for p in list_problems(con, limit=200)]

@@ -167,14 +167,15 @@ def _column_sql(table: Table, present: set[str],
 
 def typed_rows_sql(table: Table, present: set[str], source: str,
                    date_formats: dict[str, str] | None = None) -> str:
-    """SELECT of ``_row`` (NULL, numbered after loading), every contract column typed,
-    ``_invalid`` (a check failed), ``_bad`` (rejected: starts as ``_invalid``, foreign
-    keys add to it) and, for invalid rows only, the cleaned text as ``_raw_<column>``.
+    """SELECT of ``_row``, every contract column typed, ``_invalid`` (a check failed),
+    ``_bad`` (rejected: starts as ``_invalid``, foreign keys add to it) and, for invalid
+    rows only, the cleaned text as ``_raw_<column>``.
 
     Cheap on purpose: each value is cleaned once and typed once (layered projections),
     and reasons are only built later for the few bad rows.
     """
     date_formats = date_formats or {}
+    row = quote_ident(ROW)
     cleaned, typed, final, kept, conditions = [], [], [], [], []
     for i, col in enumerate(table.columns):
         is_present = col.name in present
@@ -194,11 +195,11 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
     bad = " OR ".join(conditions) if conditions else "FALSE"
     names = ", ".join(quote_ident(c.name) for c in table.columns)
-    return (f"SELECT NULL::BIGINT AS {quote_ident(ROW)}, {names}, _invalid, _invalid AS _bad"
+    return (f"SELECT {row}, {names}, _invalid, _invalid AS _bad"
             f"{''.join(', ' + k for k in kept)} FROM "
-            f"(SELECT {', '.join(final)}, ({bad}) AS _invalid FROM "
-            f"(SELECT {', '.join(typed)} FROM "
-            f"(SELECT {', '.join(cleaned)} FROM {source})))")
+            f"(SELECT {row}, {', '.join(final)}, ({bad}) AS _invalid FROM "
+            f"(SELECT {row}, {', '.join(typed)} FROM "
+            f"(SELECT {row}, {', '.join(cleaned)} FROM {source})))")
 
 
 def reasons_sql(table: Table, present: set[str], source: str,
@@ -220,8 +221,8 @@ def validate_rows(
     con: Any, table: Table, source: str, present: set[str],
     date_formats: dict[str, str] | None = None,
 ) -> None:
-    """Type and check every row of ``source`` into the temp table ``_validated``, in
-    ``source``'s order (``_row`` is NULL until the caller numbers the rows).
+    """Type and check every row of ``source`` (text columns and ``_row``) into the temp
+    table ``_validated``.
 
     Foreign keys are checked next with :func:`add_reference_check`; then
     :func:`collect_rejections` explains every bad row.
