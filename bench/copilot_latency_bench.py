@@ -88,7 +88,8 @@ def report(scale: str, r: dict[str, Any]) -> str:
     for family in families:
         out.append(f"| {family} | {stats([s['ms'] for s in samples if s['family'] == family])} |")
     overall = [s["ms"] for s in samples]
-    out.append(f"| **overall** | **{stats(overall)}** |")
+    out.append("| **overall** | " + " | ".join(f"**{cell}**" for cell in stats(overall)
+                                               .split(" | ")) + " |")
     warm = [s["ms"] for s in samples if s["round"] > 0]
     cold = [s["ms"] for s in samples if s["round"] == 0]
     p95 = percentile(overall, 95)
