@@ -528,13 +528,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
-    import uvicorn
-
-    from shopsight.api.app import create_app
+    from shopsight.api.app import create_app, run_server
 
     settings = _setup()
     console.print(f"shopsight API on http://{host}:{port} (docs at /docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    run_server(create_app(settings), host, port)
 
 
 # -- curated -> prod -----------------------------------------------------------------
@@ -635,12 +633,9 @@ def up(
     console.print(f"\n[bold green]shopsight is up:[/] http://127.0.0.1:{port}/  "
                   f"(API docs at /docs)\n[bold]demo login (admin API key):[/] {key}\n"
                   "Ctrl+C to stop.", highlight=False, soft_wrap=True)
-    import uvicorn
+    from shopsight.api.app import create_app, run_server
 
-    from shopsight.api.app import create_app
-
-    uvicorn.run(create_app(settings, lake=lake, state=state), host="127.0.0.1", port=port,
-                log_level="warning")
+    run_server(create_app(settings, lake=lake, state=state), "127.0.0.1", port)
 
 
 def _demo_login(state: Any) -> str:

@@ -99,3 +99,17 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
                    copilot, web):
         app.include_router(module.router)
     return app
+
+
+KEEP_ALIVE_SECONDS = 75
+"""How long an idle keep-alive connection stays open. Longer than the idle timeout of
+common clients and load balancers (httpx 5 s, AWS ALB 60 s), so the server never closes a
+connection at the moment a client reuses it (which the client sees as a dropped read)."""
+
+
+def run_server(app: FastAPI, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until interrupted."""
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
