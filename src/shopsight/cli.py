@@ -554,7 +554,7 @@ def _run_publish(settings: Settings, force: bool) -> Any:
 
     lake, state = _adapters(settings)
     publishers = {**system_publishers(lake, settings.reporting_currency),
-                  "retail_copilot": copilot_publisher(state)}
+                  "retail_copilot": copilot_publisher(state, settings.conversation_table)}
     with console.status("curated → prod: running the systems..."):
         return publish_to_prod(lake, state, publishers, notifier_from_settings(settings),
                                force=force)

@@ -96,6 +96,18 @@ def test_expired_conversations_are_hidden_and_purged(copilot: RetailCopilot, clo
         fresh.conversation_id]
 
 
+def test_conversation_table_follows_the_setting(state: State) -> None:
+    """CONVERSATION_TABLE names the SQL table, as it names the DynamoDB table on AWS."""
+    import sqlalchemy as sa
+
+    named = ConversationStore(state, table_name="acme-copilot-conversations")
+    mine = named.create("erin")
+    assert "acme-copilot-conversations" in sa.inspect(state.engine).get_table_names()
+    assert named.get("erin", mine.conversation_id).conversation_id == mine.conversation_id
+    with pytest.raises(NotFound):
+        ConversationStore(state).get("erin", mine.conversation_id)
+
+
 def test_rating_validation(copilot: RetailCopilot) -> None:
     answer = copilot.ask("dave", "Show me low stock products")
     with pytest.raises(InvalidParameter):

@@ -94,7 +94,8 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     app.state.retail_copilot = RetailCopilot(
         lake, state, make_llm(settings),
         SystemTools(lake, app.state.demand_insights, app.state.compliance_guardian),
-        temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens)
+        temperature=settings.llm_temperature, max_tokens=settings.llm_max_tokens,
+        conversation_table=settings.conversation_table)
     for module in (sales, compliance, market_pulse, market_intelligence, demand_insights,
                    copilot, web):
         app.include_router(module.router)

@@ -163,20 +163,24 @@ def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, 
             "compliance_guardian": compliance, "market_pulse": market_pulse}
 
 
-def copilot_publisher(state: State) -> Publisher:
+def copilot_publisher(state: State, conversation_table_name: str | None = None) -> Publisher:
     """The Retail Copilot's share of prod: query patterns of stored conversations."""
 
     def publish_patterns() -> Mapping[str, Any]:
         import pyarrow as pa
 
         from shopsight.analytics.query_patterns import query_patterns, question_answer_pairs
-        from shopsight.systems.retail_copilot.conversations import conversations_table
+        from shopsight.systems.retail_copilot.conversations import (
+            DEFAULT_CONVERSATION_TABLE,
+            conversation_table,
+        )
 
-        metadata.create_all(state.engine, tables=[conversations_table])
+        table = conversation_table(conversation_table_name or DEFAULT_CONVERSATION_TABLE)
+        metadata.create_all(state.engine, tables=[table])
         now = int(utc_now().timestamp())
         with state.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(sa.select(conversations_table).where(
-                conversations_table.c.ttl > now)).mappings()]
+            rows = [dict(r) for r in conn.execute(sa.select(table).where(
+                table.c.ttl > now)).mappings()]
         tables = query_patterns(question_answer_pairs(rows))
         return {name: pa.Table.from_pandas(frame, preserve_index=False)
                 for name, frame in tables.items()}

@@ -30,7 +30,8 @@ def _service() -> Any:
     return RetailCopilot(Lake(settings.lake_root, settings.lake_storage_options),
                          State(settings.state_database_url), make_llm(settings),
                          temperature=settings.llm_temperature,
-                         max_tokens=settings.llm_max_tokens)
+                         max_tokens=settings.llm_max_tokens,
+                         conversation_table=settings.conversation_table)
 
 
 def _print(text: str) -> None:

@@ -16,6 +16,7 @@ examples for the LLM, picked by token overlap with the new question.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,20 +32,25 @@ from shopsight.systems.retail_copilot.models import (
 )
 
 DEFAULT_TTL = timedelta(days=30)
-CONVERSATION_TABLE = "copilot_conversations"
-"""Local name of the seed's ``CONVERSATION_TABLE`` (retail-copilot-conversations)."""
+DEFAULT_CONVERSATION_TABLE = "retail-copilot-conversations"
+"""The seed's ``CONVERSATION_TABLE`` default; settings may name another table."""
 
-conversations_table = sa.Table(
-    CONVERSATION_TABLE,
-    metadata,
-    sa.Column("conversation_id", sa.String(200), primary_key=True),
-    sa.Column("user_id", sa.String(128), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("updated_at", sa.DateTime, nullable=False),
-    sa.Column("messages", sa.JSON, nullable=False),
-    sa.Column("metadata", sa.JSON, nullable=False),
-    sa.Column("ttl", sa.BigInteger, nullable=False, index=True),
-)
+
+@functools.cache
+def conversation_table(name: str = DEFAULT_CONVERSATION_TABLE) -> sa.Table:
+    """The SQL table holding conversations under ``name`` (``CONVERSATION_TABLE``)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("conversation_id", sa.String(200), primary_key=True),
+        sa.Column("user_id", sa.String(128), nullable=False, index=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("messages", sa.JSON, nullable=False),
+        sa.Column("metadata", sa.JSON, nullable=False),
+        sa.Column("ttl", sa.BigInteger, nullable=False, index=True),
+    )
+
 
 examples_table = sa.Table(
     "copilot_examples",
@@ -79,10 +85,12 @@ def _aware(value: datetime) -> datetime:
 class ConversationStore:
     """Conversations and examples on the state store's database."""
 
-    def __init__(self, state: State, *, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(self, state: State, *, ttl: timedelta = DEFAULT_TTL,
+                 table_name: str = DEFAULT_CONVERSATION_TABLE) -> None:
         self.state = state
         self.ttl = ttl
-        metadata.create_all(state.engine, tables=[conversations_table, examples_table])
+        self.table = conversation_table(table_name)
+        metadata.create_all(state.engine, tables=[self.table, examples_table])
 
     # conversations -------------------------------------------------------------------
 
@@ -93,25 +101,25 @@ class ConversationStore:
         safe_user = re.sub(r"[^A-Za-z0-9_.@-]", "_", user_id)[:100] or "anonymous"
         epoch = int(now.timestamp())
         with self.state.engine.begin() as conn:
-            while conn.execute(sa.select(conversations_table.c.conversation_id).where(
-                    conversations_table.c.conversation_id == f"conv-{safe_user}-{epoch}")
+            while conn.execute(sa.select(self.table.c.conversation_id).where(
+                    self.table.c.conversation_id == f"conv-{safe_user}-{epoch}")
                     ).first():
                 epoch += 1
             conversation = Conversation(
                 conversation_id=f"conv-{safe_user}-{epoch}", user_id=user_id,
                 created_at=now, updated_at=now, messages=[], metadata={"source": source},
                 ttl=int((now + self.ttl).timestamp()))
-            conn.execute(conversations_table.insert().values(**self._row(conversation)))
+            conn.execute(self.table.insert().values(**self._row(conversation)))
         return conversation
 
     def get(self, user_id: str, conversation_id: str, *,
             now: datetime | None = None) -> Conversation:
         """The conversation, if it belongs to ``user_id`` and has not expired."""
         now = now or utc_now()
-        query = sa.select(conversations_table).where(
-            conversations_table.c.conversation_id == conversation_id,
-            conversations_table.c.user_id == user_id,
-            conversations_table.c.ttl > int(now.timestamp()))
+        query = sa.select(self.table).where(
+            self.table.c.conversation_id == conversation_id,
+            self.table.c.user_id == user_id,
+            self.table.c.ttl > int(now.timestamp()))
         with self.state.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
@@ -124,10 +132,10 @@ class ConversationStore:
         """The user's live conversations, most recently updated first."""
         now = now or utc_now()
         self.purge_expired(now=now)
-        query = (sa.select(conversations_table)
-                 .where(conversations_table.c.user_id == user_id,
-                        conversations_table.c.ttl > int(now.timestamp()))
-                 .order_by(conversations_table.c.updated_at.desc()).limit(limit))
+        query = (sa.select(self.table)
+                 .where(self.table.c.user_id == user_id,
+                        self.table.c.ttl > int(now.timestamp()))
+                 .order_by(self.table.c.updated_at.desc()).limit(limit))
         with self.state.engine.connect() as conn:
             rows = conn.execute(query).mappings().all()
         out = []
@@ -152,9 +160,9 @@ class ConversationStore:
     def delete(self, user_id: str, conversation_id: str) -> None:
         """Delete one of the user's conversations (NotFound for anyone else's)."""
         with self.state.engine.begin() as conn:
-            result = conn.execute(conversations_table.delete().where(
-                conversations_table.c.conversation_id == conversation_id,
-                conversations_table.c.user_id == user_id))
+            result = conn.execute(self.table.delete().where(
+                self.table.c.conversation_id == conversation_id,
+                self.table.c.user_id == user_id))
         if result.rowcount == 0:
             raise NotFound("conversation", conversation_id)
 
@@ -162,8 +170,8 @@ class ConversationStore:
         """Delete every conversation whose ``ttl`` has passed; returns how many."""
         now = now or utc_now()
         with self.state.engine.begin() as conn:
-            result = conn.execute(conversations_table.delete().where(
-                conversations_table.c.ttl <= int(now.timestamp())))
+            result = conn.execute(self.table.delete().where(
+                self.table.c.ttl <= int(now.timestamp())))
         return int(result.rowcount or 0)
 
     def set_message_metadata(self, user_id: str, conversation_id: str, index: int,
@@ -221,9 +229,9 @@ class ConversationStore:
     def _save(self, conversation: Conversation) -> None:
         row = self._row(conversation)
         with self.state.engine.begin() as conn:
-            conn.execute(conversations_table.update().where(
-                conversations_table.c.conversation_id == conversation.conversation_id,
-                conversations_table.c.user_id == conversation.user_id).values(**row))
+            conn.execute(self.table.update().where(
+                self.table.c.conversation_id == conversation.conversation_id,
+                self.table.c.user_id == conversation.user_id).values(**row))
 
     @staticmethod
     def _row(conversation: Conversation) -> dict[str, Any]:

@@ -24,7 +24,10 @@ from shopsight.llm.base import Llm, Message
 from shopsight.schema import TABLES, Privacy
 from shopsight.state.store import State, utc_now
 from shopsight.systems.retail_copilot import planner as P
-from shopsight.systems.retail_copilot.conversations import ConversationStore
+from shopsight.systems.retail_copilot.conversations import (
+    DEFAULT_CONVERSATION_TABLE,
+    ConversationStore,
+)
 from shopsight.systems.retail_copilot.models import (
     MAX_PAGE_SIZE,
     AnswerMetadata,
@@ -214,7 +217,8 @@ class RetailCopilot:
     def __init__(self, lake: Lake, state: State, llm: Llm, tools: Tools | None = None, *,
                  temperature: float = 0.0, max_tokens: int = 2000,
                  max_rows: int = DEFAULT_MAX_ROWS, timeout_s: float = DEFAULT_TIMEOUT_S,
-                 clock: Callable[[], datetime] = utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now,
+                 conversation_table: str = DEFAULT_CONVERSATION_TABLE) -> None:
         self.lake = lake
         self.state = state
         self.llm = llm
@@ -224,7 +228,7 @@ class RetailCopilot:
         self.max_rows = max_rows
         self.timeout_s = timeout_s
         self.clock = clock
-        self.store = ConversationStore(state)
+        self.store = ConversationStore(state, table_name=conversation_table)
 
     # conversations --------------------------------------------------------------------
 
