@@ -547,6 +547,40 @@ def publish(force: Annotated[bool, typer.Option(help="Run even if curated is unc
     _print_publish(_run_publish(settings, force))
 
 
+@app.command()
+@handle_errors
+def train() -> None:
+    """Retrain every system's models (Demand Insights, Market Intelligence forecasts) on
+    curated data and save new versions in the lake; the API loads them on its next
+    refresh. A system that cannot train is reported and the others still run."""
+    from shopsight.errors import ShopsightError
+    from shopsight.lake.models import ModelStore
+    from shopsight.systems.demand_insights.service import DemandInsights
+    from shopsight.systems.market_intelligence.service import MarketIntelligence
+
+    settings = _setup()
+    lake, _ = _adapters(settings)
+    grid = RichTable(title="trained models", title_justify="left")
+    for name in ("system", "model", "version"):
+        grid.add_column(name)
+    failures = []
+    for system, service in (("demand_insights", DemandInsights(lake, ModelStore(lake))),
+                            ("market_intelligence",
+                             MarketIntelligence(lake, ModelStore(lake)))):
+        with console.status(f"training {system}..."):
+            try:
+                result = service.train()
+            except ShopsightError as exc:
+                failures.append(f"{system}: {exc}")
+                grid.add_row(system, f"[red]{exc}[/]", "-")
+                continue
+        for model, version in result.versions.items():
+            grid.add_row(system, model, version)
+    console.print(grid)
+    if failures:
+        raise typer.Exit(1)
+
+
 def _run_publish(settings: Settings, force: bool) -> Any:
     from shopsight.notify import notifier_from_settings
     from shopsight.pipeline.publish import copilot_publisher, system_publishers

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -134,3 +135,28 @@ def test_schema_markdown_command(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("# The shopsight data contract")
     assert "## `payments`" in result.stdout
+
+
+def test_train_command_saves_every_systems_models(tmp_path: Path, demo_lake: Any) -> None:
+    """`shopsight train` retrains Demand Insights and Market Intelligence into the lake;
+    the next request loads those versions instead of training."""
+    import shutil
+
+    from shopsight.lake.models import ModelStore
+    from shopsight.systems.demand_insights.models import ChurnRequest
+    from shopsight.systems.demand_insights.service import DemandInsights
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_lake.root / "lake", home / "lake",
+                    ignore=shutil.ignore_patterns("models"))
+    result = run_cli(home, "train")
+    assert result.returncode == 0, result.stderr
+    lake = Lake(str(home / "lake"))
+    store = ModelStore(lake)
+    for system, name in (("demand_insights", "churn"), ("demand_insights", "clv"),
+                         ("market_intelligence", "forecast-company-all-revenue")):
+        assert len(store.versions(system, name)) == 1, (system, name)
+        assert store.versions(system, name)[0] in result.stdout
+    answer = DemandInsights(lake, store).churn(ChurnRequest())
+    assert not answer.model.model_trained_now
+    assert answer.model.version == store.versions("demand_insights", "churn")[0]

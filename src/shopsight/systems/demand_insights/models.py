@@ -53,7 +53,9 @@ class SegmentsResponse(BaseModel):
     silhouette: float
     customers: int
     segments: list[SegmentOut]
-    model_trained_now: bool = Field(description="segments are fitted on each call (cheap)")
+    model_trained_now: bool = Field(
+        description="true when this call fitted the segments; later calls reuse them until "
+        "the data changes")
 
 
 # ----------------------------------------------------------------------------- forecast
