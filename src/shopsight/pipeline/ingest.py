@@ -53,6 +53,7 @@ from shopsight.state.store import IngestRecord, State, utc_now
 log = get_logger("ingest")
 
 RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
+HEAD_BYTES = 1 << 20  # read to sniff the format and the header
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
 
 
@@ -238,8 +239,7 @@ class Ingestor:
         """Ingest one raw file; never raises for bad input, only records and reports."""
         started_at = utc_now()
         started = time.perf_counter()
-        data = self.lake.read_bytes(key)
-        digest = sha256_hex(data)
+        digest, head, data = self._fingerprint(key)
         target = table or (mapping.table if mapping else None) or table_of_key(key)
         table_name = target.name if target else "unknown"
         outcome: IngestOutcome
@@ -256,7 +256,7 @@ class Ingestor:
                 raise InputRejected(key, "cannot tell which table this file holds; put it "
                                     "under raw/<table>/, name it <table>_....csv, or pass "
                                     "--table/--mapping")
-            outcome = self._ingest(key, data, digest, target, mapping)
+            outcome = self._ingest(key, head, data, digest, target, mapping)
         except (InputRejected, MappingError) as exc:
             outcome = IngestOutcome(file_key=key, table=table_name, status="rejected",
                                     message=str(exc))
@@ -277,8 +277,21 @@ class Ingestor:
         ))
         return outcome
 
+    def _fingerprint(self, key: str) -> tuple[str, bytes, bytes | None]:
+        """SHA-256, first MiB and (remote lakes only) the content of a raw file. A local
+        file is hashed as a stream, never held in memory whole."""
+        if self.lake.is_local:
+            with open(self.lake.local_path(key), "rb") as handle:
+                head = handle.read(HEAD_BYTES)
+                handle.seek(0)
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            return digest, head, None
+        data = self.lake.read_bytes(key)
+        return sha256_hex(data), data[:HEAD_BYTES], data
+
     def _ingest(
-        self, key: str, data: bytes, digest: str, table: Table, mapping: Mapping | None
+        self, key: str, head: bytes, data: bytes | None, digest: str, table: Table,
+        mapping: Mapping | None
     ) -> IngestOutcome:
         import duckdb
 
@@ -288,7 +301,7 @@ class Ingestor:
             con.execute("SET TimeZone = 'UTC'")
             with local_copy(self.lake, key, data) as path:
                 raw = load_raw_file(
-                    con, key, path, data[:1 << 20],
+                    con, key, path, head,
                     delimiter=mapping.delimiter if mapping else ",",
                     encoding=mapping.encoding if mapping else "utf-8",
                 )
@@ -410,11 +423,14 @@ class Ingestor:
 
 
 @contextmanager
-def local_copy(lake: Lake, key: str, data: bytes) -> Iterator[str]:
-    """A local path holding a lake file's bytes: the file itself when the lake is local."""
+def local_copy(lake: Lake, key: str, data: bytes | None) -> Iterator[str]:
+    """A local path holding a lake file's bytes: the file itself when the lake is local,
+    else a temporary copy of ``data`` (the bytes already read from the store)."""
     if lake.is_local:
         yield lake.local_path(key)
         return
+    if data is None:
+        data = lake.read_bytes(key)
     suffix = "." + key.rsplit(".", 1)[-1] if "." in key.split("/")[-1] else ""
     with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
         handle.write(data)
