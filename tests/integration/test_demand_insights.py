@@ -121,6 +121,8 @@ def test_segments_and_pricing(service: DemandInsights) -> None:
     again = service.segments(SegmentsRequest(n_clusters=5))  # reused, not refitted
     assert seg.model_trained_now and not again.model_trained_now
     assert again.segments == seg.segments
+    service.refresh()  # new data generation: fitted again, not served from before
+    assert service.segments(SegmentsRequest(n_clusters=5)).model_trained_now
     body = PriceOptimizationRequest(product_id="SKU-00001", current_price=100.0,
                                     current_quantity=1000, cost_per_unit=60.0)
     rec = service.price_optimization(body)
@@ -187,3 +189,19 @@ def _client(app: Any) -> Any:
             return self.request("POST", url, **kwargs)
 
     return _Client()
+
+
+def test_refresh_during_a_computation_neither_deadlocks_nor_serves_old_results(
+        service: DemandInsights) -> None:
+    import threading
+
+    from shopsight.systems.demand_insights.models import AtRiskRequest
+
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(
+        service.at_risk_customers(AtRiskRequest(limit=5))))
+    worker.start()
+    service.refresh()  # takes the service lock while the worker computes under the memo's
+    worker.join(timeout=120)
+    assert not worker.is_alive() and len(results) == 1
+    assert service._memo.get((service._generation, "at_risk_scores"), lambda: None)[1]

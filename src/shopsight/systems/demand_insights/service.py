@@ -78,6 +78,7 @@ class DemandInsights:
         self._data: dict[str, Any] | None = None
         self._models: dict[str, StoredModel] = {}
         self._memo = Memo()
+        self._generation = 0  # bumped whenever data or models change; part of memo keys
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ data
@@ -87,7 +88,15 @@ class DemandInsights:
         with self._lock:
             self._data = None
             self._models.clear()
-            self._memo.clear()
+            self._generation += 1
+        # Outside the lock: a computation in flight holds the memo and may need the lock.
+        self._memo.clear()
+
+    def _memoized(self, key: tuple[Any, ...], compute: Any) -> tuple[Any, bool]:
+        """A result computed once per data and model generation, and whether this call
+        computed it; a refresh or retrain moves to a new generation, never serving old
+        results."""
+        return self._memo.get((self._generation, *key), compute)
 
     def _tables(self) -> dict[str, Any]:
         with self._lock:
@@ -176,7 +185,10 @@ class DemandInsights:
             versions[name] = self.store.save(SYSTEM, name, obj, meta)
             for key, value in meta.get("metrics", {}).items():
                 metrics[f"{name}.{key}"] = float(value)
-        self._models.clear()
+        with self._lock:
+            self._models.clear()
+            self._generation += 1
+        self._memo.clear()
         return TrainResponse(versions=versions, metrics=metrics)
 
     # ------------------------------------------------------------------ segments
@@ -198,7 +210,7 @@ class DemandInsights:
             model = RfmSegmenter(req.n_clusters).fit(rfm)
             return model, model.segments(rfm)[0], len(rfm)
 
-        (model, segments, customers), fitted_now = self._memo.get(
+        (model, segments, customers), fitted_now = self._memoized(
             ("segments", req.n_clusters), fit)
         return SegmentsResponse(
             as_of=data["end"], n_clusters=model.n_clusters_, silhouette=model.silhouette_,
@@ -537,7 +549,7 @@ class DemandInsights:
             merged["value_at_risk"] = merged["expected_value"] * merged["churn_probability"]
             return merged
 
-        frame, _ = self._memo.get(("at_risk_scores",), score_everyone)
+        frame, _ = self._memoized(("at_risk_scores",), score_everyone)
         risky = frame.loc[frame["churn_probability"] > req.threshold].sort_values(
             "value_at_risk", ascending=False)
         top = risky.head(req.limit)
