@@ -48,3 +48,32 @@ def test_latin1_is_read_when_declared(tmp_path: Path) -> None:
 def test_repeated_header_columns_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InputRejected, match="repeats column"):
         load(tmp_path, b"a,a\n1,2\n")
+
+
+def test_parquet_rows_keep_their_record_number_across_row_groups(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 300_000
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"id": pa.array(range(n), pa.int64()),
+                             "v": pa.array([f"x{i}" for i in range(n)])}),
+                   path, row_group_size=10_000)
+    con = duckdb.connect()
+    raw = load_raw_file(con, "big.parquet", str(path), path.read_bytes()[:1 << 20])
+    assert raw.rows == n and raw.file_format == "parquet"
+    mismatched = con.execute(
+        f"SELECT count(*) FROM {RAW_TEXT} WHERE CAST(id AS BIGINT) + 1 <> _row").fetchall()
+    assert mismatched == [(0,)]
+
+
+def test_csv_rows_keep_their_line_number_in_a_large_file(tmp_path: Path) -> None:
+    n = 300_000
+    path = tmp_path / "big.csv"
+    path.write_text("id,v\n" + "".join(f"{i},x{i}\n" for i in range(n)))
+    con = duckdb.connect()
+    raw = load_raw_file(con, "big.csv", str(path), path.read_bytes()[:1 << 20])
+    assert raw.rows == n
+    mismatched = con.execute(
+        f"SELECT count(*) FROM {RAW_TEXT} WHERE CAST(id AS BIGINT) + 2 <> _row").fetchall()
+    assert mismatched == [(0,)]

@@ -30,6 +30,7 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
 
 
 RAW_TEXT = "_raw_text"
+FILE_ROW = "_file_row"
 
 
 @dataclass
@@ -107,7 +108,7 @@ def load_raw_file(
     bad_rows = [] if fmt == "parquet" else _reader_rejects(con, columns, delimiter, encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows})
     if fmt == "parquet":
-        row_sql = "r.rowid + 1"
+        row_sql = f"r.{FILE_ROW} + 1"
     elif rejected_lines:
         # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}
         con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
@@ -129,14 +130,15 @@ def load_raw_file(
 def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
     import duckdb
 
-    source = f"read_parquet({sql_literal(path)})"
+    source = f"read_parquet({sql_literal(path)}, file_row_number = true)"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise InputRejected(name, f"is not a readable Parquet file ({_first_line(exc)})") from None
-    columns = [str(row[0]) for row in described]
+    columns = [str(row[0]) for row in described if row[0] != "file_row_number"]
     casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    return columns, f"(SELECT {casts} FROM {source})"
+    # Parquet gives each record's position itself, so the casts cannot disturb numbering.
+    return columns, f"(SELECT {casts}, file_row_number AS {FILE_ROW} FROM {source})"
 
 
 def _csv_scan(name: str, head: bytes, path: str, *, delimiter: str,
