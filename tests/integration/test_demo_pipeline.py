@@ -103,3 +103,19 @@ def test_lake_connection_filters_on_text_columns(demo_lake: DemoLake) -> None:
     (count,) = con.execute("SELECT count(*) FROM orders WHERE store_id IN ('0001', '0002') "
                            "AND channel = 'store'").fetchall()[0]
     assert count > 100
+
+
+def test_curated_tables_have_the_contract_schema(demo_lake: DemoLake) -> None:
+    """First versions are written by DuckDB and committed to Delta: the Delta schema must
+    be exactly the contract's curated schema, and the row counts in the log right."""
+    from deltalake import Schema
+
+    from shopsight.pipeline.ingest import curated_schema
+    from shopsight.schema import get_table
+
+    for name in ("stores", "products", "customers", "orders", "order_items", "payments",
+                 "inventory"):
+        table = DeltaTable(demo_lake.lake.table_uri("curated", name))
+        assert table.schema() == Schema.from_arrow(curated_schema(get_table(name))), name
+        logged = sum(table.get_add_actions(flatten=True).column("num_records").to_pylist())
+        assert logged == table.to_pyarrow_dataset().count_rows() > 0, name

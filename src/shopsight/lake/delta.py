@@ -103,3 +103,52 @@ def merge_rows(
         inserted=int(metrics.get("num_target_rows_inserted", 0)),
         updated=int(metrics.get("num_target_rows_updated", 0)),
     )
+
+
+_DUCKDB_TYPES = {"string": "VARCHAR", "large_string": "VARCHAR", "int64": "BIGINT",
+                 "double": "DOUBLE", "bool": "BOOLEAN", "date32[day]": "DATE"}
+
+
+def duckdb_type(arrow_type: Any) -> str:
+    """The DuckDB type that writes ``arrow_type`` to Parquet as Delta expects it."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+    return _DUCKDB_TYPES[str(arrow_type)]
+
+
+def create_table_from_query(con: Any, directory: str, sql: str, schema: Any) -> int:
+    """Create the Delta table in the local ``directory`` from a DuckDB query; returns its
+    row count.
+
+    DuckDB writes the Parquet file itself (in parallel, never building the rows in Python)
+    and the file is then committed as the table's first version, so a crash before the
+    commit leaves no table (only an unreferenced file) and a crash after leaves a complete
+    one. For local lakes; object stores go through :func:`merge_rows`.
+    """
+    import json
+    import time
+    import uuid
+    from pathlib import Path
+
+    from deltalake import Schema
+    from deltalake.transaction import AddAction, create_table_with_add_actions
+
+    from shopsight.schema.sql_text import sql_literal
+
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
+    casts = ", ".join(f"CAST({quote_ident(f.name)} AS {duckdb_type(f.type)}) AS "
+                      f"{quote_ident(f.name)}" for f in schema)
+    written = con.execute(f"COPY (SELECT {casts} FROM ({sql})) TO "
+                          f"{sql_literal(str(folder / name))} (FORMAT parquet, "
+                          "COMPRESSION snappy)").fetchall()
+    rows = int(written[0][0]) if written else 0
+    action = AddAction(path=name, size=(folder / name).stat().st_size, partition_values={},
+                       modification_time=int(time.time() * 1000), data_change=True,
+                       stats=json.dumps({"numRecords": rows}))
+    create_table_with_add_actions(str(folder), Schema.from_arrow(schema), [action],
+                                  mode="error")
+    return rows

@@ -30,7 +30,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from shopsight.errors import InputRejected, MappingError, ShopsightError
-from shopsight.lake.delta import merge_rows, open_table, table_exists
+from shopsight.lake.delta import (
+    MergeResult,
+    create_table_from_query,
+    merge_rows,
+    open_table,
+    table_exists,
+)
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.raw_files import RAW_TEXT, RawText, load_raw_file
@@ -309,21 +315,18 @@ class Ingestor:
             problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                               for p in list_problems(con)])
             rejected = self._rejected_rows(con, table, raw.bad_rows)
-            curated, rows_good = self._curated_rows(con, table, key)
+            curated_sql, rows_good = self._curated_rows(con, table, key)
             t1 = time.perf_counter()
             rejected_key = None
             if rejected.num_rows:
                 rejected_key = self._write_row_rejections(key, digest, table, rejected, problems)
-            result = merge_rows(
-                con, self.lake.table_uri(CURATED, table.name), curated, table.primary_key,
-                table.version_column, self.lake.storage_options,
-            )
+            result, rows_unique = self._write_curated(con, table, curated_sql)
         finally:
             con.close()
         outcome = IngestOutcome(
             file_key=key, table=table.name, status="succeeded",
             rows_read=raw.rows, rows_rejected=rejected.num_rows,
-            rows_duplicate=rows_good - curated.num_rows,
+            rows_duplicate=rows_good - rows_unique,
             rows_inserted=result.inserted, rows_updated=result.updated,
             table_version=result.version,
             problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in problems[:20]],
@@ -342,8 +345,23 @@ class Ingestor:
         )
         return outcome
 
-    def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[Any, int]:
-        """Valid rows, latest version per key, masked and typed as curated/<table>."""
+    def _write_curated(self, con: Any, table: Table, sql: str) -> tuple[MergeResult, int]:
+        """Merge the curated rows into ``curated/<table>``; returns the merge and how many
+        rows there were. A local table's first version is written by DuckDB directly."""
+        uri = self.lake.table_uri(CURATED, table.name)
+        schema = curated_schema(table)
+        if self.lake.is_local and not table_exists(uri, self.lake.storage_options):
+            rows = create_table_from_query(
+                con, self.lake.local_path(f"{CURATED}/{table.name}"), sql, schema)
+            return MergeResult(version=0, inserted=rows, updated=0), rows
+        curated = con.sql(sql).to_arrow_table().cast(schema)
+        result = merge_rows(con, uri, curated, table.primary_key, table.version_column,
+                            self.lake.storage_options)
+        return result, curated.num_rows
+
+    def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[str, int]:
+        """SQL of the valid rows, latest version per key, masked as curated/<table>, and
+        how many valid rows there were before deduplication."""
         row = quote_ident(ROW)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
@@ -364,8 +382,7 @@ class Ingestor:
                f"SELECT {select}, {lineage} FROM {VALIDATED} v WHERE NOT _bad AND EXISTS "
                f"(SELECT 1 FROM _repeated d WHERE {join}) "
                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
-        curated = con.sql(sql).to_arrow_table()
-        return curated.cast(curated_schema(table)), good
+        return sql, good
 
     def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> Any:
         """Rejected rows with reasons and their raw values, masked like curated."""
