@@ -19,3 +19,28 @@ def test_save_and_load_latest(lake: Lake) -> None:
     # A version without metadata (interrupted save) is ignored.
     lake.write_bytes("models/demand_insights/churn/99999999T000000000000Z-x/model.pkl", b"x")
     assert store.versions("demand_insights", "churn") == [v1, v2]
+
+
+def test_loaded_models_train_only_when_nothing_is_stored(lake: Lake) -> None:
+    import threading
+
+    from shopsight.lake.models import LoadedModels
+
+    store = ModelStore(lake)
+    calls: list[int] = []
+
+    def trainer() -> tuple[dict[str, int], dict[str, str]]:
+        calls.append(1)
+        return {"w": len(calls)}, {"training_end": "2026-01-01"}
+
+    loaded = LoadedModels(store, "demand_insights", threading.RLock())
+    first, trained = loaded.get("churn", trainer)
+    assert trained and first.obj == {"w": 1}
+    again, trained = loaded.get("churn", trainer)
+    assert not trained and again is first
+    loaded.forget()
+    fresh = LoadedModels(store, "demand_insights", threading.RLock())
+    for models in (loaded, fresh):
+        stored, trained = models.get("churn", trainer)
+        assert not trained and stored.version == first.version
+    assert calls == [1]

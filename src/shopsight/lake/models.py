@@ -13,6 +13,7 @@ import json
 import pickle
 import platform
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -86,3 +87,40 @@ class ModelStore:
         """The newest complete version, or None when the model was never trained."""
         versions = self.versions(system, name)
         return self.load(system, name, versions[-1]) if versions else None
+
+
+class LoadedModels:
+    """One system's models, loaded from its :class:`ModelStore` once per process.
+
+    A request gets the cached model, else the newest stored version, else one trained now
+    and saved (and is told so): requests only train when no version exists. ``lock`` is
+    the owning service's lock, so loading, training and forgetting never interleave with
+    its other state.
+    """
+
+    def __init__(self, store: ModelStore, system: str, lock: Any) -> None:
+        self.store = store
+        self.system = system
+        self._lock = lock
+        self._loaded: dict[str, StoredModel] = {}
+
+    def get(self, name: str,
+            trainer: Callable[[], tuple[Any, dict[str, Any]]]) -> tuple[StoredModel, bool]:
+        """The model ``name`` and whether this call had to train it."""
+        with self._lock:
+            if name in self._loaded:
+                return self._loaded[name], False
+            stored = self.store.load_latest(self.system, name)
+            trained_now = False
+            if stored is None:
+                obj, meta = trainer()
+                version = self.store.save(self.system, name, obj, meta)
+                stored = self.store.load(self.system, name, version)
+                trained_now = True
+            self._loaded[name] = stored
+            return stored, trained_now
+
+    def forget(self) -> None:
+        """Drop the loaded models; the next request loads the newest stored versions."""
+        with self._lock:
+            self._loaded.clear()

@@ -7,18 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from shopsight.systems.model_info import ModelInfo
+
 MAX_CUSTOMER_IDS = 10_000
-
-
-class ModelInfo(BaseModel):
-    """Which stored model answered, and whether it had to be trained for this request."""
-
-    name: str
-    version: str
-    trained_at: str
-    training_end: date | None = None
-    model_trained_now: bool = Field(
-        description="true when no stored model existed and one was trained for this call")
 
 
 # ----------------------------------------------------------------------------- segments

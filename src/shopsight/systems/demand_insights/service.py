@@ -14,14 +14,13 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from shopsight.errors import InvalidParameter, NotEnoughHistory, NotFound
-from shopsight.lake.models import ModelStore, StoredModel
+from shopsight.lake.models import LoadedModels, ModelStore, StoredModel
 from shopsight.lake.store import Lake
 from shopsight.systems.demand_insights.models import (
     AtRiskCustomer,
@@ -42,7 +41,6 @@ from shopsight.systems.demand_insights.models import (
     ForecastPoint,
     ForecastRequest,
     ForecastResponse,
-    ModelInfo,
     PriceOptimizationRequest,
     PriceOptimizationResponse,
     PriceScenarioOut,
@@ -52,6 +50,7 @@ from shopsight.systems.demand_insights.models import (
     TrainResponse,
 )
 from shopsight.systems.memo import Memo
+from shopsight.systems.model_info import ModelInfo
 
 SYSTEM = "demand_insights"
 BACKTEST_HORIZON = 28
@@ -76,10 +75,10 @@ class DemandInsights:
         self.store = store or ModelStore(lake)
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
-        self._models: dict[str, StoredModel] = {}
+        self._lock = threading.RLock()
+        self._models = LoadedModels(self.store, SYSTEM, self._lock)
         self._memo = Memo()
         self._generation = 0  # bumped whenever data or models change; part of memo keys
-        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ data
 
@@ -87,7 +86,7 @@ class DemandInsights:
         """Forget cached data and models; the next call re-reads the lake."""
         with self._lock:
             self._data = None
-            self._models.clear()
+            self._models.forget()
             self._generation += 1
         # Outside the lock: a computation in flight holds the memo and may need the lock.
         self._memo.clear()
@@ -142,29 +141,6 @@ class DemandInsights:
 
     # ------------------------------------------------------------------ models
 
-    def _model(self, name: str, trainer: Any) -> tuple[StoredModel, bool]:
-        """Cached, else stored, else trained now (and saved)."""
-        with self._lock:
-            if name in self._models:
-                return self._models[name], False
-            stored = self.store.load_latest(SYSTEM, name)
-            trained_now = False
-            if stored is None:
-                obj, meta = trainer()
-                version = self.store.save(SYSTEM, name, obj, meta)
-                stored = self.store.load(SYSTEM, name, version)
-                trained_now = True
-            self._models[name] = stored
-            return stored, trained_now
-
-    @staticmethod
-    def _info(stored: StoredModel, trained_now: bool) -> ModelInfo:
-        end = stored.metadata.get("training_end")
-        return ModelInfo(name=stored.name, version=stored.version,
-                         trained_at=str(stored.metadata.get("saved_at", "")),
-                         training_end=date.fromisoformat(end) if end else None,
-                         model_trained_now=trained_now)
-
     def train(self) -> TrainResponse:
         """Retrain and save every stored model (churn, CLV, forecasts, elasticities)."""
         self.refresh()
@@ -186,7 +162,7 @@ class DemandInsights:
             for key, value in meta.get("metrics", {}).items():
                 metrics[f"{name}.{key}"] = float(value)
         with self._lock:
-            self._models.clear()
+            self._models.forget()
             self._generation += 1
         self._memo.clear()
         return TrainResponse(versions=versions, metrics=metrics)
@@ -297,7 +273,7 @@ class DemandInsights:
             self._series(None, req.category_id)
         else:
             level, target, name = "company", "all products", "forecast-company"
-        stored, now = self._model(_safe_name(name), lambda: self._train_forecast(
+        stored, now = self._models.get(_safe_name(name), lambda: self._train_forecast(
             req.product_id, req.category_id))
         obj = stored.obj
         pred = obj["forecaster"].predict(req.forecast_days)
@@ -315,7 +291,7 @@ class DemandInsights:
             backtest=BacktestOut(origins=bt.origins, horizon_days=bt.horizon, wape=bt.wape,
                                  mase=bt.mase, naive_wape=bt.naive_wape,
                                  naive_mase=bt.naive_mase, beats_naive=bt.wape < bt.naive_wape),
-            model=self._info(stored, now))
+            model=ModelInfo.of(stored, now))
 
     # ------------------------------------------------------------------ elasticity
 
@@ -368,13 +344,13 @@ class DemandInsights:
                 raise NotFound("category", req.category, f"known: {', '.join(cats)}")
             chosen = [req.category] if req.category is not None else cats
             if not req.control_promotions:
-                stored, _ = self._model("elasticity-categories", self._train_elasticities)
+                stored, _ = self._models.get("elasticity-categories", self._train_elasticities)
                 return ElasticityResponse(method=ELASTICITY_METHOD,
                                           estimates=[stored.obj[c] for c in chosen])
             return ElasticityResponse(method=ELASTICITY_METHOD, estimates=[
                 self._estimate("category", c, daily.loc[daily["category"] == c], True)
                 for c in chosen])
-        stored, _ = self._model("elasticity-categories", self._train_elasticities)
+        stored, _ = self._models.get("elasticity-categories", self._train_elasticities)
         return ElasticityResponse(method=ELASTICITY_METHOD, estimates=list(stored.obj.values()))
 
     # ------------------------------------------------------------------ pricing
@@ -440,7 +416,7 @@ class DemandInsights:
         return ids
 
     def _clv_frame(self, horizon_days: int) -> tuple[pd.DataFrame, StoredModel, bool]:
-        stored, now = self._model("clv", self._train_clv)
+        stored, now = self._models.get("clv", self._train_clv)
         data = self._tables()
         frame = stored.obj["model"].predict(data["orders"], data["end"], horizon_days)
         return frame, stored, now
@@ -475,7 +451,7 @@ class DemandInsights:
             backtest=ClvBacktestOut(calibration_end=bt.calibration_end,
                                     holdout_days=bt.holdout_days, mae=bt.mae,
                                     total_error=bt.total_error, chosen=bt.chosen),
-            model=self._info(stored, now))
+            model=ModelInfo.of(stored, now))
 
     # ------------------------------------------------------------------ churn
 
@@ -499,7 +475,7 @@ class DemandInsights:
 
     def churn_scores(self) -> tuple[pd.DataFrame, StoredModel, bool]:
         """Churn probability and features for every customer with orders, at the end date."""
-        stored, now = self._model("churn", self._train_churn)
+        stored, now = self._models.get("churn", self._train_churn)
         data = self._tables()
         return stored.obj["model"].predict_proba(data["orders"], data["end"]), stored, now
 
@@ -535,7 +511,7 @@ class DemandInsights:
             churn_definition=f"no order in the {days} days after the scoring date",
             customers=out[req.offset:req.offset + req.limit], total_customers=len(out),
             evaluation=ChurnEvaluationOut(**asdict(ev)),
-            model=self._info(stored, now))
+            model=ModelInfo.of(stored, now))
 
     def at_risk_customers(self, req: AtRiskRequest | None = None) -> AtRiskResponse:
         """Customers above the churn threshold, sorted by CLV x churn probability."""

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shopsight.systems.model_info import ModelInfo
+
 Level = Literal["company", "region", "channel", "category"]
 MoverLevel = Literal["region", "channel", "category", "all"]
 Metric = Literal["revenue", "units"]
@@ -22,17 +24,6 @@ MAX_HORIZON_DAYS = 365
 MAX_WINDOW_DAYS = 365
 MAX_MOVERS = 50
 INTERVAL_COVERAGE = 0.9
-
-
-class ModelInfo(BaseModel):
-    """Which stored model answered, and whether it had to be trained for this request."""
-
-    name: str
-    version: str
-    trained_at: str
-    training_end: date | None = None
-    model_trained_now: bool = Field(
-        description="true when no stored model existed and one was trained for this call")
 
 
 # ----------------------------------------------------------------------------- forecast

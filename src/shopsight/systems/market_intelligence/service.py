@@ -24,14 +24,13 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from shopsight.errors import InvalidParameter, NotEnoughHistory, NotFound
-from shopsight.lake.models import ModelStore, StoredModel
+from shopsight.lake.models import LoadedModels, ModelStore
 from shopsight.lake.store import Lake
 from shopsight.systems.market_intelligence.models import (
     INTERVAL_COVERAGE,
@@ -46,7 +45,6 @@ from shopsight.systems.market_intelligence.models import (
     ForecastRequest,
     ForecastResponse,
     KeyTrend,
-    ModelInfo,
     Mover,
     MoversRequest,
     MoversResponse,
@@ -60,6 +58,7 @@ from shopsight.systems.market_intelligence.models import (
     TrendsResponse,
     WindowGrowth,
 )
+from shopsight.systems.model_info import ModelInfo
 
 SYSTEM = "market_intelligence"
 CURRENCY = "USD"
@@ -105,8 +104,8 @@ class MarketIntelligence:
         self.models = models or ModelStore(lake)
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
-        self._cache: dict[str, StoredModel] = {}
         self._lock = threading.RLock()
+        self._loaded = LoadedModels(self.models, SYSTEM, self._lock)
 
     # ------------------------------------------------------------------ data
 
@@ -114,7 +113,7 @@ class MarketIntelligence:
         """Forget cached data and models; the next call re-reads the lake."""
         with self._lock:
             self._data = None
-            self._cache.clear()
+            self._loaded.forget()
 
     def _tables(self) -> dict[str, Any]:
         with self._lock:
@@ -220,22 +219,6 @@ class MarketIntelligence:
 
     # ------------------------------------------------------------------ forecasting
 
-    def _model(self, name: str, trainer: Callable[[], tuple[Any, dict[str, Any]]]
-               ) -> tuple[StoredModel, bool]:
-        """Cached, else stored, else trained now (and saved)."""
-        with self._lock:
-            if name in self._cache:
-                return self._cache[name], False
-            stored = self.models.load_latest(SYSTEM, name)
-            trained_now = False
-            if stored is None:
-                obj, meta = trainer()
-                version = self.models.save(SYSTEM, name, obj, meta)
-                stored = self.models.load(SYSTEM, name, version)
-                trained_now = True
-            self._cache[name] = stored
-            return stored, trained_now
-
     @staticmethod
     def _model_name(level: str, key: str, metric: str) -> str:
         return _safe_name(f"forecast-{level}-{key}-{metric}")
@@ -271,14 +254,6 @@ class MarketIntelligence:
                             "naive_wape": report.naive_wape, "naive_mase": report.naive_mase}}
         return obj, meta
 
-    @staticmethod
-    def _info(stored: StoredModel, trained_now: bool) -> ModelInfo:
-        end = stored.metadata.get("training_end")
-        return ModelInfo(name=stored.name, version=stored.version,
-                         trained_at=str(stored.metadata.get("saved_at", "")),
-                         training_end=date.fromisoformat(end) if end else None,
-                         model_trained_now=trained_now)
-
     def _forecast_request(self, level: str, key: str | None, horizon_days: int,
                           metric: str) -> ForecastRequest:
         self._check_choice("level", level, LEVELS)
@@ -293,7 +268,7 @@ class MarketIntelligence:
         req = self._forecast_request(level, key, horizon_days, metric)
         assert req.key is not None
         name = self._model_name(req.level, req.key, req.metric)
-        stored, now = self._model(name, lambda: self._train_forecast(
+        stored, now = self._loaded.get(name, lambda: self._train_forecast(
             req.level, req.key or "", req.metric))
         obj = stored.obj
         pred = obj["forecaster"].predict(req.horizon_days)
@@ -311,7 +286,7 @@ class MarketIntelligence:
             backtest=BacktestOut(origins=bt.origins, horizon_days=bt.horizon, wape=bt.wape,
                                  mase=bt.mase, naive_wape=bt.naive_wape,
                                  naive_mase=bt.naive_mase, beats_naive=bt.wape < bt.naive_wape),
-            model=self._info(stored, now))
+            model=ModelInfo.of(stored, now))
 
     def train(self, levels: Sequence[str] | None = None,
               metrics: Sequence[str] | None = None) -> TrainResponse:
@@ -334,7 +309,7 @@ class MarketIntelligence:
                     for label, value in meta["metrics"].items():
                         scores[f"{name}.{label}"] = float(value)
         with self._lock:
-            self._cache.clear()
+            self._loaded.forget()
         return TrainResponse(versions=versions, metrics=scores)
 
     # ------------------------------------------------------------------ trends
