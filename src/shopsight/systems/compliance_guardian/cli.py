@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import typer
 
 from shopsight.cli_errors import handle_errors as _errors
+from shopsight.cli_output import print_text as _print
 
 app = typer.Typer(name="compliance", no_args_is_help=True,
                   help="Fraud risk of payments and the PCI scan of the lake.")
-
 
 
 def _service() -> Any:
@@ -26,12 +26,6 @@ def _service() -> Any:
 
     settings = load_settings()
     return ComplianceGuardian(Lake(settings.lake_root, settings.lake_storage_options))
-
-
-def _print(text: str) -> None:
-    from rich.console import Console
-
-    Console().print(text, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from shopsight.cli_errors import handle_errors as _errors
+from shopsight.cli_output import print_result as _print
 
 app = typer.Typer(name="demand", no_args_is_help=True,
                   help="Demand Insights: segments, forecasts, prices, CLV and churn.")
@@ -18,7 +19,6 @@ app = typer.Typer(name="demand", no_args_is_help=True,
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CustomersOpt = Annotated[list[str] | None, typer.Option(
     "--customer", help="Customer id (repeatable); default all.")]
-
 
 
 def _service() -> Any:
@@ -42,23 +42,6 @@ def _request(model: Any, **values: Any) -> Any:
         err = exc.errors()[0]
         name = ".".join(str(p) for p in err["loc"]) or "request"
         raise InvalidParameter(name, err.get("input"), err["msg"]) from None
-
-
-def _print(result: Any, as_json: bool, title: str, columns: list[str],
-           rows: list[list[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if as_json:
-        console.print(result.model_dump_json(indent=2), highlight=False, soft_wrap=True)
-        return
-    grid = Table(title=title, title_justify="left")
-    for name in columns:
-        grid.add_column(name)
-    for row in rows:
-        grid.add_row(*row)
-    console.print(grid)
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from shopsight.cli_errors import handle_errors as _errors
+from shopsight.cli_output import print_result as _print
 
 app = typer.Typer(name="market-intelligence", no_args_is_help=True,
                   help="Market Intelligence Hub: sales forecasts and market trends.")
@@ -19,7 +20,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LevelOpt = Annotated[str, typer.Option(help="company, region, channel or category.")]
 KeyOpt = Annotated[str | None, typer.Option(help="Region, channel or category name.")]
 MetricOpt = Annotated[str, typer.Option(help="revenue (USD) or units.")]
-
 
 
 def _service() -> Any:
@@ -35,23 +35,6 @@ def _service() -> Any:
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.1%}"
-
-
-def _print(result: Any, as_json: bool, title: str, columns: list[str],
-           rows: list[list[str]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if as_json:
-        console.print(result.model_dump_json(indent=2), highlight=False, soft_wrap=True)
-        return
-    grid = Table(title=title, title_justify="left")
-    for name in columns:
-        grid.add_column(name)
-    for row in rows:
-        grid.add_row(*row)
-    console.print(grid)
 
 
 @app.command()

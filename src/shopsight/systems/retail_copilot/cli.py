@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import typer
 
 from shopsight.cli_errors import handle_errors as _errors
+from shopsight.cli_output import print_text as _print
 
 app = typer.Typer(name="ask", no_args_is_help=True,
                   help="Ask the Retail Copilot about stock, orders, sales and customers.")
-
 
 
 def _service() -> Any:
@@ -32,12 +32,6 @@ def _service() -> Any:
                          temperature=settings.llm_temperature,
                          max_tokens=settings.llm_max_tokens,
                          conversation_table=settings.conversation_table)
-
-
-def _print(text: str) -> None:
-    from rich.console import Console
-
-    Console().print(text, highlight=False, soft_wrap=True)
 
 
 UserOption = Annotated[str, typer.Option("--user", help="User id (default: login name).")]
