@@ -1,4 +1,5 @@
-"""A live uvicorn server on 127.0.0.1 for integration tests; stops by itself."""
+"""Calling the app in tests: a live uvicorn server on 127.0.0.1 (stops by itself), or an
+in-process client for route-level checks."""
 
 from __future__ import annotations
 
@@ -34,3 +35,27 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def in_process_client(app: Any) -> Any:
+    """Call the ASGI app in process (httpx transport, no server, no deprecated client)."""
+    import asyncio
+
+    import httpx
+
+    class _Client:
+        def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+            async def go() -> httpx.Response:
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                             base_url="http://test") as client:
+                    return await client.request(method, url, **kwargs)
+
+            return asyncio.run(go())
+
+        def get(self, url: str, **kwargs: Any) -> httpx.Response:
+            return self.request("GET", url, **kwargs)
+
+        def post(self, url: str, **kwargs: Any) -> httpx.Response:
+            return self.request("POST", url, **kwargs)
+
+    return _Client()

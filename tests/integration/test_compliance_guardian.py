@@ -15,6 +15,7 @@ from shopsight.errors import InvalidParameter, NotFound
 from shopsight.lake.store import Lake
 from shopsight.systems.compliance_guardian.pci_scan import find_pans, find_ssns
 from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+from tests.live import in_process_client
 
 pytestmark = pytest.mark.integration
 
@@ -129,7 +130,7 @@ def test_api_routes(guardian: ComplianceGuardian) -> None:
     install_error_handler(app)
     app.include_router(router)
     app.state.compliance_guardian = guardian
-    client = _client(app)
+    client = in_process_client(app)
     page = client.get("/compliance/flagged", params={"limit": 2, "offset": 1}).json()
     assert len(page["items"]) == 2 and page["offset"] == 1
     pid = page["items"][0]["payment_id"]
@@ -142,26 +143,3 @@ def test_api_routes(guardian: ComplianceGuardian) -> None:
     assert posted["findings_total"] == 0
     assert client.get("/compliance/scan").json()["started_at"] == posted["started_at"]
 
-
-def _client(app: Any) -> Any:
-    """Call the ASGI app in process (httpx transport, no server, no deprecated client)."""
-    import asyncio
-
-    import httpx
-
-    class _Client:
-        def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-            async def go() -> httpx.Response:
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                             base_url="http://test") as client:
-                    return await client.request(method, url, **kwargs)
-
-            return asyncio.run(go())
-
-        def get(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("GET", url, **kwargs)
-
-        def post(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("POST", url, **kwargs)
-
-    return _Client()

@@ -20,6 +20,7 @@ from shopsight.systems.demand_insights.models import (
     SegmentsRequest,
 )
 from shopsight.systems.demand_insights.service import DemandInsights
+from tests.live import in_process_client
 
 pytestmark = pytest.mark.integration
 
@@ -145,7 +146,7 @@ def test_api_routes(service: DemandInsights) -> None:
     install_error_handler(app)
     app.state.demand_insights = service
     app.include_router(router)
-    client = _client(app)
+    client = in_process_client(app)
     assert client.get("/demand-insights/segments?n_clusters=4").json()["n_clusters"] == 4
     assert client.get("/demand-insights/segments?n_clusters=20").status_code == 422
     fc = client.post("/demand-insights/forecast", json={"forecast_days": 7})
@@ -165,30 +166,6 @@ def test_api_routes(service: DemandInsights) -> None:
     tables = service.publish()
     assert {"segments", "customer_scores", "elasticities", "forecast_company"} <= set(tables)
     assert tables["customer_scores"].num_rows > 2500
-
-
-def _client(app: Any) -> Any:
-    """Call the ASGI app in process (httpx transport, no server, no deprecated client)."""
-    import asyncio
-
-    import httpx
-
-    class _Client:
-        def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-            async def go() -> httpx.Response:
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                             base_url="http://test") as client:
-                    return await client.request(method, url, **kwargs)
-
-            return asyncio.run(go())
-
-        def get(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("GET", url, **kwargs)
-
-        def post(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("POST", url, **kwargs)
-
-    return _Client()
 
 
 def test_refresh_during_a_computation_neither_deadlocks_nor_serves_old_results(

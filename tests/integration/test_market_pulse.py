@@ -10,6 +10,7 @@ import pytest
 
 from shopsight.errors import InvalidParameter
 from shopsight.systems.market_pulse.service import MarketPulse
+from tests.live import in_process_client
 
 pytestmark = pytest.mark.integration
 
@@ -65,33 +66,10 @@ def test_api_routes(pulse: MarketPulse) -> None:
     install_error_handler(app)
     app.include_router(router)
     app.state.market_pulse = pulse
-    client = _client(app)
+    client = in_process_client(app)
     body = client.get("/market-pulse/regions", params={"by": "country"}).json()
     assert body["by"] == "country" and body["markets"]
     assert client.get("/market-pulse/opportunities", params={"limit": 2}).json()[
         "items"][0]["rank"] == 1
     assert client.get("/market-pulse/regions", params={"days": 9999}).status_code == 422
 
-
-def _client(app: Any) -> Any:
-    """Call the ASGI app in process (httpx transport, no server, no deprecated client)."""
-    import asyncio
-
-    import httpx
-
-    class _Client:
-        def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-            async def go() -> httpx.Response:
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                             base_url="http://test") as client:
-                    return await client.request(method, url, **kwargs)
-
-            return asyncio.run(go())
-
-        def get(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("GET", url, **kwargs)
-
-        def post(self, url: str, **kwargs: Any) -> httpx.Response:
-            return self.request("POST", url, **kwargs)
-
-    return _Client()
