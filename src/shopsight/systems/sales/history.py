@@ -70,6 +70,15 @@ def _has_table(con: Any, name: str) -> bool:
     return bool(rows[0][0])
 
 
+def _dense_days(first: str, last: str) -> str:
+    """CTE ``grid``: every day from the first in ``per_day`` (not before ``first``) to
+    ``last``, so days without sales appear with zeros."""
+    return (f"grid AS (SELECT d.day::DATE AS business_date FROM (SELECT greatest("
+            f"min(business_date), {first}) AS first_day FROM per_day) s, LATERAL "
+            f"generate_series(s.first_day::TIMESTAMP, {last}::TIMESTAMP, INTERVAL 1 DAY) "
+            f"d(day) WHERE s.first_day IS NOT NULL)")
+
+
 def _window(as_of: date, start: date | None) -> tuple[str, str]:
     """SQL literals of the first and last business date to read."""
     first = start if start is not None else date(1900, 1, 1)
@@ -201,12 +210,7 @@ def daily_web_sales(con: Any, as_of: date, start: date | None = None) -> pd.Data
             SELECT business_date, sum(revenue) AS revenue, sum(units) AS units,
                    count(DISTINCT transaction_id) AS transactions
             FROM lines WHERE channel = 'web' GROUP BY ALL)
-        , grid AS (
-            SELECT d.day::DATE AS business_date
-            FROM (SELECT greatest(min(business_date), {first}) AS first_day FROM per_day) s,
-                 LATERAL generate_series(s.first_day::TIMESTAMP, {last}::TIMESTAMP,
-                                         INTERVAL 1 DAY) d(day)
-            WHERE s.first_day IS NOT NULL)
+        , {_dense_days(first, last)}
         SELECT g.business_date, coalesce(p.revenue, 0) AS revenue,
                coalesce(p.units, 0) AS units, coalesce(p.transactions, 0) AS transactions
         FROM grid g LEFT JOIN per_day p USING (business_date)
@@ -229,12 +233,7 @@ def daily_company_sales(con: Any, as_of: date, start: date | None = None) -> pd.
                    sum(revenue) FILTER (WHERE channel = 'store') AS store_revenue,
                    sum(revenue) FILTER (WHERE channel = 'web') AS web_revenue
             FROM lines GROUP BY ALL)
-        , grid AS (
-            SELECT d.day::DATE AS business_date
-            FROM (SELECT greatest(min(business_date), {first}) AS first_day FROM per_day) s,
-                 LATERAL generate_series(s.first_day::TIMESTAMP, {last}::TIMESTAMP,
-                                         INTERVAL 1 DAY) d(day)
-            WHERE s.first_day IS NOT NULL)
+        , {_dense_days(first, last)}
         SELECT g.business_date, coalesce(p.revenue, 0) AS revenue,
                coalesce(p.units, 0) AS units, coalesce(p.transactions, 0) AS transactions,
                coalesce(p.store_revenue, 0) AS store_revenue,
