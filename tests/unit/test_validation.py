@@ -21,3 +21,96 @@ def test_timestamps_with_offsets_are_converted_to_utc() -> None:
     assert parse("2026-01-01 10:00+02") == "2026-01-01 08:00:00"
     assert parse("2026-01-01 10:00:00-05:00") == "2026-01-01 15:00:00"
     assert parse("2026-13-01 10:00:00") == "None"
+
+
+# Values a retailer's export may hold, per type: well-formed, padded, null spellings,
+# other notations, and garbage. The CSV reader may parse a column only if it accepts a
+# subset of what the text rules accept, as the same value (what it refuses is retried as
+# text), so both paths must type every one of these identically.
+_EDGE_VALUES = {
+    "float": ["1", "1.5", " 2 ", "1e3", "-0", "+3", ".5", "5.", "1_000", "inf", "nan",
+              "Infinity", "1,5", "0x10", "- 1", "abc", "", " ", "NULL", " null ", "\\N",
+              "1e400", "12345678901234567890"],
+    "money": ["10.005", "10.004", "-1.5", "1e2", " 3.25 ", "nan", "€3", "", "NULL"],
+    "boolean": ["true", "TRUE", "True", "t", "T", "yes", "YES", "y", "1", "false", "F", "no",
+                "N", "0", " true ", "on", "off", "2", "-1", "tru", "", "\\N"],
+    "date": ["2026-01-01", " 2026-01-01 ", "2026-1-1", "20260101", "2026/01/01",
+             "01/02/2026", "2026-01-01 10:00:00", "2026-01-01T00:00", "2026-02-29",
+             "2024-02-29", "", "null", "2026-13-01"],
+    "timestamp": ["2026-01-01 10:00:00", "2026-01-01T10:00:00+02:00", "2026-01-01 10:00:00Z",
+                  "2026-01-01 10:00", "2026-01-01", "2026-01-01 10:00:00.5",
+                  "2026-01-01 10:00:00 +0200", " 2026-01-01 10:00:00 ",
+                  "2026-01-01 10:00:00+05:30", "2026-01-01 10:00:00 UTC",
+                  "2026-01-01 10:00:00-0800", "2026-01-01 25:00:00", "yesterday", "", "NULL"],
+}
+
+
+def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import csv
+
+    from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, load_raw_file
+    from shopsight.quality.validation import TYPED, reader_type, validate_rows
+    from shopsight.schema.model import Column, ColumnType, Table
+
+    width = max(len(v) for v in _EDGE_VALUES.values())
+    columns = tuple(Column(name, ColumnType(name), name) for name in _EDGE_VALUES)
+    table = Table(name="edge", description="edge", order=1, primary_key=("float",),
+                  columns=columns)
+    path = tmp_path / "edge.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(_EDGE_VALUES))
+        for i in range(width):
+            writer.writerow([v[i] if i < len(v) else "" for v in _EDGE_VALUES.values()])
+        for combo in zip(*(v[:9] for v in _EDGE_VALUES.values()), strict=True):
+            writer.writerow(combo)
+
+    def typed(reader_types: dict[str, str] | None) -> list[tuple[object, ...]]:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        raw = load_raw_file(con, "edge.csv", str(path), path.read_bytes(),
+                            reader_types=reader_types)
+        names = ", ".join(f'"{c}"' for c in _EDGE_VALUES)
+        retry = f"(SELECT {names}, _row FROM {RAW_RETRY})" if raw.retried else None
+        validate_rows(con, table, f"(SELECT {names}, _row FROM {RAW_TEXT})",
+                      set(_EDGE_VALUES), parsed=frozenset(raw.typed), retry_source=retry)
+        if reader_types:
+            assert raw.typed and raw.retried > 0  # both paths are exercised
+        return con.execute(
+            f"SELECT _row, {names}, _invalid, "
+            + ", ".join(f'"_raw_{c}"' for c in _EDGE_VALUES)
+            + f" FROM {TYPED} ORDER BY _row").fetchall()
+
+    as_text = typed(None)
+    parsed = typed({c.name: reader_type(c) for c in columns})
+    assert len(as_text) == width + 9
+    assert [r[:7] for r in parsed] == [r[:7] for r in as_text]
+    # a rejected row shows the value it was judged on, whichever path read it
+    for p, t in zip(parsed, as_text, strict=True):
+        if t[6]:
+            assert all((a is None) == (b is None) for a, b in zip(p[7:], t[7:], strict=True))
+
+
+def test_unparseable_rows_keep_their_line_in_a_large_parallel_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, load_raw_file
+
+    n = 300_000
+    bad_date = set(range(7, n, 997))
+    ragged = set(range(500, n, 4999)) - bad_date
+    lines = []
+    for i in range(n):
+        day = "2026-02-30" if i in bad_date else "2026-01-02"
+        lines.append(f"{i},{day}\n" if i not in ragged else f"{i},{day},extra\n")
+    path = tmp_path / "big.csv"
+    path.write_text("id,day\n" + "".join(lines))
+    con = duckdb.connect()
+    raw = load_raw_file(con, "big.csv", str(path), path.read_bytes()[:1 << 20],
+                        reader_types={"day": "DATE"})
+    assert raw.rows == n and raw.retried == len(bad_date)
+    assert sorted(r for r, _, _ in raw.bad_rows) == sorted(i + 2 for i in ragged)
+    mismatched = con.execute(
+        f"SELECT count(*) FROM {RAW_TEXT} WHERE CAST(id AS BIGINT) + 2 <> _row").fetchall()
+    assert mismatched == [(0,)]
+    retried = con.execute(f"SELECT CAST(id AS BIGINT), day, _row FROM {RAW_RETRY} "
+                          "ORDER BY _row").fetchall()
+    assert retried == [(i, "2026-02-30", i + 2) for i in sorted(bad_date)]

@@ -39,7 +39,7 @@ from shopsight.lake.delta import (
 )
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.raw_files import RAW_TEXT, RawText, load_raw_file
+from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, RawText, load_raw_file
 from shopsight.quality.masking import masked_select
 from shopsight.quality.validation import (
     REJECTED_ROWS,
@@ -48,6 +48,7 @@ from shopsight.quality.validation import (
     add_reference_check,
     collect_rejections,
     list_problems,
+    reader_type,
     validate_rows,
 )
 from shopsight.schema import TABLES, get_table, table_for_name
@@ -310,6 +311,7 @@ class Ingestor:
                     con, key, path, head,
                     delimiter=mapping.delimiter if mapping else ",",
                     encoding=mapping.encoding if mapping else "utf-8",
+                    reader_types=reader_types(table, mapping),
                 )
             ignored = check_rows(con, key, raw, table, mapping, self.lake)
             problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
@@ -473,8 +475,11 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
     projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
     present = set(exprs)
     formats = mapping.date_formats if mapping else None
+    parsed = frozenset(raw.typed) if mapping is None else frozenset()
+    retry = (f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_RETRY})"
+             if raw.retried else None)
     validate_rows(con, table, f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_TEXT})",
-                  present, formats)
+                  present, formats, parsed=parsed, retry_source=retry)
     for column, ref_table, ref_column in table.foreign_keys:
         uri = lake.table_uri(CURATED, ref_table)
         if ref_table == table.name or not table_exists(uri, lake.storage_options):
@@ -485,6 +490,14 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
     return ignored
+
+
+def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None:
+    """Types the CSV reader may parse the file's columns as (None with a mapping, whose
+    renames and formats need the text)."""
+    if mapping is not None:
+        return None
+    return {c.name: reader_type(c) for c in table.columns}
 
 
 def _outcome_message(table: str, rejected: int, ignored: list[str]) -> str:

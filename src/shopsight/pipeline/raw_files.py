@@ -1,12 +1,17 @@
-"""Load a raw file (CSV or Parquet) into DuckDB as text columns with row numbers.
+"""Load a raw file (CSV or Parquet) into DuckDB with row numbers.
 
-Everything is read as text so the contract, not the reader, decides what is valid, and
-every problem can be reported with its row and column. DuckDB's parallel reader copies the
-file once into a temp table, in file order, so a row's position (``rowid``) gives its row
-number; rows the CSV reader cannot split into the header's columns, or whose bytes are
-not valid in the file's encoding, are set aside with their line and reported. An empty
-file, a file that is neither CSV nor Parquet, or one with a broken header is rejected
-whole.
+DuckDB's parallel reader copies the file once into a temp table, in file order, so a
+row's position (``rowid``) gives its row number; rows the CSV reader cannot split into the
+header's columns, or whose bytes are not valid in the file's encoding, are set aside with
+their line and reported. An empty file, a file that is neither CSV nor Parquet, or one
+with a broken header is rejected whole.
+
+Columns are read as text so the contract, not the reader, decides what is valid; except
+that the caller may let the CSV reader parse some columns itself (``reader_types``: dates,
+timestamps, numbers, booleans), which is much cheaper than parsing text afterwards. The
+reader's parsing accepts a subset of what the contract's text rules accept, with the same
+values, and a row the reader cannot parse is not lost: its text is kept in
+``_raw_retry`` so validation judges it by the contract's text rules like any other row.
 
 Row numbers are what a person sees in an editor: the CSV header is row 1, the first data
 row is row 2 (for a Parquet file the first record is row 1). With quoted line breaks in
@@ -16,6 +21,7 @@ values, numbers after them count records rather than physical lines.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,17 +36,23 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
 
 
 RAW_TEXT = "_raw_text"
+RAW_RETRY = "_raw_retry"  # text of the rows the reader could not parse with reader_types
 FILE_ROW = "_file_row"
+NULL_TOKENS = ("", "NULL", "null", "\\N")  # MySQL/CSV spellings of a missing value
 
 
 @dataclass
 class RawText:
-    """A raw file loaded as the temp view ``_raw_text`` (text columns + ``_row``)."""
+    """A raw file loaded as the temp view ``_raw_text`` (columns + ``_row``)."""
 
     columns: list[str]
     rows: int
     bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (row, column, why)
     file_format: str = "csv"
+    # columns the reader parsed itself (name -> DuckDB type); the rest are text, and
+    # exact null tokens are already NULL in every column
+    typed: dict[str, str] = field(default_factory=dict)
+    retried: int = 0  # rows the reader could not parse, kept as text in _raw_retry
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -89,42 +101,72 @@ def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[st
 
 def load_raw_file(
     con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
-    encoding: str = "utf-8",
+    encoding: str = "utf-8", reader_types: dict[str, str] | None = None,
 ) -> RawText:
-    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``."""
+    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``.
+
+    ``reader_types`` (column -> DuckDB type) lets a CSV's reader parse those columns.
+    """
     import duckdb
 
     fmt = detect_format(name, head)
+    typed: dict[str, str] = {}
     if fmt == "parquet":
         columns, scan = _parquet_scan(con, name, path)
     else:
-        columns, scan = _csv_scan(name, head, path, delimiter=delimiter, encoding=encoding)
+        columns = _csv_columns(name, head, delimiter=delimiter, encoding=encoding)
+        typed = {c: t for c, t in (reader_types or {}).items()
+                 if c in columns and t != "VARCHAR"}
+        scan = _csv_scan(path, columns, typed, delimiter=delimiter, encoding=encoding,
+                         null_tokens=reader_types is not None)
     try:
         # A plain copy of the scan keeps the file's order, so rowid is the position.
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT * FROM {scan}")
     except duckdb.Error as exc:
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
-    bad_rows = [] if fmt == "parquet" else _reader_rejects(con, columns, delimiter, encoding)
-    rejected_lines = sorted({line for line, _, _ in bad_rows})
-    if fmt == "parquet":
-        row_sql = f"r.{FILE_ROW} + 1"
-    elif rejected_lines:
-        # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}
-        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT * FROM (VALUES "
-                    + ", ".join(f"({line - j}, {j + 1})" for j, line in
-                                enumerate(rejected_lines))
-                    + ") v(s, k)")
-        row_sql = ("r.rowid + 2 + coalesce((SELECT max(k) FROM _shifts WHERE "
-                   "s <= r.rowid + 2), 0)")
-    else:
-        row_sql = "r.rowid + 2"
+    bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
+        con, columns, delimiter, encoding)
+    rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
+    if typed:
+        _load_retry(con, columns, retry)
     select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
+    if fmt == "parquet":
+        source, row_sql = "_raw_records r", f"r.{FILE_ROW} + 1"
+    elif rejected_lines:
+        # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}: the k of
+        # the last shift at or before p + 2 (an as-of join, one sort however many shifts)
+        import pyarrow as pa
+
+        con.register("_shift_rows", pa.table({
+            "s": pa.array([line - j for j, line in enumerate(rejected_lines)], pa.int64()),
+            "k": pa.array(range(1, len(rejected_lines) + 1), pa.int64())}))
+        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT s, max(k) AS k "
+                    "FROM _shift_rows GROUP BY s")
+        con.unregister("_shift_rows")
+        source = ("(SELECT *, rowid + 2 AS _line FROM _raw_records) r "
+                  "ASOF LEFT JOIN _shifts ON r._line >= _shifts.s")
+        row_sql = "r._line + coalesce(_shifts.k, 0)"
+    else:
+        source, row_sql = "_raw_records r", "r.rowid + 2"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
-                f"{row_sql} AS {quote_ident(ROW)} FROM _raw_records r")
+                f"{row_sql} AS {quote_ident(ROW)} FROM {source}")
     loaded = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
     return RawText(columns=columns, rows=int(loaded) + len(rejected_lines),
-                   bad_rows=bad_rows, file_format=fmt)
+                   bad_rows=bad_rows, file_format=fmt, typed=typed, retried=len(retry))
+
+
+def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> None:
+    """``_raw_retry``: the text of the rows the reader could not parse, with ``_row``."""
+    import pyarrow as pa
+
+    lines = sorted(retry)
+    data = {c: pa.array([retry[line][i] for line in lines], pa.string())
+            for i, c in enumerate(columns)}
+    data[ROW] = pa.array(lines, pa.int64())
+    con.register("_raw_retry_arrow", pa.table(data))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_RETRY} AS SELECT * FROM _raw_retry_arrow")
+    con.unregister("_raw_retry_arrow")
 
 
 def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
@@ -141,40 +183,67 @@ def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
     return columns, f"(SELECT {casts}, file_row_number AS {FILE_ROW} FROM {source})"
 
 
-def _csv_scan(name: str, head: bytes, path: str, *, delimiter: str,
-              encoding: str) -> tuple[list[str], str]:
+def _encoding(name: str, encoding: str) -> str:
     native = duckdb_encoding(encoding)
     if native is None:
         raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
                             "latin-1 or utf-16")
-    columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
-    types = "{" + ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns) + "}"
-    return columns, (
+    return native
+
+
+def _csv_columns(name: str, head: bytes, *, delimiter: str, encoding: str) -> list[str]:
+    native = _encoding(name, encoding)
+    return csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
+
+
+def _csv_scan(path: str, columns: list[str], typed: dict[str, str], *, delimiter: str,
+              encoding: str, null_tokens: bool) -> str:
+    types = "{" + ", ".join(f"{sql_literal(c)}: {sql_literal(typed.get(c, 'VARCHAR'))}"
+                            for c in columns) + "}"
+    nulls = (", nullstr = [" + ", ".join(sql_literal(t) for t in NULL_TOKENS) + "]"
+             if null_tokens else "")
+    return (
         f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
         f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
-        f"encoding = {sql_literal(native)}, max_line_size = {MAX_LINE_BYTES}, "
-        f"store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
+        f"encoding = {sql_literal(_encoding(path, encoding))}{nulls}, "
+        f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
+        f"rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
     )
 
 
 def _reader_rejects(con: Any, columns: list[str], delimiter: str,
-                    encoding: str) -> list[tuple[int, str, str]]:
-    """(line, column, reason) of every row DuckDB's CSV reader set aside."""
+                    encoding: str) -> tuple[list[tuple[int, str, str]], dict[int, list[str]]]:
+    """(line, column, reason) of every row DuckDB's CSV reader set aside, and the text
+    fields of the rows it set aside only because a typed column did not parse."""
     rejects = con.execute(
         "SELECT line, coalesce(column_name, ''), error_type, csv_line FROM _rejects "
         "ORDER BY line"
     ).fetchall()
+    structural = {int(line) for line, _, kind, _ in rejects if kind != "CAST"}
+    retry: dict[int, list[str]] = {}
     bad_rows: list[tuple[int, str, str]] = []
+    for line, _, kind, text in rejects:
+        if kind != "CAST" or int(line) in structural or int(line) in retry:
+            continue
+        # the reader keeps the \n of a CRLF line end at the start of the next line
+        record = str(text).strip("\r\n")
+        fields = next(csv.reader(io.StringIO(record), delimiter=delimiter), [])
+        if len(fields) == len(columns):
+            retry[int(line)] = fields
+        elif not bad_rows or bad_rows[-1][0] != line:
+            bad_rows.append((int(line), "", "row cannot be split into the header's columns"))
     for line, column, kind, text in rejects:
+        if kind == "CAST":
+            continue
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             if bad_rows and bad_rows[-1][0] == line:
                 continue  # DuckDB reports a missing-columns row once per missing column
-            fields = len(next(csv.reader([str(text)], delimiter=delimiter), []))
-            bad_rows.append((int(line), "", f"row has {fields} fields, the header has "
+            count = len(next(csv.reader([str(text)], delimiter=delimiter), []))
+            bad_rows.append((int(line), "", f"row has {count} fields, the header has "
                              f"{len(columns)}"))
         else:
             bad_rows.append((int(line), str(column), _reject_reason(str(kind), encoding)))
-    return bad_rows
+    return sorted(bad_rows), retry
 
 
 def _reject_reason(kind: str, encoding: str) -> str:

@@ -29,7 +29,7 @@ from shopsight.errors import InvalidParameter, ShopsightError
 from shopsight.lake.delta import open_table, table_exists
 from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
+from shopsight.pipeline.ingest import check_rows, local_copy, reader_types, safe_file_name
 from shopsight.pipeline.raw_files import load_raw_file
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
@@ -204,7 +204,8 @@ class StoreUploads:
         try:
             con.execute("SET TimeZone = 'UTC'")
             with local_copy(self.lake, key, data) as path:
-                raw = load_raw_file(con, key, path, data[:1 << 20])
+                raw = load_raw_file(con, key, path, data[:1 << 20],
+                                    reader_types=reader_types(table, None))
             check_rows(con, key, raw, table, None, self.lake)
             problems = [f"row {r} column {c or '-'}: {m}" for r, c, m in raw.bad_rows]
             problems += [f"row {p.row} column {p.column}: {p.reason}"

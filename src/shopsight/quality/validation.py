@@ -39,10 +39,38 @@ class RowProblem:
 
 
 def cleaned_value(column: str) -> str:
-    """SQL for the raw string with MySQL/CSV null tokens turned into NULL."""
+    """SQL for the raw string with MySQL/CSV null tokens (spaces around them allowed)
+    turned into NULL. Cheap on purpose: only short or space-padded values are looked at."""
     ident = quote_ident(column)
     tokens = ", ".join(sql_literal(t) for t in NULL_TOKENS)
-    return f"(CASE WHEN trim({ident}) IN ({tokens}) THEN NULL ELSE {ident} END)"
+    longest = max(len(t) for t in NULL_TOKENS)
+    return (f"(CASE WHEN strlen({ident}) <= {longest} AND {ident} IN ({tokens}) THEN NULL "
+            f"WHEN (prefix({ident}, ' ') OR suffix({ident}, ' ')) AND trim({ident}) IN "
+            f"({tokens}) THEN NULL ELSE {ident} END)")
+
+
+def parsed_value(col: Column, column: str) -> str:
+    """SQL that finishes a value the CSV reader already parsed (see ``reader_type``):
+    NULL for what the contract's text rules would refuse, the contract's type."""
+    ident = quote_ident(column)
+    if col.type in (ColumnType.FLOAT, ColumnType.MONEY):
+        finite = f"(CASE WHEN isfinite({ident}) THEN {ident} END)"
+        return f"round({finite}, 2)" if col.type is ColumnType.MONEY else finite
+    if col.type is ColumnType.TIMESTAMP:
+        return f"CAST({ident} AS TIMESTAMP)"  # read as TIMESTAMPTZ: offsets applied, UTC
+    return ident
+
+
+def reader_type(col: Column) -> str:
+    """The type DuckDB's CSV reader may parse a column as, or VARCHAR when the contract's
+    text rules must see the text (strings, whole numbers, which the reader would round,
+    and anything with a length or pattern rule). Whatever the reader parses, the text
+    rules accept too, as the same value; what it cannot parse is retried as text."""
+    if col.pattern or col.max_length is not None:
+        return "VARCHAR"
+    return {ColumnType.FLOAT: "DOUBLE", ColumnType.MONEY: "DOUBLE",
+            ColumnType.BOOLEAN: "BOOLEAN", ColumnType.DATE: "DATE",
+            ColumnType.TIMESTAMP: "TIMESTAMPTZ"}.get(col.type, "VARCHAR")
 
 
 def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
@@ -167,10 +195,12 @@ def _column_sql(table: Table, present: set[str],
 
 
 def typed_rows_sql(table: Table, present: set[str], source: str,
-                   date_formats: dict[str, str] | None = None) -> str:
+                   date_formats: dict[str, str] | None = None,
+                   parsed: frozenset[str] = frozenset()) -> str:
     """SELECT of ``_row``, every contract column typed, ``_invalid`` (a check failed)
     and, for invalid rows only, the cleaned text as ``_raw_<column>``.
 
+    ``parsed`` names the columns the CSV reader already parsed (``reader_type``).
     Cheap on purpose: each value is cleaned once and typed once (layered projections),
     and reasons are only built later for the few bad rows.
     """
@@ -179,7 +209,14 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
     cleaned, typed, final, kept, conditions = [], [], [], [], []
     for i, col in enumerate(table.columns):
         is_present = col.name in present
-        if is_present:
+        is_parsed = is_present and col.name in parsed
+        if is_parsed:
+            raw = quote_ident(col.name)
+            # the value as parsed (a timestamp in UTC): what the text rules re-check
+            shown = f"t{i}" if col.type is ColumnType.TIMESTAMP else f"s{i}"
+            kept.append(f"CASE WHEN _invalid THEN CAST({shown} AS VARCHAR) END AS "
+                        f"{quote_ident('_raw_' + col.name)}")
+        elif is_present:
             raw = cleaned_value(col.name)
             kept.append(f"CASE WHEN _invalid THEN s{i} END AS {quote_ident('_raw_' + col.name)}")
         elif col.default is not None:
@@ -188,9 +225,11 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
             raw = "NULL::VARCHAR"
         fmt = date_formats.get(col.name)
         cleaned.append(f"{raw} AS s{i}")
-        typed.append(f"s{i}, {typed_value(col, f's{i}', fmt)} AS t{i}")
+        value = parsed_value(col, f"s{i}") if is_parsed else typed_value(col, f"s{i}", fmt)
+        typed.append(f"s{i}, {value} AS t{i}")
         final.append(f"CAST(t{i} AS {col.type.duckdb}) AS {quote_ident(col.name)}"
-                     + (f", s{i}" if is_present else ""))
+                     + (f", s{i}" if is_present else "")
+                     + (f", t{i}" if is_parsed else ""))
         checks = _checks(col, f"s{i}", f"t{i}", is_present or col.default is not None, fmt)
         conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
     bad = " OR ".join(conditions) if conditions else "FALSE"
@@ -219,17 +258,22 @@ def reasons_sql(table: Table, present: set[str], source: str,
 
 def validate_rows(
     con: Any, table: Table, source: str, present: set[str],
-    date_formats: dict[str, str] | None = None,
+    date_formats: dict[str, str] | None = None, *, parsed: frozenset[str] = frozenset(),
+    retry_source: str | None = None,
 ) -> None:
-    """Type and check every row of ``source`` (text columns and ``_row``) into the temp
-    table ``_validated``.
+    """Type and check every row of ``source`` (columns and ``_row``; ``parsed`` names
+    the columns the reader already parsed, the others are text) and of ``retry_source``
+    (all text: rows the reader could not parse) into the temp table ``_typed``.
 
     Foreign keys are checked next with :func:`add_reference_check`; then
     :func:`collect_rejections` explains every bad row.
     """
     row = quote_ident(ROW)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS "
-                f"{typed_rows_sql(table, present, source, date_formats)}")
+    query = typed_rows_sql(table, present, source, date_formats, parsed)
+    if retry_source is not None:
+        query += (" UNION ALL BY NAME "
+                  + typed_rows_sql(table, present, retry_source, date_formats))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_FK_PROBLEMS} "
                 f"({row} BIGINT, \"column\" VARCHAR, reason VARCHAR)")
     # A view rather than an UPDATE of the typed rows: marking a few thousand scattered
