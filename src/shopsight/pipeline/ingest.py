@@ -40,7 +40,7 @@ from shopsight.lake.delta import (
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, RawText, load_raw_file
-from shopsight.quality.masking import masked_select
+from shopsight.quality.masking import masked_rows_sql
 from shopsight.quality.validation import (
     REJECTED_ROWS,
     ROW,
@@ -370,20 +370,20 @@ class Ingestor:
                  table.version_column else "") + f"{row} DESC"
         good = int(con.execute(
             f"SELECT count(*) FROM {VALIDATED} WHERE NOT _bad").fetchall()[0][0])
-        select = masked_select(table, self.masking_key)
-        lineage = (f"{sql_literal(key)} AS _source_file, {row} AS _source_row, "
+        lineage = (f"{sql_literal(key)} AS _source_file", f"{row} AS _source_row",
                    "now()::TIMESTAMPTZ AS _ingested_at")
-        # Most keys occur once: only rows of repeated keys go through the (sorting) window.
+        # Most keys occur once: only rows of repeated keys go through the (sorting) window,
+        # which lists the rows superseded by a later version; one scan then skips them.
         join = " AND ".join(f"v.{quote_ident(k)} IS NOT DISTINCT FROM d.{quote_ident(k)}"
                             for k in table.primary_key)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {keys} FROM "
                     f"{VALIDATED} WHERE NOT _bad GROUP BY ALL HAVING count(*) > 1")
-        sql = (f"SELECT {select}, {lineage} FROM {VALIDATED} v WHERE NOT _bad AND NOT EXISTS "
-               f"(SELECT 1 FROM _repeated d WHERE {join}) "
-               f"UNION ALL "
-               f"SELECT {select}, {lineage} FROM {VALIDATED} v WHERE NOT _bad AND EXISTS "
-               f"(SELECT 1 FROM _repeated d WHERE {join}) "
-               f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _superseded AS SELECT {row} FROM "
+                    f"{VALIDATED} v SEMI JOIN _repeated d ON {join} WHERE NOT _bad "
+                    f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1")
+        latest = (f"SELECT * FROM {VALIDATED} WHERE NOT _bad AND {row} NOT IN "
+                  f"(SELECT {row} FROM _superseded)")
+        sql = masked_rows_sql(table, self.masking_key, f"({latest})", after=lineage)
         return sql, good
 
     def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> Any:
@@ -391,13 +391,12 @@ class Ingestor:
         import pyarrow as pa
 
         raw = {c.name: quote_ident("_raw_" + c.name) for c in table.columns}
-        select = masked_select(table, self.masking_key, column_sql=raw)
         reasons = ("array_to_string(list_transform(_reasons, lambda r: r.\"column\" || ': ' || "
                    "r.reason), '; ')")
-        rejected = con.sql(
-            f"SELECT {quote_ident(ROW)} AS row, {reasons} AS reasons, {select} "
-            f"FROM {REJECTED_ROWS} ORDER BY {quote_ident(ROW)}"
-        ).to_arrow_table()
+        rejected = con.sql(masked_rows_sql(
+            table, self.masking_key, REJECTED_ROWS, column_sql=raw,
+            before=(f"{quote_ident(ROW)} AS row", f"{reasons} AS reasons"),
+        ) + " ORDER BY row").to_arrow_table()
         unread: dict[int, list[str]] = {}
         for r, c, m in bad_rows:
             unread.setdefault(r, []).append(f"{c}: {m}" if c else m)

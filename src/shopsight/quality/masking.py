@@ -8,7 +8,7 @@
 - IP addresses keep their network (/24 for IPv4, /48 for IPv6).
 
 The key is a secret from settings (``SHOPSIGHT_MASKING_KEY``). The hash is SHA-256 over
-key and value, which DuckDB computes natively in the same pass as validation.
+key and value, which DuckDB computes natively in the same pass as the curated write.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
 def _keyed_hash(key: str, value_sql: str, prefix: str, length: int) -> str:
-    """Keyed SHA-256 written with the letters a-p instead of hex digits, so a pseudonym can
-    never contain a digit run that looks like a card number to a PCI scan."""
-    digest = f"left(sha256({sql_literal(key)} || {value_sql}), {length})"
-    return (f"CASE WHEN {value_sql} IS NULL THEN NULL ELSE {sql_literal(prefix)} || "
-            f"translate({digest}, '0123456789', 'ghijklmnop') END")
+    """Keyed SHA-256 in hex with a letter after every 8 characters, so a pseudonym never
+    holds more than 8 digits in a row: nothing in it can read as a card number (13-19
+    digits) to a PCI scan. NULL stays NULL. Written without CASE so DuckDB hashes each
+    value once however often the digest is referenced."""
+    digest = f"sha256({sql_literal(key)} || {value_sql})"
+    groups = " || 'g' || ".join(f"substr({digest}, {i + 1}, 8)" for i in range(0, length, 8))
+    return f"({sql_literal(prefix)} || {groups})"
 
 
 def pan_digits(value_sql: str) -> str:
@@ -30,9 +32,10 @@ def pan_digits(value_sql: str) -> str:
     return f"regexp_replace({value_sql}, '[^0-9]', '', 'g')"
 
 
-def masked_pan(value_sql: str) -> str:
-    """SQL for first 6 + last 4 of a card number; anything too short becomes '****'."""
-    d = pan_digits(value_sql)
+def masked_pan(value_sql: str, digits_sql: str | None = None) -> str:
+    """SQL for first 6 + last 4 of a card number; anything too short becomes '****'.
+    ``digits_sql`` names the card's digits when a query computed them once already."""
+    d = digits_sql or pan_digits(value_sql)
     return (f"CASE WHEN {value_sql} IS NULL THEN NULL "
             f"WHEN length({d}) BETWEEN 13 AND 19 THEN "
             f"left({d}, 6) || repeat('*', length({d}) - 10) || right({d}, 4) "
@@ -53,28 +56,39 @@ def truncated_ip(value_sql: str) -> str:
             f"ELSE regexp_replace({value_sql}, '\\.[0-9]+$', '.0') END")
 
 
-def masked_select(
-    table: Table, key: str, column_sql: dict[str, str] | None = None, extra: str = ""
+def masked_rows_sql(
+    table: Table, key: str, source: str, *, column_sql: dict[str, str] | None = None,
+    before: tuple[str, ...] = (), after: tuple[str, ...] = (),
 ) -> str:
-    """SELECT list producing the curated columns of ``table`` from typed columns.
+    """SELECT of the curated columns of ``table`` from the typed rows of ``source``, with
+    the select items ``before`` and ``after`` them.
 
     ``column_sql`` overrides the expression read for a column (default: its quoted name).
+    A card number's digits are computed once per row in an inner projection (DuckDB does
+    not share work inside CASE branches).
     """
     column_sql = column_sql or {}
-    items: list[str] = [extra] if extra else []
+    digits = {c.name: quote_ident(f"_digits_{c.name}") for c in table.columns
+              if c.masking is Masking.PAN}
+    inner = "".join(
+        f", {pan_digits(column_sql.get(name, quote_ident(name)))} AS {alias}"
+        for name, alias in digits.items())
+    items: list[str] = list(before)
     for col in table.columns:
         src = column_sql.get(col.name, quote_ident(col.name))
-        items.extend(_masked_items(col, src, key))
-    return ", ".join(items)
+        items.extend(_masked_items(col, src, key, digits.get(col.name)))
+    items.extend(after)
+    return f"SELECT {', '.join(items)} FROM (SELECT *{inner} FROM {source})"
 
 
-def _masked_items(col: Column, src: str, key: str) -> list[str]:
+def _masked_items(col: Column, src: str, key: str, digits: str | None) -> list[str]:
     name = quote_ident(col.name)
     if col.masking is Masking.DROP:
         return []
     if col.masking is Masking.PAN:
-        token = _keyed_hash(key, pan_digits(src), "tok_", 32)
-        return [f"{masked_pan(src)} AS {name}", f"{token} AS {quote_ident(col.name + '_token')}"]
+        d = digits or pan_digits(src)
+        return [f"{masked_pan(src, d)} AS {name}",
+                f"{_keyed_hash(key, d, 'tok_', 32)} AS {quote_ident(col.name + '_token')}"]
     if col.masking is Masking.PSEUDONYMISE:
         return [f"{pseudonym(key, src)} AS {name}"]
     if col.masking is Masking.IP_TRUNCATE:
