@@ -106,6 +106,7 @@ def load_raw_file(
     """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``.
 
     ``reader_types`` (column -> DuckDB type) lets a CSV's reader parse those columns.
+    Leaves ``con`` free to reorder rows (``preserve_insertion_order`` off).
     """
     import duckdb
 
@@ -128,7 +129,7 @@ def load_raw_file(
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
         con, columns, delimiter, encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
-    if typed:
+    if retry:
         _load_retry(con, columns, retry)
     select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
     if fmt == "parquet":
@@ -136,14 +137,10 @@ def load_raw_file(
     elif rejected_lines:
         # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}: the k of
         # the last shift at or before p + 2 (an as-of join, one sort however many shifts)
-        import pyarrow as pa
-
-        con.register("_shift_rows", pa.table({
-            "s": pa.array([line - j for j, line in enumerate(rejected_lines)], pa.int64()),
-            "k": pa.array(range(1, len(rejected_lines) + 1), pa.int64())}))
-        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT s, max(k) AS k "
-                    "FROM _shift_rows GROUP BY s")
-        con.unregister("_shift_rows")
+        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT s, max(k) AS k FROM "
+                    "(SELECT unnest(?::BIGINT[]) AS s, unnest(?::BIGINT[]) AS k) GROUP BY s",
+                    [[line - j for j, line in enumerate(rejected_lines)],
+                     list(range(1, len(rejected_lines) + 1))])
         source = ("(SELECT *, rowid + 2 AS _line FROM _raw_records) r "
                   "ASOF LEFT JOIN _shifts ON r._line >= _shifts.s")
         row_sql = "r._line + coalesce(_shifts.k, 0)"
@@ -152,21 +149,31 @@ def load_raw_file(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
                 f"{row_sql} AS {quote_ident(ROW)} FROM {source}")
     loaded = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
+    # Positions are fixed now and every row carries _row from here on, so later queries
+    # may reorder rows freely (DuckDB's parallel writes are faster without the order).
+    con.execute("SET preserve_insertion_order = false")
     return RawText(columns=columns, rows=int(loaded) + len(rejected_lines),
                    bad_rows=bad_rows, file_format=fmt, typed=typed, retried=len(retry))
 
 
 def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> None:
-    """``_raw_retry``: the text of the rows the reader could not parse, with ``_row``."""
-    import pyarrow as pa
+    """``_raw_retry``: the text of the rows the reader could not parse, with ``_row``
+    (written back as CSV and read as text: no Python-side Arrow, which imports pandas)."""
+    import tempfile
 
-    lines = sorted(retry)
-    data = {c: pa.array([retry[line][i] for line in lines], pa.string())
-            for i, c in enumerate(columns)}
-    data[ROW] = pa.array(lines, pa.int64())
-    con.register("_raw_retry_arrow", pa.table(data))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RAW_RETRY} AS SELECT * FROM _raw_retry_arrow")
-    con.unregister("_raw_retry_arrow")
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="",
+                                     encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*columns, ROW])
+        for line in sorted(retry):
+            writer.writerow([*retry[line], line])
+        handle.flush()
+        types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RAW_RETRY} AS SELECT * FROM "
+            f"read_csv({sql_literal(handle.name)}, header = true, auto_detect = false, "
+            f"columns = {{{types}, {sql_literal(ROW)}: 'BIGINT'}}, quote = '\"', "
+            f"escape = '\"', max_line_size = {MAX_LINE_BYTES * 2})")
 
 
 def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:

@@ -311,11 +311,12 @@ def collect_rejections(
     invalid = (f"(SELECT {row}, "
                + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
                            for c in sorted(present))
-               + f" FROM {VALIDATED} WHERE _invalid)")
+               + f" FROM {TYPED} WHERE _invalid)")
     texts = ", ".join(f"CAST({quote_ident(c.name)} AS VARCHAR) AS "
                       f"{quote_ident('_raw_' + c.name)}" for c in table.columns)
     only_keys = (f"SELECT {row}, []::STRUCT(\"column\" VARCHAR, reason VARCHAR)[] AS "
-                 f"_reasons, {texts} FROM {VALIDATED} WHERE _bad AND NOT _invalid")
+                 f"_reasons, {texts} FROM {TYPED} WHERE NOT _invalid AND {row} IN "
+                 f"(SELECT {row} FROM {_FK_PROBLEMS})")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
         f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
