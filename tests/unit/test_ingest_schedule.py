@@ -1,66 +1,102 @@
-"""Ingest scheduling: tables side by side, each after the tables it references."""
+"""Ingest scheduling: files side by side, reference checks after the referenced tables."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
-from shopsight.pipeline.ingest import run_table_chains
+from shopsight.pipeline.schedule import PrioritySlots, run_table_chains
+
+CHAINS = {
+    "products": ["raw/products/p.csv"],
+    "customers": ["raw/customers/c.csv"],
+    "orders": ["raw/orders/orders_full.csv", "raw/orders/orders_incr.csv"],
+    "order_items": ["raw/order_items/i.csv"],
+    "payments": ["raw/payments/p.csv"],
+    "inventory": ["raw/inventory/i.csv"],
+}
+REFERENCES = {"orders": {"customers"}, "order_items": {"orders", "products"},
+              "payments": {"orders", "customers"}, "inventory": {"products"}}
 
 
-def test_files_wait_for_referenced_tables_and_run_at_most_two_at_a_time() -> None:
-    chains = {
-        "products": ["raw/products/p.csv"],
-        "customers": ["raw/customers/c.csv"],
-        "orders": ["raw/orders/orders_full.csv", "raw/orders/orders_incr.csv"],
-        "order_items": ["raw/order_items/i.csv"],
-        "payments": ["raw/payments/p.csv"],
-        "inventory": ["raw/inventory/i.csv"],
-    }
-    spans: dict[str, tuple[float, float]] = {}
-    running: list[int] = [0, 0]  # now, most at once
+def test_reference_checks_wait_for_referenced_tables_and_two_files_run_at_once() -> None:
+    spans: dict[str, tuple[float, float]] = {}  # file: start, end
+    checked: dict[str, float] = {}  # file: when its references were checked
+    running = [0, 0]  # now, most at once
     lock = threading.Lock()
 
-    def run(key: str) -> None:
+    def run(key: str, references_ready: Callable[[], None]) -> None:
         with lock:
             running[0] += 1
             running[1] = max(running[1], running[0])
         started = time.perf_counter()
-        time.sleep(0.05)
+        time.sleep(0.03)  # read and type
+        with lock:
+            running[0] -= 1
+        references_ready()
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        checked[key] = time.perf_counter()
+        time.sleep(0.03)  # check references, write
         with lock:
             running[0] -= 1
             spans[key] = (started, time.perf_counter())
 
-    run_table_chains(chains, run, workers=2)
+    run_table_chains(CHAINS, REFERENCES, run, workers=2)
 
-    assert set(spans) == {k for keys in chains.values() for k in keys}
-    assert running[1] == 2  # independent tables did run side by side
+    assert set(spans) == {k for keys in CHAINS.values() for k in keys}
+    assert running[1] == 2  # never more than two, and two did run together
 
-    def after(later: str, earlier: str) -> bool:
-        return spans[later][0] >= spans[earlier][1]
+    def done_before_check(dependent: str, referenced: str) -> bool:
+        return checked[dependent] >= spans[referenced][1]
 
-    assert after("raw/orders/orders_incr.csv", "raw/orders/orders_full.csv")
-    assert after("raw/orders/orders_full.csv", "raw/customers/c.csv")
+    assert spans["raw/orders/orders_incr.csv"][0] >= spans["raw/orders/orders_full.csv"][1]
+    assert done_before_check("raw/orders/orders_full.csv", "raw/customers/c.csv")
     for dependent in ("raw/order_items/i.csv", "raw/payments/p.csv"):
-        assert after(dependent, "raw/orders/orders_incr.csv")
-    assert after("raw/order_items/i.csv", "raw/products/p.csv")
-    assert after("raw/inventory/i.csv", "raw/products/p.csv")
+        assert done_before_check(dependent, "raw/orders/orders_incr.csv")
+    assert done_before_check("raw/order_items/i.csv", "raw/products/p.csv")
+    assert done_before_check("raw/inventory/i.csv", "raw/products/p.csv")
+    # reading did not wait: order lines were read while orders were still being written
+    assert spans["raw/order_items/i.csv"][0] < spans["raw/orders/orders_incr.csv"][1]
 
 
-def test_a_failure_in_a_referenced_table_stops_its_dependents() -> None:
-    ran: list[str] = []
+def test_a_failure_in_a_referenced_table_stops_its_dependents_at_their_check() -> None:
+    checked: list[str] = []
 
-    def run(key: str) -> None:
+    def run(key: str, references_ready: Callable[[], None]) -> None:
         if key.startswith("raw/orders/"):
             raise RuntimeError("disk full")
-        ran.append(key)
+        references_ready()
+        checked.append(key)
 
     chains = {"customers": ["raw/customers/c.csv"], "orders": ["raw/orders/o.csv"],
               "payments": ["raw/payments/p.csv"]}
     try:
-        run_table_chains(chains, run, workers=2)
+        run_table_chains(chains, {"payments": {"orders"}}, run, workers=2)
     except RuntimeError as exc:
         assert "disk full" in str(exc)
     else:
         raise AssertionError("the failure was swallowed")
-    assert ran == ["raw/customers/c.csv"]
+    assert checked == ["raw/customers/c.csv"]
+
+
+def test_a_free_slot_goes_to_the_table_others_wait_for() -> None:
+    slots = PrioritySlots(1)
+    slots.acquire(0)
+    order: list[int] = []
+
+    def take(priority: int) -> None:
+        slots.acquire(priority)
+        order.append(priority)
+        slots.release()
+
+    waiters = [threading.Thread(target=take, args=(p,)) for p in (5, 3, 4)]
+    for w in waiters:
+        w.start()
+    time.sleep(0.1)  # all three are waiting
+    slots.release()
+    for w in waiters:
+        w.join(5)
+    assert order == [3, 4, 5]

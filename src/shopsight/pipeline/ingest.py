@@ -1,8 +1,8 @@
-"""raw → curated: validate, reject, deduplicate, mask and merge one raw file at a time.
+"""raw → curated: validate, reject, deduplicate, mask and merge raw files.
 
 For every file in ``raw/`` (files given elsewhere are first copied there, unchanged):
 
-1. parse as text with row numbers (``raw_files``), apply the retailer's mapping if any;
+1. read it with row numbers (``raw_files``), apply the retailer's mapping if any;
 2. check it against the contract and the curated tables it references (``quality``);
 3. write rejected rows, masked, with their reasons to ``rejected/<table>/`` (the
    original stays in raw/);
@@ -11,7 +11,9 @@ For every file in ``raw/`` (files given elsewhere are first copied there, unchan
 5. record the attempt in the state store.
 
 Every step is idempotent: a file already ingested is skipped by content hash, re-merging
-rows changes nothing, and a crash leaves curated at its last committed version.
+rows changes nothing, and a crash leaves curated at its last committed version. Files of
+different tables run side by side (``schedule``); a table's files run in order, and a
+file's references are checked once the tables it references are complete.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from shopsight.lake.delta import (
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, RawText, load_raw_file
+from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
 from shopsight.quality.validation import (
     REJECTED_ROWS,
@@ -156,7 +159,7 @@ def table_of_key(key: str) -> Table | None:
 
 
 class Ingestor:
-    """Runs raw → curated for files, folders and raw keys, one file at a time."""
+    """Runs raw → curated for files, folders and raw keys (see ``ingest_keys`` for order)."""
 
     def __init__(self, lake: Lake, state: State, masking_key: str) -> None:
         self.lake = lake
@@ -215,8 +218,9 @@ class Ingestor:
         outcomes: dict[str, IngestOutcome] = {}
         lock = threading.Lock()
 
-        def run(key: str) -> None:
-            outcome = self.ingest_key(key, table=chosen, mapping=mapping)
+        def run(key: str, references_ready: Callable[[], None] | None = None) -> None:
+            outcome = self.ingest_key(key, table=chosen, mapping=mapping,
+                                      references_ready=references_ready)
             with lock:
                 outcomes[key] = outcome
                 if on_file:
@@ -227,7 +231,9 @@ class Ingestor:
             for key in ordered:
                 run(key)
         else:
-            run_table_chains(chains, run, workers)
+            references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
+                          for name in chains if name}
+            run_table_chains(chains, references, run, workers)
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def land(self, path: Path, table: str | None = None) -> list[str]:
@@ -264,9 +270,13 @@ class Ingestor:
     # -- one file ---------------------------------------------------------------------
 
     def ingest_key(
-        self, key: str, *, table: Table | None = None, mapping: Mapping | None = None
+        self, key: str, *, table: Table | None = None, mapping: Mapping | None = None,
+        references_ready: Callable[[], None] | None = None,
     ) -> IngestOutcome:
-        """Ingest one raw file; never raises for bad input, only records and reports."""
+        """Ingest one raw file; never raises for bad input, only records and reports.
+
+        ``references_ready`` is called before foreign keys are checked (it returns once the
+        referenced tables are complete when files are ingested side by side)."""
         started_at = utc_now()
         started = time.perf_counter()
         digest, head, data = self._fingerprint(key)
@@ -286,7 +296,8 @@ class Ingestor:
                 raise InputRejected(key, "cannot tell which table this file holds; put it "
                                     "under raw/<table>/, name it <table>_....csv, or pass "
                                     "--table/--mapping")
-            outcome = self._ingest(key, head, data, digest, target, mapping)
+            outcome = self._ingest(key, head, data, digest, target, mapping,
+                                   references_ready)
         except (InputRejected, MappingError) as exc:
             outcome = IngestOutcome(file_key=key, table=table_name, status="rejected",
                                     message=str(exc))
@@ -321,7 +332,7 @@ class Ingestor:
 
     def _ingest(
         self, key: str, head: bytes, data: bytes | None, digest: str, table: Table,
-        mapping: Mapping | None
+        mapping: Mapping | None, references_ready: Callable[[], None] | None = None,
     ) -> IngestOutcome:
         import duckdb
 
@@ -336,7 +347,7 @@ class Ingestor:
                     encoding=mapping.encoding if mapping else "utf-8",
                     reader_types=reader_types(table, mapping),
                 )
-            ignored = check_rows(con, key, raw, table, mapping, self.lake)
+            ignored = check_rows(con, key, raw, table, mapping, self.lake, references_ready)
             problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                               for p in list_problems(con)])
             rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -480,7 +491,7 @@ def local_copy(lake: Lake, key: str, data: bytes | None) -> Iterator[str]:
 
 
 def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping | None,
-               lake: Lake) -> list[str]:
+               lake: Lake, references_ready: Callable[[], None] | None = None) -> list[str]:
     """Map, type and check the loaded ``_raw_text`` against ``table`` and the curated
     tables it references, leaving ``_validated`` and ``_rejected`` in ``con``.
 
@@ -502,6 +513,8 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
              if raw.retried else None)
     validate_rows(con, table, f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_TEXT})",
                   present, formats, parsed=parsed, retry_source=retry)
+    if references_ready is not None:
+        references_ready()
     for column, ref_table, ref_column in table.foreign_keys:
         uri = lake.table_uri(CURATED, ref_table)
         if ref_table == table.name or not table_exists(uri, lake.storage_options):
@@ -512,32 +525,6 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
     return ignored
-
-
-def run_table_chains(chains: dict[str, list[str]], run: Callable[[str], None],
-                workers: int) -> None:
-    """Run each table's chain of files in order, a chain once the chains of the tables it
-    references are done, at most ``workers`` files at a time."""
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    slots = threading.Semaphore(workers)
-
-    def chain(name: str, after: list[Future[None]]) -> None:
-        for dependency in after:
-            dependency.result()
-        for key in chains[name]:
-            with slots:
-                run(key)
-
-    started: dict[str, Future[None]] = {}
-    with ThreadPoolExecutor(max_workers=len(chains), thread_name_prefix="ingest") as pool:
-        for name in chains:  # referenced tables come first (contract order)
-            t = get_table(name) if name else None
-            refs = {ref for _, ref, _ in t.foreign_keys} - {name} if t else set()
-            started[name] = pool.submit(chain, name, [started[r] for r in refs
-                                                      if r in started])
-    for future in started.values():
-        future.result()
 
 
 def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None:
