@@ -8,6 +8,7 @@ committed version.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,8 +43,9 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None,
     return DeltaTable(uri, version=version, storage_options=storage_options or None)
 
 
-def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str]) -> str:
-    """SELECT of the source rows ``s`` that would change target ``t``: new keys, strictly
+def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str],
+                     source: str = "_merge_source", target: str = "_merge_target") -> str:
+    """SELECT of the rows of ``source`` that would change ``target``: new keys, strictly
     newer versions, or (tables without a version column) different content."""
     join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
     first_key = quote_ident(keys[0])
@@ -54,7 +56,7 @@ def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns:
         diffs = " OR ".join(f"s.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}"
                             for c in columns if c not in keys)
         newer = f"({diffs or 'FALSE'})"
-    return (f"SELECT s.* FROM _merge_source s LEFT JOIN _merge_target t ON {join} "
+    return (f"SELECT s.* FROM {source} s LEFT JOIN {target} t ON {join} "
             f"WHERE t.{first_key} IS NULL OR {newer}")
 
 
@@ -114,7 +116,7 @@ def duckdb_type(arrow_type: Any) -> str:
     import pyarrow as pa
 
     if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMPTZ" if arrow_type.tz else "TIMESTAMP"
+        return "TIMESTAMP WITH TIME ZONE" if arrow_type.tz else "TIMESTAMP"
     return _DUCKDB_TYPES[str(arrow_type)]
 
 
@@ -127,28 +129,104 @@ def create_table_from_query(con: Any, directory: str, sql: str, schema: Any) -> 
     commit leaves no table (only an unreferenced file) and a crash after leaves a complete
     one. For local lakes; object stores go through :func:`merge_rows`.
     """
+    from deltalake import Schema
+    from deltalake.transaction import create_table_with_add_actions
+
+    action, rows = _write_parquet(con, directory, sql, schema)
+    create_table_with_add_actions(directory, Schema.from_arrow(schema), [action],
+                                  mode="error")
+    return rows
+
+
+def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, ...],
+                           version_column: str | None, schema: Any) -> tuple[MergeResult, int]:
+    """Merge the rows of a DuckDB query (unique per key) into the local Delta table in
+    ``directory``, as :func:`merge_rows` does; returns the merge and the query's row count.
+
+    Only the files holding a replaced key are rewritten: DuckDB writes their kept rows and
+    the changed rows to one new Parquet file, and one commit adds it and removes the
+    files it replaces (a crash before the commit leaves only an unreferenced file).
+    Tables using reader features (deletion vectors, column mapping) go through delta-rs.
+    """
+    import time
+
+    from deltalake import Schema
+    from deltalake.transaction import RemoveAction
+
+    from shopsight.schema.sql_text import sql_literal
+
+    dt = open_table(directory)
+    con.execute("CREATE OR REPLACE TEMP TABLE _merge_query_rows AS "
+                + conforming_sql(con, sql, schema))
+    rows = int(con.execute("SELECT count(*) FROM _merge_query_rows").fetchall()[0][0])
+    files = [uri.removeprefix("file://") for uri in dt.file_uris()]
+    if dt.protocol().min_reader_version > 1 or not files:
+        source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(schema)
+        return merge_rows(con, directory, source, keys, version_column), rows
+    listed = ", ".join(sql_literal(f) for f in files)
+    con.execute("CREATE OR REPLACE TEMP VIEW _merge_table_rows AS SELECT * FROM "
+                f"read_parquet([{listed}], filename = true)")
+    columns = [f.name for f in schema]
+    con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
+                + changed_rows_sql(keys, version_column, columns, source="_merge_query_rows",
+                                   target="_merge_table_rows"))
+    join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
+    matched = con.execute(
+        "SELECT t.filename, count(*) FROM _merge_changed s JOIN _merge_table_rows t ON "
+        f"{join} GROUP BY t.filename").fetchall()
+    changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
+    if changed == 0:
+        return MergeResult(version=dt.version(), inserted=0, updated=0), rows
+    updated = sum(int(n) for _, n in matched)
+    rewritten = [str(f) for f, _ in matched]
+    kept = (f"SELECT t.* EXCLUDE (filename) FROM _merge_table_rows t WHERE t.filename IN "
+            f"({', '.join(sql_literal(f) for f in rewritten)}) AND NOT EXISTS "
+            f"(SELECT 1 FROM _merge_changed s WHERE {join})" if rewritten else
+            "SELECT * FROM _merge_changed WHERE FALSE")
+    action, _ = _write_parquet(
+        con, directory, f"{kept} UNION ALL BY NAME SELECT * FROM _merge_changed", schema)
+    now = int(time.time() * 1000)
+    removes = [RemoveAction(path=os.path.relpath(f, directory), data_change=True,
+                            deletion_timestamp=now) for f in rewritten]
+    dt.create_write_transaction([action, *removes], mode="append",
+                                schema=Schema.from_arrow(schema))
+    return MergeResult(version=open_table(directory).version(), inserted=changed - updated,
+                       updated=updated), rows
+
+
+def conforming_sql(con: Any, sql: str, schema: Any) -> str:
+    """SELECT of the rows of ``sql`` with exactly the columns and types of ``schema``.
+
+    Casts only what the query does not already produce: an identity cast still costs a
+    projection pass over every value."""
+    produced = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {sql}").fetchall()}
+    columns = ", ".join(
+        quote_ident(f.name) if produced.get(f.name) == duckdb_type(f.type) else
+        f"CAST({quote_ident(f.name)} AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}"
+        for f in schema)
+    return f"SELECT {columns} FROM ({sql})"
+
+
+def _write_parquet(con: Any, directory: str, sql: str, schema: Any) -> tuple[Any, int]:
+    """DuckDB writes the rows of ``sql`` as a new Parquet file of the table in the local
+    ``directory`` with ``schema``'s types; returns its Delta add action and row count."""
     import json
     import time
     import uuid
     from pathlib import Path
 
-    from deltalake import Schema
-    from deltalake.transaction import AddAction, create_table_with_add_actions
+    from deltalake.transaction import AddAction
 
     from shopsight.schema.sql_text import sql_literal
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
-    casts = ", ".join(f"CAST({quote_ident(f.name)} AS {duckdb_type(f.type)}) AS "
-                      f"{quote_ident(f.name)}" for f in schema)
-    written = con.execute(f"COPY (SELECT {casts} FROM ({sql})) TO "
+    written = con.execute(f"COPY ({conforming_sql(con, sql, schema)}) TO "
                           f"{sql_literal(str(folder / name))} (FORMAT parquet, "
                           "COMPRESSION snappy)").fetchall()
     rows = int(written[0][0]) if written else 0
     action = AddAction(path=name, size=(folder / name).stat().st_size, partition_values={},
                        modification_time=int(time.time() * 1000), data_change=True,
                        stats=json.dumps({"numRecords": rows}))
-    create_table_with_add_actions(str(folder), Schema.from_arrow(schema), [action],
-                                  mode="error")
-    return rows
+    return action, rows

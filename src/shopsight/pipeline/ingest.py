@@ -37,6 +37,7 @@ from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import (
     MergeResult,
     create_table_from_query,
+    merge_query_into_table,
     merge_rows,
     open_table,
     table_exists,
@@ -383,12 +384,16 @@ class Ingestor:
 
     def _write_curated(self, con: Any, table: Table, sql: str) -> tuple[MergeResult, int]:
         """Merge the curated rows into ``curated/<table>``; returns the merge and how many
-        rows there were. A local table's first version is written by DuckDB directly."""
+        rows there were. DuckDB writes a local table's files itself; tables in an object
+        store are merged by delta-rs from Arrow rows."""
         uri = self.lake.table_uri(CURATED, table.name)
         schema = curated_schema(table)
-        if self.lake.is_local and not table_exists(uri, self.lake.storage_options):
-            rows = create_table_from_query(
-                con, self.lake.local_path(f"{CURATED}/{table.name}"), sql, schema)
+        if self.lake.is_local:
+            directory = self.lake.local_path(f"{CURATED}/{table.name}")
+            if table_exists(uri):
+                return merge_query_into_table(con, directory, sql, table.primary_key,
+                                              table.version_column, schema)
+            rows = create_table_from_query(con, directory, sql, schema)
             return MergeResult(version=0, inserted=rows, updated=0), rows
         curated = con.sql(sql).to_arrow_table().cast(schema)
         result = merge_rows(con, uri, curated, table.primary_key, table.version_column,
