@@ -1,7 +1,7 @@
 """raw → curated benchmark: shopsight next to a DuckDB floor and a pandas baseline.
 
-    .venv/bin/python bench/pipeline_bench.py --scale medium
-    .venv/bin/python bench/pipeline_bench.py --scale large
+    .venv/bin/python bench/pipeline_bench.py --scale medium --repeat 5
+    .venv/bin/python bench/pipeline_bench.py --scale large --repeat 3
 
 Each variant runs in its own process on the same raw files (generated once per scale and
 seed under bench/out/), so peak memory (max RSS) is measured per variant:
@@ -24,10 +24,12 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -160,6 +162,8 @@ def main() -> None:
     parser.add_argument("--scale", default="medium", choices=["small", "medium", "large"])
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--variants", default="floor,shopsight,pandas")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of all variants, interleaved; the median is reported")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -174,27 +178,47 @@ def main() -> None:
     lake = prepare(args.scale, args.seed)
     if args.prepare_only:
         return
-    results = []
-    for variant in args.variants.split(","):
-        work = OUT / f"run-{variant}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir(parents=True)
-        out = subprocess.run([sys.executable, __file__, "--child", f"{variant}|{lake}|{work}"],
-                             capture_output=True, text=True, check=True)
-        result = json.loads(out.stdout.strip().splitlines()[-1])
-        print(json.dumps(result))
-        results.append(result)
-        shutil.rmtree(work, ignore_errors=True)
+    variants = args.variants.split(",")
+    runs: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+    for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits all
+        for variant in variants:
+            result = run_child(variant, lake)
+            print(json.dumps(result))
+            runs[variant].append(result)
+    results = [median_run(v, runs[v]) for v in variants]
     floor = next((r for r in results if r["variant"] == "floor"), None)
     print(f"\n{args.scale} (seed {args.seed}), {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}\n")
+          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"median of {args.repeat} run(s)\n")
     print("| variant | rows | seconds | rows/s | × floor | peak MB |")
     print("|---|---|---|---|---|---|")
     for r in results:
         ratio = f"{r['seconds'] / floor['seconds']:.1f}" if floor else "-"
         print(f"| {r['variant']} | {r['rows']:,} | {r['seconds']} | {r['rows_per_second']:,} | "
               f"{ratio} | {r['peak_mb']:,} |")
+    if args.repeat > 1 and floor:
+        ratios = [s["seconds"] / f["seconds"] for f, s in
+                  zip(runs["floor"], runs.get("shopsight", []), strict=False)]
+        if ratios:
+            print(f"\nshopsight ÷ floor per round: {', '.join(f'{r:.2f}' for r in ratios)}")
 
+
+def run_child(variant: str, lake: Path) -> dict[str, float]:
+    work = OUT / f"run-{variant}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out = subprocess.run([sys.executable, __file__, "--child", f"{variant}|{lake}|{work}"],
+                         capture_output=True, text=True, check=True)
+    shutil.rmtree(work, ignore_errors=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def median_run(variant: str, runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The median time of a variant's runs, with the highest peak memory seen."""
+    seconds = statistics.median(r["seconds"] for r in runs)
+    return {"variant": variant, "rows": int(runs[0]["rows"]), "seconds": round(seconds, 2),
+            "rows_per_second": round(runs[0]["rows"] / seconds),
+            "peak_mb": max(int(r["peak_mb"]) for r in runs)}
 
 if __name__ == "__main__":
     main()
