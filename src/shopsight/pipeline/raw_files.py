@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopsight.errors import InputRejected
-from shopsight.quality.validation import ROW
+from shopsight.quality.validation import NULL_TOKENS, ROW
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 PARQUET_MAGIC = b"PAR1"
@@ -38,7 +38,6 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
 RAW_TEXT = "_raw_text"
 RAW_RETRY = "_raw_retry"  # text of the rows the reader could not parse with reader_types
 FILE_ROW = "_file_row"
-NULL_TOKENS = ("", "NULL", "null", "\\N")  # MySQL/CSV spellings of a missing value
 
 
 @dataclass

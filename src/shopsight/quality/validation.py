@@ -1,11 +1,13 @@
 """Validate raw rows against the data contract, in one DuckDB query per file.
 
-The input is an Arrow table of *strings* as read from a raw file, plus a ``_row`` column
-(the row number a person sees: the header is row 1 of a CSV). The query derived from the
-contract types every column, checks nullability, ranges, allowed values, lengths and
-patterns, and returns a report: the typed good rows, and every bad row with its reasons
-as (row, column, reason). Messages quote the offending value except for sensitive columns
-(card numbers, CVVs, SSNs), whose values are never repeated anywhere.
+The input is the rows of a raw file in DuckDB, plus a ``_row`` column (the row number a
+person sees: the header is row 1 of a CSV): text, except the columns the CSV reader was
+allowed to parse (``reader_type``), which must then be exactly what these text rules
+would have made of them. The query derived from the contract types every column, checks
+nullability, ranges, allowed values, lengths and patterns, and returns a report: the
+typed good rows, and every bad row with its reasons as (row, column, reason). Messages
+quote the offending value except for sensitive columns (card numbers, CVVs, SSNs), whose
+values are never repeated anywhere.
 """
 
 from __future__ import annotations
