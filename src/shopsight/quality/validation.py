@@ -310,6 +310,13 @@ def collect_rejections(
     the count. Rows that failed a check are explained from their kept text; rows rejected
     only for a foreign key show their (valid) typed values."""
     row = quote_ident(ROW)
+    bad = con.execute(f"SELECT (SELECT count(*) FROM {TYPED} WHERE _invalid) + "
+                      f"(SELECT count(*) FROM {_FK_PROBLEMS})").fetchall()[0][0]
+    if not bad:  # the common case of a clean file: skip planning the reasons query
+        texts = ", ".join(f"{quote_ident('_raw_' + c.name)} VARCHAR" for c in table.columns)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} ({row} BIGINT, "
+                    f"_reasons STRUCT(\"column\" VARCHAR, reason VARCHAR)[], {texts})")
+        return 0
     invalid = (f"(SELECT {row}, "
                + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
                            for c in sorted(present))
