@@ -100,3 +100,29 @@ def test_a_free_slot_goes_to_the_table_others_wait_for() -> None:
     for w in waiters:
         w.join(5)
     assert order == [3, 4, 5]
+
+
+def test_files_checked_side_by_side_share_memory_and_spill_privately(
+        tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from shopsight.pipeline.ingest import _physical_memory, file_connection
+
+    monkeypatch.chdir(tmp_path)
+    with file_connection(1) as alone:
+        whole = alone.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    with file_connection(2) as con:
+        spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
+        share = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        ram = _physical_memory()
+        assert ram and share != whole  # an explicit share of RAM, not DuckDB's default
+        # a sort far larger than a tiny budget completes by spilling to the private folder
+        con.execute("SET memory_limit = '64MB'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("CREATE TEMP TABLE big AS SELECT (i * 7919) % 1000003 AS k, "
+                    "repeat('x', 100) AS pad FROM range(3000000) t(i)")
+        assert con.execute("SELECT count(DISTINCT k) FROM (SELECT * FROM big ORDER BY k)"
+                           ).fetchall() == [(1000003,)]
+        assert spill.is_dir() and spill.name.startswith("shopsight-spill-")
+    assert not spill.exists()  # removed with the connection
+    assert not (tmp_path / ".tmp").exists()  # nothing left in the working directory

@@ -166,6 +166,7 @@ class Ingestor:
         self.lake = lake
         self.state = state
         self.masking_key = masking_key
+        self._files_at_once = 1  # while ingest_keys runs files side by side
 
     # -- entry points -----------------------------------------------------------------
 
@@ -234,7 +235,11 @@ class Ingestor:
         else:
             references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
                           for name in chains if name}
-            run_table_chains(chains, references, run, workers)
+            self._files_at_once = workers
+            try:
+                run_table_chains(chains, references, run, workers)
+            finally:
+                self._files_at_once = 1
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def land(self, path: Path, table: str | None = None) -> list[str]:
@@ -335,12 +340,8 @@ class Ingestor:
         self, key: str, head: bytes, data: bytes | None, digest: str, table: Table,
         mapping: Mapping | None, references_ready: Callable[[], None] | None = None,
     ) -> IngestOutcome:
-        import duckdb
-
         t0 = time.perf_counter()
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute("SET TimeZone = 'UTC'")
+        with file_connection(self._files_at_once) as con:
             with local_copy(self.lake, key, data) as path:
                 raw = load_raw_file(
                     con, key, path, head,
@@ -358,8 +359,6 @@ class Ingestor:
             if rejected.num_rows:
                 rejected_key = self._write_row_rejections(key, digest, table, rejected, problems)
             result, rows_unique = self._write_curated(con, table, curated_sql)
-        finally:
-            con.close()
         outcome = IngestOutcome(
             file_key=key, table=table.name, status="succeeded",
             rows_read=raw.rows, rows_rejected=rejected.num_rows,
@@ -477,6 +476,34 @@ class Ingestor:
     def _rejected_base(key: str, digest: str, table: str) -> str:
         stem = safe_file_name(key.split("/")[-1]).rsplit(".", 1)[0]
         return f"{REJECTED}/{table}/{stem}-{digest[:12]}"
+
+
+@contextmanager
+def file_connection(files_at_once: int = 1) -> Iterator[Any]:
+    """An in-memory DuckDB connection for checking one file, in UTC. It spills to a
+    private temporary folder (DuckDB's default is ``.tmp`` in the current directory), and
+    when several files are checked at once each gets an equal share of DuckDB's usual
+    memory budget (80 % of RAM), so together they stay within it."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="shopsight-spill-") as spill:
+        con = duckdb.connect(":memory:", config={"temp_directory": spill})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            ram = _physical_memory()
+            if files_at_once > 1 and ram:
+                con.execute(f"SET memory_limit = '{int(ram * 0.8 / files_at_once) >> 20}MB'")
+            yield con
+        finally:
+            con.close()
+
+
+def _physical_memory() -> int | None:
+    """Bytes of RAM, where the platform says (Linux, macOS)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 @contextmanager

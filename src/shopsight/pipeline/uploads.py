@@ -29,7 +29,13 @@ from shopsight.errors import InvalidParameter, ShopsightError
 from shopsight.lake.delta import open_table, table_exists
 from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.ingest import check_rows, local_copy, reader_types, safe_file_name
+from shopsight.pipeline.ingest import (
+    check_rows,
+    file_connection,
+    local_copy,
+    reader_types,
+    safe_file_name,
+)
 from shopsight.pipeline.raw_files import load_raw_file
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
@@ -197,12 +203,8 @@ class StoreUploads:
 
     def _check(self, key: str, data: bytes, store_id: str,
                business_date: date) -> tuple[Any, list[str]]:
-        import duckdb
-
         table = get_table("store_sales")
-        con = duckdb.connect(":memory:")
-        try:
-            con.execute("SET TimeZone = 'UTC'")
+        with file_connection() as con:
             with local_copy(self.lake, key, data) as path:
                 raw = load_raw_file(con, key, path, data[:1 << 20],
                                     reader_types=reader_types(table, None))
@@ -221,8 +223,6 @@ class StoreUploads:
             columns = ", ".join(f'"{c.name}"' for c in table.columns)
             lines = con.sql(f"SELECT {columns} FROM {VALIDATED} WHERE NOT _bad "
                             "ORDER BY transaction_id, line_number").to_arrow_table()
-        finally:
-            con.close()
         return lines, sorted(problems, key=_row_order)
 
     def _reject(self, store_id: str, business_date: date, original_key: str, stamp: str,
