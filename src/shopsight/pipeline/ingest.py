@@ -200,9 +200,10 @@ class Ingestor:
         on_file: Callable[[IngestOutcome], None] | None = None,
         workers: int | None = None,
     ) -> IngestSummary:
-        """Ingest raw keys: a table's files in key order (full before incremental), each
-        table after the tables it references, and independent tables side by side on
-        ``workers`` threads (default: one per core, at most 2)."""
+        """Ingest raw keys: a table's files in key order (full before incremental), files
+        of different tables side by side on ``workers`` threads (default: one per core, at
+        most 2), and a file's foreign keys checked once the tables they reference are in
+        (see ``schedule``)."""
         chosen = get_table(table) if table else (mapping.table if mapping else None)
 
         def table_of(key: str) -> Table | None:
