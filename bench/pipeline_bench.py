@@ -21,17 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "out"
+from common import OUT, machine_line, peak_rss_mb, raw_base, run_child
 
 
 def prepare(scale: str, seed: int) -> Path:
@@ -152,9 +148,9 @@ def child(variant: str, lake: Path, work: Path) -> None:
     started = time.perf_counter()
     rows = VARIANTS[variant](lake, work)
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"variant": variant, "rows": rows, "seconds": round(seconds, 2),
-                      "rows_per_second": round(rows / seconds), "peak_mb": round(peak_mb)}))
+                      "rows_per_second": round(rows / seconds),
+                      "peak_mb": round(peak_rss_mb())}))
 
 
 def main() -> None:
@@ -171,24 +167,20 @@ def main() -> None:
         variant, lake, work = args.child.split("|")
         child(variant, Path(lake), Path(work))
         return
-    if not args.prepare_only and not (OUT / f"{args.scale}-{args.seed}" / "ready").exists():
-        # generate in a child too: Linux keeps the parent's peak RSS across fork+exec
-        subprocess.run([sys.executable, __file__, "--prepare-only", "--scale", args.scale,
-                        "--seed", str(args.seed)], check=True)
-    lake = prepare(args.scale, args.seed)
     if args.prepare_only:
+        prepare(args.scale, args.seed)
         return
+    lake = raw_base(args.scale, args.seed) / "lake"  # generated in a child process
     variants = args.variants.split(",")
-    runs: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+    runs: dict[str, list[dict[str, Any]]] = {v: [] for v in variants}
     for _ in range(args.repeat):  # interleaved, so a slow spell of the machine hits all
         for variant in variants:
-            result = run_child(variant, lake)
+            result = run_variant(variant, lake)
             print(json.dumps(result))
             runs[variant].append(result)
     results = [median_run(v, runs[v]) for v in variants]
     floor = next((r for r in results if r["variant"] == "floor"), None)
-    print(f"\n{args.scale} (seed {args.seed}), {platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+    print(f"\n{args.scale} (seed {args.seed}), {machine_line()}, "
           f"median of {args.repeat} run(s)\n")
     print("| variant | rows | seconds | rows/s | × floor | peak MB |")
     print("|---|---|---|---|---|---|")
@@ -203,22 +195,23 @@ def main() -> None:
             print(f"\nshopsight ÷ floor per round: {', '.join(f'{r:.2f}' for r in ratios)}")
 
 
-def run_child(variant: str, lake: Path) -> dict[str, float]:
+def run_variant(variant: str, lake: Path) -> dict[str, Any]:
+    """One variant in a fresh process (peak memory is its own) on a fresh work folder."""
     work = OUT / f"run-{variant}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    out = subprocess.run([sys.executable, __file__, "--child", f"{variant}|{lake}|{work}"],
-                         capture_output=True, text=True, check=True)
+    result = run_child([__file__, "--child", f"{variant}|{lake}|{work}"])
     shutil.rmtree(work, ignore_errors=True)
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return result
 
 
-def median_run(variant: str, runs: list[dict[str, float]]) -> dict[str, Any]:
+def median_run(variant: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The median time of a variant's runs, with the highest peak memory seen."""
     seconds = statistics.median(r["seconds"] for r in runs)
     return {"variant": variant, "rows": int(runs[0]["rows"]), "seconds": round(seconds, 2),
             "rows_per_second": round(runs[0]["rows"] / seconds),
             "peak_mb": max(int(r["peak_mb"]) for r in runs)}
+
 
 if __name__ == "__main__":
     main()
