@@ -114,10 +114,11 @@ def load_raw_file(
     if fmt == "parquet":
         columns, scan = _parquet_scan(con, name, path)
     else:
-        columns = _csv_columns(name, head, delimiter=delimiter, encoding=encoding)
+        native = _encoding(name, encoding)
+        columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
         typed = {c: t for c, t in (reader_types or {}).items()
                  if c in columns and t != "VARCHAR"}
-        scan = _csv_scan(path, columns, typed, delimiter=delimiter, encoding=encoding,
+        scan = _csv_scan(path, columns, typed, delimiter=delimiter, native_encoding=native,
                          null_tokens=reader_types is not None)
     try:
         # A plain copy of the scan keeps the file's order, so rowid is the position.
@@ -190,6 +191,7 @@ def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
 
 
 def _encoding(name: str, encoding: str) -> str:
+    """DuckDB's name for the file's encoding, or reject the file."""
     native = duckdb_encoding(encoding)
     if native is None:
         raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
@@ -197,13 +199,8 @@ def _encoding(name: str, encoding: str) -> str:
     return native
 
 
-def _csv_columns(name: str, head: bytes, *, delimiter: str, encoding: str) -> list[str]:
-    native = _encoding(name, encoding)
-    return csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
-
-
 def _csv_scan(path: str, columns: list[str], typed: dict[str, str], *, delimiter: str,
-              encoding: str, null_tokens: bool) -> str:
+              native_encoding: str, null_tokens: bool) -> str:
     types = "{" + ", ".join(f"{sql_literal(c)}: {sql_literal(typed.get(c, 'VARCHAR'))}"
                             for c in columns) + "}"
     nulls = (", nullstr = [" + ", ".join(sql_literal(t) for t in NULL_TOKENS) + "]"
@@ -211,7 +208,7 @@ def _csv_scan(path: str, columns: list[str], typed: dict[str, str], *, delimiter
     return (
         f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
         f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
-        f"encoding = {sql_literal(_encoding(path, encoding))}{nulls}, "
+        f"encoding = {sql_literal(native_encoding)}{nulls}, "
         f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
         f"rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
     )
