@@ -170,21 +170,22 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
                 + changed_rows_sql(keys, version_column, columns, source="_merge_query_rows",
                                    target="_merge_table_rows"))
+    changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
+    if changed == 0:
+        return MergeResult(version=dt.version(), inserted=0, updated=0), rows
     join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
     matched = con.execute(
         "SELECT t.filename, count(*) FROM _merge_changed s JOIN _merge_table_rows t ON "
         f"{join} GROUP BY t.filename").fetchall()
-    changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
-    if changed == 0:
-        return MergeResult(version=dt.version(), inserted=0, updated=0), rows
     updated = sum(int(n) for _, n in matched)
     rewritten = [str(f) for f, _ in matched]
-    kept = (f"SELECT t.* EXCLUDE (filename) FROM _merge_table_rows t WHERE t.filename IN "
-            f"({', '.join(sql_literal(f) for f in rewritten)}) AND NOT EXISTS "
-            f"(SELECT 1 FROM _merge_changed s WHERE {join})" if rewritten else
-            "SELECT * FROM _merge_changed WHERE FALSE")
-    action, _ = _write_parquet(
-        con, directory, f"{kept} UNION ALL BY NAME SELECT * FROM _merge_changed", schema)
+    new_rows = "SELECT * FROM _merge_changed"
+    if rewritten:  # the rewritten files' rows that no changed row replaces
+        new_rows += (f" UNION ALL BY NAME SELECT t.* EXCLUDE (filename) FROM "
+                     f"_merge_table_rows t WHERE t.filename IN "
+                     f"({', '.join(sql_literal(f) for f in rewritten)}) AND NOT EXISTS "
+                     f"(SELECT 1 FROM _merge_changed s WHERE {join})")
+    action, _ = _write_parquet(con, directory, new_rows, schema)
     now = int(time.time() * 1000)
     removes = [RemoveAction(path=os.path.relpath(f, directory), data_change=True,
                             deletion_timestamp=now) for f in rewritten]
