@@ -166,7 +166,6 @@ class Ingestor:
         self.lake = lake
         self.state = state
         self.masking_key = masking_key
-        self._files_at_once = 1  # while ingest_keys runs files side by side
 
     # -- entry points -----------------------------------------------------------------
 
@@ -218,29 +217,27 @@ class Ingestor:
         for key in ordered:
             t = table_of(key)
             chains.setdefault(t.name if t else "", []).append(key)
+        workers = workers or min(2, os.cpu_count() or 1)
+        side_by_side = workers > 1 and len(chains) > 1
         outcomes: dict[str, IngestOutcome] = {}
         lock = threading.Lock()
 
         def run(key: str, references_ready: Callable[[], None] | None = None) -> None:
             outcome = self.ingest_key(key, table=chosen, mapping=mapping,
-                                      references_ready=references_ready)
+                                      references_ready=references_ready,
+                                      files_at_once=workers if side_by_side else 1)
             with lock:
                 outcomes[key] = outcome
                 if on_file:
                     on_file(outcome)
 
-        workers = workers or min(2, os.cpu_count() or 1)
-        if workers == 1 or len(chains) == 1:
-            for key in ordered:
-                run(key)
-        else:
+        if side_by_side:
             references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
                           for name in chains if name}
-            self._files_at_once = workers
-            try:
-                run_table_chains(chains, references, run, workers)
-            finally:
-                self._files_at_once = 1
+            run_table_chains(chains, references, run, workers)
+        else:
+            for key in ordered:
+                run(key)
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def land(self, path: Path, table: str | None = None) -> list[str]:
@@ -278,12 +275,13 @@ class Ingestor:
 
     def ingest_key(
         self, key: str, *, table: Table | None = None, mapping: Mapping | None = None,
-        references_ready: Callable[[], None] | None = None,
+        references_ready: Callable[[], None] | None = None, files_at_once: int = 1,
     ) -> IngestOutcome:
         """Ingest one raw file; never raises for bad input, only records and reports.
 
         ``references_ready`` is called before foreign keys are checked (it returns once the
-        referenced tables are complete when files are ingested side by side)."""
+        referenced tables are complete when files are ingested side by side, and
+        ``files_at_once`` says how many share the machine)."""
         started_at = utc_now()
         started = time.perf_counter()
         digest, head, data = self._fingerprint(key)
@@ -304,7 +302,7 @@ class Ingestor:
                                     "under raw/<table>/, name it <table>_....csv, or pass "
                                     "--table/--mapping")
             outcome = self._ingest(key, head, data, digest, target, mapping,
-                                   references_ready)
+                                   references_ready, files_at_once)
         except (InputRejected, MappingError) as exc:
             outcome = IngestOutcome(file_key=key, table=table_name, status="rejected",
                                     message=str(exc))
@@ -340,9 +338,10 @@ class Ingestor:
     def _ingest(
         self, key: str, head: bytes, data: bytes | None, digest: str, table: Table,
         mapping: Mapping | None, references_ready: Callable[[], None] | None = None,
+        files_at_once: int = 1,
     ) -> IngestOutcome:
         t0 = time.perf_counter()
-        with file_connection(self._files_at_once) as con:
+        with file_connection(files_at_once) as con:
             with local_copy(self.lake, key, data) as path:
                 raw = load_raw_file(
                     con, key, path, head,
