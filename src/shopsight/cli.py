@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from shopsight.cli_errors import cli_state, handle_errors
+from shopsight.cli_output import print_table
 from shopsight.config import Settings, load_settings
 
 app = typer.Typer(
@@ -69,14 +69,10 @@ def schema(
         return
     tables = [get_table(table)] if table else list(TABLES)
     for t in tables:
-        grid = RichTable(title=f"{t.name}  (key: {', '.join(t.primary_key)})",
-                         title_justify="left")
-        for name in ("column", "type", "required", "privacy", "allowed"):
-            grid.add_column(name)
-        for c in t.columns:
-            grid.add_row(c.name, c.type.value, "yes" if c.required else "",
-                         c.privacy.value, c.range_text)
-        console.print(grid)
+        print_table(f"{t.name}  (key: {', '.join(t.primary_key)})",
+                    ["column", "type", "required", "privacy", "allowed"],
+                    [[c.name, c.type.value, "yes" if c.required else "", c.privacy.value,
+                      c.range_text] for c in t.columns])
 
 
 # -- demo data ------------------------------------------------------------------------
@@ -163,16 +159,12 @@ def _run_ingest(settings: Settings, paths: list[Path], table: str | None,
 
 
 def _print_summary(summary: Any) -> None:
-    grid = RichTable(title="raw → curated", title_justify="left")
-    for name in ("table", "files", "read", "new", "updated", "dupes", "rejected",
-                 "bad files", "skipped"):
-        grid.add_column(name, justify="left" if name == "table" else "right")
-    for table, t in summary.by_table().items():
-        grid.add_row(table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",
-                     f"{t['rows_updated']:,}", f"{t['rows_duplicate']:,}",
-                     f"{t['rows_rejected']:,}", str(t["files_rejected"]),
-                     str(t["files_skipped"]))
-    console.print(grid)
+    counts = ["files", "read", "new", "updated", "dupes", "rejected", "bad files", "skipped"]
+    print_table("raw → curated", ["table", *counts], [
+        [table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",
+         f"{t['rows_updated']:,}", f"{t['rows_duplicate']:,}", f"{t['rows_rejected']:,}",
+         str(t["files_rejected"]), str(t["files_skipped"])]
+        for table, t in summary.by_table().items()], right=tuple(counts))
     for o in summary.outcomes:
         if o.status in ("rejected", "failed"):
             console.print(f"[red]{o.status}[/] {o.message}", highlight=False, soft_wrap=True)
@@ -226,22 +218,17 @@ def status(limit: Annotated[int, typer.Option(help="How many files.")] = 20) -> 
 
     settings = _setup()
     lake, state = _adapters(settings)
-    grid = RichTable(title="last ingested files", title_justify="left")
-    for name in ("finished (UTC)", "file", "table", "status", "rows", "rejected", "ms"):
-        grid.add_column(name)
-    for r in state.ingest_history(limit):
-        grid.add_row(f"{r.finished_at:%Y-%m-%d %H:%M:%S}", r.file_key, r.table_name,
-                     r.status, f"{r.rows_inserted + r.rows_updated:,}", f"{r.rows_rejected:,}",
-                     str(r.duration_ms))
-    console.print(grid)
+    print_table("last ingested files",
+                ["finished (UTC)", "file", "table", "status", "rows", "rejected", "ms"],
+                [[f"{r.finished_at:%Y-%m-%d %H:%M:%S}", r.file_key, r.table_name, r.status,
+                  f"{r.rows_inserted + r.rows_updated:,}", f"{r.rows_rejected:,}",
+                  str(r.duration_ms)] for r in state.ingest_history(limit)])
     con = connect(lake)
-    tables = RichTable(title="lake tables", title_justify="left")
-    tables.add_column("table")
-    tables.add_column("rows", justify="right")
+    counts = []
     for (name,) in con.execute("SHOW TABLES").fetchall():
         count = con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
-        tables.add_row(name, f"{count:,}")
-    console.print(tables)
+        counts.append([name, f"{count:,}"])
+    print_table("lake tables", ["table", "rows"], counts, right=("rows",))
 
 
 # -- store uploads -------------------------------------------------------------------
@@ -329,14 +316,10 @@ def sales_files(
     result = _sales_data(settings).list_files(
         prefix, _date(date_from) if date_from else None, _date(date_to) if date_to else None,
         page, page_size)
-    grid = RichTable(title=f"files (page {result.page}, {result.total} in all)",
-                     title_justify="left")
-    for name in ("key", "size", "store", "date", "status", "reason"):
-        grid.add_column(name)
-    for f in result.items:
-        grid.add_row(f.key, f"{f.size:,}", f.store_id or "", str(f.business_date or ""),
-                     f.status or "", (f.reason or "")[:80])
-    console.print(grid)
+    print_table(f"files (page {result.page}, {result.total} in all)",
+                ["key", "size", "store", "date", "status", "reason"],
+                [[f.key, f"{f.size:,}", f.store_id or "", str(f.business_date or ""),
+                  f.status or "", (f.reason or "")[:80]] for f in result.items])
 
 
 @sales_app.command("download-url")
@@ -362,14 +345,12 @@ def sales_analytics(
     settings = _setup()
     result = _sales_data(settings).analytics(_date(start), _date(end), store,
                                              "company" if company else "store")
-    grid = RichTable(title=f"analytics {result.start} – {result.end} "
-                     f"({settings.reporting_currency})", title_justify="left")
-    for name in ("date", "store", "revenue", "transactions", "units", "basket"):
-        grid.add_column(name, justify="right")
-    for r in result.rows:
-        grid.add_row(str(r.business_date), r.store_id, f"{r.revenue:,.2f}",
-                     f"{r.transactions:,}", f"{r.units:,}", f"{r.average_basket:,.2f}")
-    console.print(grid)
+    columns = ["date", "store", "revenue", "transactions", "units", "basket"]
+    print_table(f"analytics {result.start} – {result.end} ({settings.reporting_currency})",
+                columns,
+                [[str(r.business_date), r.store_id, f"{r.revenue:,.2f}", f"{r.transactions:,}",
+                  f"{r.units:,}", f"{r.average_basket:,.2f}"] for r in result.rows],
+                right=tuple(columns))
 
 
 @sales_app.command("trends")
@@ -498,14 +479,10 @@ def keys_create(
 def keys_list() -> None:
     """List keys (never their secrets)."""
     settings = _setup()
-    grid = RichTable(title="API keys", title_justify="left")
-    for name in ("id", "name", "user", "role", "stores", "created", "revoked"):
-        grid.add_column(name)
-    for k in _api_keys(settings).list():
-        grid.add_row(k.key_id, k.name, k.user_id, k.role, ",".join(k.store_ids),
-                     f"{k.created_at:%Y-%m-%d}",
-                     f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else "")
-    console.print(grid)
+    print_table("API keys", ["id", "name", "user", "role", "stores", "created", "revoked"],
+                [[k.key_id, k.name, k.user_id, k.role, ",".join(k.store_ids),
+                  f"{k.created_at:%Y-%m-%d}", f"{k.revoked_at:%Y-%m-%d}" if k.revoked_at else ""]
+                 for k in _api_keys(settings).list()])
 
 
 @keys_app.command("revoke")
@@ -560,9 +537,7 @@ def train() -> None:
 
     settings = _setup()
     lake, _ = _adapters(settings)
-    grid = RichTable(title="trained models", title_justify="left")
-    for name in ("system", "model", "version"):
-        grid.add_column(name)
+    rows: list[list[str]] = []
     failures = []
     for system, service in (("demand_insights", DemandInsights(lake, ModelStore(lake))),
                             ("market_intelligence",
@@ -572,11 +547,10 @@ def train() -> None:
                 result = service.train()
             except ShopsightError as exc:
                 failures.append(f"{system}: {exc}")
-                grid.add_row(system, f"[red]{exc}[/]", "-")
+                rows.append([system, f"[red]{exc}[/]", "-"])
                 continue
-        for model, version in result.versions.items():
-            grid.add_row(system, model, version)
-    console.print(grid)
+        rows += [[system, model, version] for model, version in result.versions.items()]
+    print_table("trained models", ["system", "model", "version"], rows)
     if failures:
         raise typer.Exit(1)
 
@@ -598,14 +572,11 @@ def _print_publish(result: Any) -> None:
     if result.status == "skipped":
         console.print(f"[dim]prod up to date[/] ({result.message})", highlight=False)
         return
-    grid = RichTable(title=f"curated → prod (run {result.run_id})", title_justify="left")
-    for name in ("system", "tables", "seconds", "status"):
-        grid.add_column(name)
-    for s in result.systems:
-        tables = ", ".join(f"{t} ({n:,})" for t, n in s.tables.items())
-        grid.add_row(s.system, tables, f"{s.seconds:.1f}",
-                     f"[red]{s.error}[/]" if s.error else "[green]ok[/]")
-    console.print(grid)
+    print_table(f"curated → prod (run {result.run_id})",
+                ["system", "tables", "seconds", "status"],
+                [[s.system, ", ".join(f"{t} ({n:,})" for t, n in s.tables.items()),
+                  f"{s.seconds:.1f}", f"[red]{s.error}[/]" if s.error else "[green]ok[/]"]
+                 for s in result.systems])
 
 
 # -- the systems --------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""How the system CLIs print: plain text as given, or a result as JSON or a Rich table."""
+"""How the CLIs print: plain text as given, rows as a Rich table, or a result as JSON or a
+table."""
 
 from __future__ import annotations
 
@@ -12,18 +13,25 @@ def print_text(text: str) -> None:
     Console().print(text, highlight=False, soft_wrap=True)
 
 
-def print_result(result: Any, as_json: bool, title: str, columns: list[str],
-                 rows: list[list[str]]) -> None:
-    """Print a response model as JSON, or the given rows as a table."""
+def print_table(title: str, columns: list[str], rows: list[list[str]],
+                right: tuple[str, ...] = ()) -> None:
+    """Print rows as a Rich table under ``title``; the columns named in ``right`` are
+    right-aligned (counts, amounts)."""
     from rich.console import Console
     from rich.table import Table
 
-    if as_json:
-        print_text(result.model_dump_json(indent=2))
-        return
     grid = Table(title=title, title_justify="left")
     for name in columns:
-        grid.add_column(name)
+        grid.add_column(name, justify="right" if name in right else "left")
     for row in rows:
         grid.add_row(*row)
     Console().print(grid)
+
+
+def print_result(result: Any, as_json: bool, title: str, columns: list[str],
+                 rows: list[list[str]]) -> None:
+    """Print a response model as JSON, or the given rows as a table."""
+    if as_json:
+        print_text(result.model_dump_json(indent=2))
+        return
+    print_table(title, columns, rows)
