@@ -313,9 +313,10 @@ def collect_rejections(
     bad = con.execute(f"SELECT (SELECT count(*) FROM {TYPED} WHERE _invalid) + "
                       f"(SELECT count(*) FROM {_FK_PROBLEMS})").fetchall()[0][0]
     if not bad:  # the common case of a clean file: skip planning the reasons query
-        texts = ", ".join(f"{quote_ident('_raw_' + c.name)} VARCHAR" for c in table.columns)
+        raw_columns = ", ".join(f"{quote_ident('_raw_' + c.name)} VARCHAR"
+                                for c in table.columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} ({row} BIGINT, "
-                    f"_reasons STRUCT(\"column\" VARCHAR, reason VARCHAR)[], {texts})")
+                    f"_reasons STRUCT(\"column\" VARCHAR, reason VARCHAR)[], {raw_columns})")
         return 0
     invalid = (f"(SELECT {row}, "
                + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
