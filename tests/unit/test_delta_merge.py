@@ -6,9 +6,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, TableFeatures, write_deltalake
 
-from shopsight.lake.delta import merge_query_into_table, merge_rows
+from shopsight.lake.delta import (
+    merge_query_into_table,
+    merge_rows,
+    plain_parquet_files,
+    register_table,
+)
 
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("amount", pa.float64()),
                     pa.field("updated_at", pa.timestamp("us", tz="UTC"))])
@@ -66,3 +71,28 @@ def test_a_merge_of_nothing_new_commits_nothing_and_matches_delta_rs(tmp_path: P
                        "updated_at")
     assert (mine.inserted, mine.updated) == (other.inserted, other.updated) == (1, 1)
     assert _content(ours) == _content(theirs)
+
+
+def test_a_registered_local_table_reads_its_current_version_only(tmp_path: Path) -> None:
+    """DuckDB scans the current version's Parquet files itself, not the files a merge
+    removed from the table (which are still on disk)."""
+    path = _table(tmp_path / "t")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    merge_query_into_table(con, path, _rows(("b2", 20.0, "2026-02-01 00:00:00")), ("id",),
+                           "updated_at", SCHEMA)
+    assert len(list(Path(path).glob("*.parquet"))) == 3  # the replaced file is still there
+    register_table(con, "t", path)
+    assert "read_parquet" in con.execute(
+        "SELECT sql FROM duckdb_views() WHERE view_name = 't'").fetchall()[0][0]
+    assert sorted(con.execute("SELECT id, amount FROM t").fetchall()) == _content(path)
+
+
+def test_a_table_with_reader_features_is_never_read_as_plain_parquet(tmp_path: Path) -> None:
+    """With deletion vectors a file's rows are not all current: only a Delta reader may
+    read such a table, never DuckDB's plain Parquet scan."""
+    path = _table(tmp_path / "t")
+    assert plain_parquet_files(DeltaTable(path)) is not None
+    DeltaTable(path).alter.add_feature(TableFeatures.DeletionVectors,
+                                       allow_protocol_versions_increase=True)
+    assert plain_parquet_files(DeltaTable(path)) is None

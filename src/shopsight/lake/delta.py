@@ -43,6 +43,34 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None,
     return DeltaTable(uri, version=version, storage_options=storage_options or None)
 
 
+def plain_parquet_files(dt: Any) -> list[str] | None:
+    """Local paths of the Parquet files of ``dt``'s version when a plain Parquet reader
+    reads them correctly (no reader features such as deletion vectors or column mapping),
+    else None (object stores, such features, or no file at all)."""
+    uris = [str(u) for u in dt.file_uris()]
+    if dt.protocol().min_reader_version > 1 or not uris or any(
+            "://" in u and not u.startswith("file://") for u in uris):
+        return None
+    return [u.removeprefix("file://") for u in uris]
+
+
+def register_table(con: Any, name: str, uri: str,
+                   storage_options: dict[str, str] | None = None) -> None:
+    """Make the Delta table at ``uri`` readable as ``name`` in DuckDB: a view over its
+    Parquet files when DuckDB can read them itself (no pyarrow.dataset import, 0.25 s,
+    and DuckDB's own scan), else an Arrow dataset."""
+    from shopsight.schema.sql_text import sql_literal
+
+    dt = open_table(uri, storage_options)
+    files = plain_parquet_files(dt)
+    if files is None:
+        con.register(name, dt.to_pyarrow_dataset())
+        return
+    listed = ", ".join(sql_literal(f) for f in files)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS "
+                f"SELECT * FROM read_parquet([{listed}])")
+
+
 def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str],
                      source: str = "_merge_source", target: str = "_merge_target") -> str:
     """SELECT of the rows of ``source`` that would change ``target``: new keys, strictly
@@ -159,8 +187,8 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_query_rows AS "
                 + conforming_sql(con, sql, schema))
     rows = int(con.execute("SELECT count(*) FROM _merge_query_rows").fetchall()[0][0])
-    files = [uri.removeprefix("file://") for uri in dt.file_uris()]
-    if dt.protocol().min_reader_version > 1 or not files:
+    files = plain_parquet_files(dt)
+    if files is None:
         source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(schema)
         return merge_rows(con, directory, source, keys, version_column), rows
     listed = ", ".join(sql_literal(f) for f in files)

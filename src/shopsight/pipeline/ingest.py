@@ -39,7 +39,7 @@ from shopsight.lake.delta import (
     create_table_from_query,
     merge_query_into_table,
     merge_rows,
-    open_table,
+    register_table,
     table_exists,
 )
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
@@ -551,8 +551,7 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
         uri = lake.table_uri(CURATED, ref_table)
         if ref_table == table.name or not table_exists(uri, lake.storage_options):
             continue
-        con.register(f"_ref_{ref_table}",
-                     open_table(uri, lake.storage_options).to_pyarrow_dataset())
+        register_table(con, f"_ref_{ref_table}", uri, lake.storage_options)
         add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
