@@ -1,9 +1,11 @@
-"""Calling the app in tests: a live uvicorn server on 127.0.0.1 (stops by itself), or an
-in-process client for route-level checks."""
+"""Servers for tests on 127.0.0.1, each stopping by itself: the app under a live uvicorn
+server (or an in-process client for route-level checks), and moto's AWS server."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,6 +37,28 @@ def live_server(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's AWS server (S3, SNS, SQS...) in its own process; yields the endpoint URL.
+    Its own process because deltalake holds the GIL while it waits on the network, so an
+    in-process server would deadlock."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def in_process_client(app: Any) -> Any:

@@ -128,3 +128,38 @@ def test_channels_come_from_settings(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("SHOPSIGHT_NOTIFIERS", "pigeon")
     with pytest.raises(ConfigError, match="unknown channel 'pigeon'"):
         notifier_from_settings(load_settings())
+
+
+def test_an_sns_alert_reaches_a_subscribed_queue_with_its_attributes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """SNS on moto's server: the alert arrives at an SQS subscription with its text, a
+    subject SNS accepts (one line, under 100 characters) and kind/severity attributes."""
+    import boto3
+
+    from tests.live import moto_server
+
+    with moto_server() as endpoint:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "eu-west-1",
+                            "SHOPSIGHT_NOTIFIERS": "sns"}.items():
+            monkeypatch.setenv(name, value)
+        sns = boto3.client("sns", endpoint_url=endpoint, region_name="eu-west-1")
+        sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="eu-west-1")
+        topic = sns.create_topic(Name="shopsight-alerts")["TopicArn"]
+        queue = sqs.create_queue(QueueName="ops")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        monkeypatch.setenv("SNS_TOPIC_ARN", topic)
+        fan = notifier_from_settings(load_settings())
+        subject = "3 high-severity sales anomalies on 2026-11-20\nstore 0004 " + "x" * 120
+        fan.send(Alert(kind="anomaly", severity="critical", subject=subject,
+                       text="Store 0004 revenue collapsed to 12 % of its usual level."))
+        assert fan.failures == []
+        messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=5)["Messages"]
+    body = json.loads(messages[0]["Body"])
+    assert body["Message"] == "Store 0004 revenue collapsed to 12 % of its usual level."
+    assert body["Subject"].startswith("3 high-severity sales anomalies on 2026-11-20 store 0004")
+    assert "\n" not in body["Subject"] and len(body["Subject"]) < 100
+    assert {k: v["Value"] for k, v in body["MessageAttributes"].items()} == {
+        "kind": "anomaly", "severity": "critical"}

@@ -1,13 +1,7 @@
-"""The same pipeline on an s3:// lake, against moto's S3 server in its own process
-(deltalake holds the GIL while it waits on the network, so an in-process server would
-deadlock)."""
+"""The same pipeline on an s3:// lake, against moto's S3 server."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,34 +13,15 @@ from shopsight.lake.store import Lake
 from shopsight.pipeline.ingest import Ingestor
 from shopsight.state.store import State
 from tests.conftest import MASKING_KEY, ORDERS_HEADER, STORES_CSV
+from tests.live import moto_server
 
 pytestmark = pytest.mark.integration
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                             str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with moto_server() as endpoint:
         yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,

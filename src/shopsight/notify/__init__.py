@@ -102,7 +102,8 @@ class WebhookNotifier:
 
 
 class SnsNotifier:
-    """Publishes alerts to an SNS topic (AWS deployments)."""
+    """Publishes alerts to an SNS topic (AWS deployments), with the alert's kind and
+    severity as message attributes so subscriptions can filter on them."""
 
     def __init__(self, topic_arn: str, region: str, endpoint_url: str | None = None) -> None:
         self.topic_arn, self.region, self.endpoint_url = topic_arn, region, endpoint_url
@@ -111,8 +112,18 @@ class SnsNotifier:
         import boto3
 
         client = boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url)
-        client.publish(TopicArn=self.topic_arn, Subject=alert.subject[:100],
-                       Message=alert.text)
+        client.publish(
+            TopicArn=self.topic_arn, Subject=_sns_subject(alert.subject), Message=alert.text,
+            MessageAttributes={name: {"DataType": "String", "StringValue": value}
+                               for name, value in (("kind", alert.kind),
+                                                   ("severity", alert.severity))})
+
+
+def _sns_subject(subject: str) -> str:
+    """An SNS subject: one line of printable ASCII, under 100 characters (SNS refuses
+    the whole message otherwise)."""
+    line = "".join(c if " " <= c <= "~" else "?" for c in " ".join(subject.split()))
+    return (line[:96] + "...") if len(line) > 99 else line or "shopsight alert"
 
 
 class FanOutNotifier:
