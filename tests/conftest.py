@@ -12,6 +12,7 @@ from shopsight.pipeline.ingest import Ingestor
 from shopsight.state.store import State
 
 MASKING_KEY = "test-masking-key"
+SIGNING_KEY = "test-signing-key"
 
 
 @pytest.fixture

@@ -539,9 +539,9 @@ def train() -> None:
     lake, _ = _adapters(settings)
     rows: list[list[str]] = []
     failures = []
-    for system, service in (("demand_insights", DemandInsights(lake, ModelStore(lake))),
-                            ("market_intelligence",
-                             MarketIntelligence(lake, ModelStore(lake)))):
+    models = ModelStore(lake, settings.signing_key.get_secret_value())
+    for system, service in (("demand_insights", DemandInsights(lake, models)),
+                            ("market_intelligence", MarketIntelligence(lake, models))):
         with console.status(f"training {system}..."):
             try:
                 result = service.train()
@@ -561,7 +561,8 @@ def _run_publish(settings: Settings, force: bool) -> Any:
     from shopsight.pipeline.publish import publish as publish_to_prod
 
     lake, state = _adapters(settings)
-    publishers = {**system_publishers(lake, settings.reporting_currency),
+    publishers = {**system_publishers(lake, settings.signing_key.get_secret_value(),
+                                      settings.reporting_currency),
                   "retail_copilot": copilot_publisher(state, settings.conversation_table)}
     with console.status("curated → prod: running the systems..."):
         return publish_to_prod(lake, state, publishers, notifier_from_settings(settings),

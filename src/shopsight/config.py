@@ -155,7 +155,8 @@ class Settings(BaseSettings):
     signing_key: SecretStr = Field(
         SecretStr(DEV_SIGNING_KEY),
         validation_alias=_env("SHOPSIGHT_SIGNING_KEY"),
-        description="Secret for signed upload and download URLs.",
+        description="Secret for signed upload and download URLs and for the signatures of "
+        "trained model files (checked before a model is loaded).",
     )
     signed_url_ttl_seconds: int = Field(
         900, gt=0, le=7 * 24 * 3600, validation_alias=_env("SHOPSIGHT_SIGNED_URL_TTL"),

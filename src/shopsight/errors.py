@@ -114,6 +114,17 @@ class LakeError(ShopsightError):
         self.hint = hint
 
 
+class ModelIntegrityError(LakeError):
+    """A stored model's bytes do not match the signature saved with them."""
+
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(
+            f"models/{model}/{version}",
+            "the model does not match its signature: it was changed after it was saved, or "
+            "saved with another SHOPSIGHT_SIGNING_KEY. It is not loaded; run `shopsight "
+            "train` to train and save a new version")
+
+
 class PathOutsideLake(LakeError):
     """A key contains '..', an absolute path or a NUL byte and would escape its zone."""
 

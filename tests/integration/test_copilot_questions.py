@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from shopsight.lake.models import ModelStore
 from shopsight.lake.sql import connect
 from shopsight.llm import OfflineLlm
 from shopsight.state.store import State
 from shopsight.systems.retail_copilot import RetailCopilot
+from tests.conftest import SIGNING_KEY
 from tests.copilot_questions import Truth, build_questions
 
 pytestmark = pytest.mark.integration
@@ -112,7 +114,8 @@ def test_suspicious_payments_come_from_compliance_guardian(demo_lake: Any,
     from shopsight.systems.retail_copilot.system_tools import SystemTools
 
     guardian = ComplianceGuardian(demo_lake.lake)
-    tools = SystemTools(demo_lake.lake, DemandInsights(demo_lake.lake), guardian)
+    demand = DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake, SIGNING_KEY))
+    tools = SystemTools(demo_lake.lake, demand, guardian)
     state = State(f"sqlite:///{tmp_path / 'c.db'}")
     copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=tools)
     try:

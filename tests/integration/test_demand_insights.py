@@ -20,6 +20,7 @@ from shopsight.systems.demand_insights.models import (
     SegmentsRequest,
 )
 from shopsight.systems.demand_insights.service import DemandInsights
+from tests.conftest import SIGNING_KEY
 from tests.live import in_process_client
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def service(demo_lake: Any) -> DemandInsights:
-    return DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake), n_estimators=100)
+    return DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake, SIGNING_KEY),
+                          n_estimators=100)
 
 
 def test_elasticity_recovers_every_planted_category(service: DemandInsights,
@@ -108,7 +110,7 @@ def test_forecast_beats_seasonal_naive(service: DemandInsights) -> None:
 
 def test_models_are_stored_and_reused(service: DemandInsights, demo_lake: Any) -> None:
     service.churn()
-    fresh = DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake))
+    fresh = DemandInsights(demo_lake.lake, ModelStore(demo_lake.lake, SIGNING_KEY))
     again = fresh.churn(ChurnRequest(customer_ids=["C0000001"]))
     assert not again.model.model_trained_now
 

@@ -14,6 +14,7 @@ from shopsight.errors import InvalidParameter, NotFound
 from shopsight.lake.models import ModelStore
 from shopsight.lake.store import Lake
 from shopsight.systems.market_intelligence.service import SYSTEM, MarketIntelligence
+from tests.conftest import SIGNING_KEY
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def hub(demo_lake: Any, tmp_path_factory: pytest.TempPathFactory) -> MarketIntelligence:
     """The demo lake's data, models kept in a lake of this module's own."""
-    models = ModelStore(Lake(str(tmp_path_factory.mktemp("mi-models"))))
+    models = ModelStore(Lake(str(tmp_path_factory.mktemp("mi-models"))), SIGNING_KEY)
     return MarketIntelligence(demo_lake.lake, models)
 
 
@@ -112,7 +113,7 @@ def test_movers_and_change_points(hub: MarketIntelligence) -> None:
 
 
 def test_train_then_publish_prod_tables(demo_lake: Any, tmp_path: Path) -> None:
-    hub = MarketIntelligence(demo_lake.lake, ModelStore(Lake(str(tmp_path / "m"))),
+    hub = MarketIntelligence(demo_lake.lake, ModelStore(Lake(str(tmp_path / "m")), SIGNING_KEY),
                              n_estimators=50)
     trained = hub.train(["company", "region"], ["revenue"])
     assert len(trained.versions) == 4

@@ -142,6 +142,7 @@ def test_train_command_saves_every_systems_models(tmp_path: Path, demo_lake: Any
     the next request loads those versions instead of training."""
     import shutil
 
+    from shopsight.config import load_settings
     from shopsight.lake.models import ModelStore
     from shopsight.systems.demand_insights.models import ChurnRequest
     from shopsight.systems.demand_insights.service import DemandInsights
@@ -152,7 +153,7 @@ def test_train_command_saves_every_systems_models(tmp_path: Path, demo_lake: Any
     result = run_cli(home, "train")
     assert result.returncode == 0, result.stderr
     lake = Lake(str(home / "lake"))
-    store = ModelStore(lake)
+    store = ModelStore(lake, load_settings().signing_key.get_secret_value())
     for system, name in (("demand_insights", "churn"), ("demand_insights", "clv"),
                          ("market_intelligence", "forecast-company-all-revenue")):
         assert len(store.versions(system, name)) == 1, (system, name)

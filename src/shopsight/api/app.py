@@ -89,8 +89,9 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
 
     app.state.compliance_guardian = ComplianceGuardian(lake)
     app.state.market_pulse = MarketPulse(lake, settings.reporting_currency)
-    app.state.demand_insights = DemandInsights(lake, ModelStore(lake))
-    app.state.market_intelligence = MarketIntelligence(lake, ModelStore(lake))
+    models = ModelStore(lake, settings.signing_key.get_secret_value())
+    app.state.demand_insights = DemandInsights(lake, models)
+    app.state.market_intelligence = MarketIntelligence(lake, models)
     app.state.retail_copilot = RetailCopilot(
         lake, state, make_llm(settings),
         SystemTools(lake, app.state.demand_insights, app.state.compliance_guardian),

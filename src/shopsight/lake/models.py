@@ -3,12 +3,16 @@
 Versions are UTC timestamps (plus a short random suffix), so the newest sorts last and two
 trainers never overwrite each other. The metadata file is written after the model bytes:
 a version without metadata is an interrupted save and is ignored by :meth:`load_latest`.
-Pickles are only loaded from the lake the platform itself writes to; never point a
-ModelStore at a lake other people can write.
+Models are pickles, and unpickling runs code, so every model is signed when saved
+(HMAC-SHA256 with a key derived from ``SHOPSIGHT_SIGNING_KEY``, kept in its metadata) and
+its bytes are checked before they are unpickled: someone who can write to the lake but
+does not hold the key cannot get a model of theirs loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import pickle
 import platform
@@ -19,7 +23,11 @@ from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from typing import Any
 
+from shopsight.errors import ModelIntegrityError
 from shopsight.lake.store import Lake, safe_key
+from shopsight.logs import fields, get_logger
+
+log = get_logger("models")
 
 MODELS = "models"
 _LIBRARIES = ("scikit-learn", "lightgbm", "numpy", "pandas", "scipy", "shopsight")
@@ -48,23 +56,34 @@ def library_versions() -> dict[str, str]:
 
 
 class ModelStore:
-    """Save and load versioned models under ``models/`` of a lake (handed in)."""
+    """Save and load signed, versioned models under ``models/`` of a lake (handed in)."""
 
-    def __init__(self, lake: Lake) -> None:
+    def __init__(self, lake: Lake, signing_key: str) -> None:
         self.lake = lake
+        self._signing_key = signing_key
+        # its own key, derived, so a model signature is never a valid upload signature
+        self._key = hashlib.sha256(b"shopsight-model-signature\0" + signing_key.encode()).digest()
+
+    def on(self, lake: Lake) -> ModelStore:
+        """The same store (same key) on another lake."""
+        return ModelStore(lake, self._signing_key)
+
+    def _signature(self, data: bytes) -> str:
+        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
 
     def _prefix(self, system: str, name: str) -> str:
         return safe_key(f"{MODELS}/{system}/{name}")
 
     def save(self, system: str, name: str, obj: Any, metadata: dict[str, Any]) -> str:
-        """Pickle ``obj`` and write its metadata; returns the new version."""
+        """Pickle ``obj`` and write its metadata with its signature; returns the new
+        version."""
         version = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:6]
         prefix = f"{self._prefix(system, name)}/{version}"
-        self.lake.write_bytes(f"{prefix}/model.pkl",
-                              pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
-        meta = {"system": system, "name": name, "version": version,
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        self.lake.write_bytes(f"{prefix}/model.pkl", data)
+        meta = {**metadata, "system": system, "name": name, "version": version,
                 "saved_at": datetime.now(UTC).isoformat(), "libraries": library_versions(),
-                **metadata}
+                "signature": self._signature(data)}
         self.lake.write_bytes(f"{prefix}/metadata.json",
                               json.dumps(meta, indent=2, default=str).encode("utf-8"))
         return version
@@ -77,16 +96,25 @@ class ModelStore:
         return sorted(found)
 
     def load(self, system: str, name: str, version: str) -> StoredModel:
-        """One version."""
+        """One version; raises :class:`ModelIntegrityError` (and unpickles nothing) when
+        its bytes do not match its signature."""
         prefix = f"{self._prefix(system, name)}/{safe_key(version)}"
         meta = json.loads(self.lake.read_bytes(f"{prefix}/metadata.json"))
-        obj = pickle.loads(self.lake.read_bytes(f"{prefix}/model.pkl"))  # noqa: S301 - own lake
+        data = self.lake.read_bytes(f"{prefix}/model.pkl")
+        if not hmac.compare_digest(str(meta.get("signature", "")), self._signature(data)):
+            raise ModelIntegrityError(f"{system}/{name}", version)
+        obj = pickle.loads(data)  # noqa: S301 - signed by this platform, checked above
         return StoredModel(system, name, version, obj, meta)
 
     def load_latest(self, system: str, name: str) -> StoredModel | None:
-        """The newest complete version, or None when the model was never trained."""
-        versions = self.versions(system, name)
-        return self.load(system, name, versions[-1]) if versions else None
+        """The newest complete version whose signature holds, or None when there is none
+        (never trained, or every version refused: the caller trains a new one)."""
+        for version in reversed(self.versions(system, name)):
+            try:
+                return self.load(system, name, version)
+            except ModelIntegrityError as exc:
+                log.error(str(exc), extra=fields(system=system, model=name, version=version))
+        return None
 
 
 class LoadedModels:

@@ -130,7 +130,8 @@ def _record(state: State, status: str, versions: dict[str, int], outputs: dict[s
                          systems=[], message=message)
 
 
-def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, Publisher]:
+def system_publishers(lake: Lake, signing_key: str,
+                      reporting_currency: str = "USD") -> dict[str, Publisher]:
     """Every system's prod tables, built lazily so one import failing is one system failing."""
 
     def compliance() -> Mapping[str, Any]:
@@ -147,7 +148,7 @@ def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, 
         from shopsight.lake.models import ModelStore
         from shopsight.systems.demand_insights.service import DemandInsights
 
-        service = DemandInsights(lake, ModelStore(lake))
+        service = DemandInsights(lake, ModelStore(lake, signing_key))
         service.train()
         return service.publish()
 
@@ -155,7 +156,7 @@ def system_publishers(lake: Lake, reporting_currency: str = "USD") -> dict[str, 
         from shopsight.lake.models import ModelStore
         from shopsight.systems.market_intelligence.service import MarketIntelligence
 
-        service = MarketIntelligence(lake, ModelStore(lake))
+        service = MarketIntelligence(lake, ModelStore(lake, signing_key))
         service.train()
         return service.publish()
 

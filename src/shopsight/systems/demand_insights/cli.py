@@ -23,11 +23,13 @@ CustomersOpt = Annotated[list[str] | None, typer.Option(
 
 def _service() -> Any:
     from shopsight.config import load_settings
+    from shopsight.lake.models import ModelStore
     from shopsight.lake.store import Lake
     from shopsight.systems.demand_insights.service import DemandInsights
 
     settings = load_settings()
-    return DemandInsights(Lake(settings.lake_root, settings.lake_storage_options))
+    lake = Lake(settings.lake_root, settings.lake_storage_options)
+    return DemandInsights(lake, ModelStore(lake, settings.signing_key.get_secret_value()))
 
 
 def _request(model: Any, **values: Any) -> Any:

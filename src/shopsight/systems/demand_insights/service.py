@@ -69,10 +69,9 @@ def _safe_name(value: str) -> str:
 class DemandInsights:
     """Demand and customer analytics over one lake (handed in) and its model store."""
 
-    def __init__(self, lake: Lake, store: ModelStore | None = None,
-                 n_estimators: int = 200) -> None:
+    def __init__(self, lake: Lake, store: ModelStore, n_estimators: int = 200) -> None:
         self.lake = lake
-        self.store = store or ModelStore(lake)
+        self.store = store
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
         self._lock = threading.RLock()
@@ -546,7 +545,8 @@ class DemandInsights:
         elasticities, forecast_company (pyarrow Tables)."""
         import pyarrow as pa
 
-        service = self if lake is None or lake is self.lake else DemandInsights(lake)
+        service = (self if lake is None or lake is self.lake
+                   else DemandInsights(lake, self.store.on(lake)))
         segs = service.segments()
         scores, _, _ = service.churn_scores()
         clv, _, _ = service._clv_frame(365)

@@ -98,10 +98,9 @@ def _opt(value: Any) -> float | None:
 class MarketIntelligence:
     """Sales forecasting and trend analysis over one lake (handed in) and its model store."""
 
-    def __init__(self, lake: Lake, models: ModelStore | None = None,
-                 n_estimators: int = 200) -> None:
+    def __init__(self, lake: Lake, models: ModelStore, n_estimators: int = 200) -> None:
         self.lake = lake
-        self.models = models or ModelStore(lake)
+        self.models = models
         self.n_estimators = n_estimators
         self._data: dict[str, Any] | None = None
         self._lock = threading.RLock()
