@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from email import message_from_bytes
@@ -21,14 +20,9 @@ from shopsight.notify import (
     WebhookNotifier,
     notifier_from_settings,
 )
+from tests.live import free_port, moto_server
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Inbox:
@@ -135,8 +129,6 @@ def test_an_sns_alert_reaches_a_subscribed_queue_with_its_attributes(
     """SNS on moto's server: the alert arrives at an SQS subscription with its text, a
     subject SNS accepts (one line, under 100 characters) and kind/severity attributes."""
     import boto3
-
-    from tests.live import moto_server
 
     with moto_server() as endpoint:
         for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from shopsight.schema.sql_text import quote_ident
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
 @dataclass(frozen=True)
@@ -54,21 +54,25 @@ def plain_parquet_files(dt: Any) -> list[str] | None:
     return [u.removeprefix("file://") for u in uris]
 
 
+def parquet_scan_sql(files: list[str], *, filename: bool = False) -> str:
+    """DuckDB's scan of ``files`` (from :func:`plain_parquet_files`), with each row's
+    file as ``filename`` when asked."""
+    listed = ", ".join(sql_literal(f) for f in files)
+    return f"read_parquet([{listed}]{', filename = true' if filename else ''})"
+
+
 def register_table(con: Any, name: str, uri: str,
                    storage_options: dict[str, str] | None = None) -> None:
     """Make the Delta table at ``uri`` readable as ``name`` in DuckDB: a view over its
     Parquet files when DuckDB can read them itself (no pyarrow.dataset import, 0.25 s,
     and DuckDB's own scan), else an Arrow dataset."""
-    from shopsight.schema.sql_text import sql_literal
-
     dt = open_table(uri, storage_options)
     files = plain_parquet_files(dt)
     if files is None:
         con.register(name, dt.to_pyarrow_dataset())
         return
-    listed = ", ".join(sql_literal(f) for f in files)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS "
-                f"SELECT * FROM read_parquet([{listed}])")
+                f"SELECT * FROM {parquet_scan_sql(files)}")
 
 
 def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str],
@@ -181,8 +185,6 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     from deltalake import Schema
     from deltalake.transaction import RemoveAction
 
-    from shopsight.schema.sql_text import sql_literal
-
     dt = open_table(directory)
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_query_rows AS "
                 + conforming_sql(con, sql, schema))
@@ -191,9 +193,8 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     if files is None:
         source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(schema)
         return merge_rows(con, directory, source, keys, version_column), rows
-    listed = ", ".join(sql_literal(f) for f in files)
     con.execute("CREATE OR REPLACE TEMP VIEW _merge_table_rows AS SELECT * FROM "
-                f"read_parquet([{listed}], filename = true)")
+                + parquet_scan_sql(files, filename=True))
     columns = [f.name for f in schema]
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
                 + changed_rows_sql(keys, version_column, columns, source="_merge_query_rows",
@@ -245,8 +246,6 @@ def _write_parquet(con: Any, directory: str, sql: str, schema: Any) -> tuple[Any
     from pathlib import Path
 
     from deltalake.transaction import AddAction
-
-    from shopsight.schema.sql_text import sql_literal
 
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
