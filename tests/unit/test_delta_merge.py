@@ -15,6 +15,8 @@ from shopsight.lake.delta import (
     register_table,
 )
 
+COLUMNS = [("id", "VARCHAR"), ("amount", "DOUBLE"),
+           ("updated_at", "TIMESTAMP WITH TIME ZONE")]
 SCHEMA = pa.schema([pa.field("id", pa.string()), pa.field("amount", pa.float64()),
                     pa.field("updated_at", pa.timestamp("us", tz="UTC"))])
 
@@ -48,7 +50,7 @@ def test_only_files_holding_a_replaced_key_are_rewritten(tmp_path: Path) -> None
         con, path, _rows(("b2", 20.0, "2026-02-01 00:00:00"),   # newer: replaces b2
                          ("b3", 30.0, "2025-12-01 00:00:00"),   # older: ignored
                          ("c1", 5.0, "2026-02-01 00:00:00")),   # new key
-        ("id",), "updated_at", SCHEMA)
+        ("id",), "updated_at", COLUMNS)
     assert rows == 3
     assert (result.version, result.inserted, result.updated) == (2, 1, 1)
     assert _content(path) == [("a1", 1.0), ("a2", 2.0), ("a3", 3.0), ("b1", 1.0),
@@ -63,10 +65,11 @@ def test_a_merge_of_nothing_new_commits_nothing_and_matches_delta_rs(tmp_path: P
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     stale = _rows(("a1", 9.0, "2025-01-01 00:00:00"))
-    assert merge_query_into_table(con, ours, stale, ("id",), "updated_at", SCHEMA)[0].changed == 0
+    assert merge_query_into_table(con, ours, stale, ("id",), "updated_at",
+                                  COLUMNS)[0].changed == 0
     assert DeltaTable(ours).version() == 1
     change = _rows(("a1", 9.0, "2026-03-01 00:00:00"), ("z9", 1.0, "2026-03-01 00:00:00"))
-    mine, _ = merge_query_into_table(con, ours, change, ("id",), "updated_at", SCHEMA)
+    mine, _ = merge_query_into_table(con, ours, change, ("id",), "updated_at", COLUMNS)
     other = merge_rows(con, theirs, con.sql(change).to_arrow_table().cast(SCHEMA), ("id",),
                        "updated_at")
     assert (mine.inserted, mine.updated) == (other.inserted, other.updated) == (1, 1)
@@ -80,7 +83,7 @@ def test_a_registered_local_table_reads_its_current_version_only(tmp_path: Path)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     merge_query_into_table(con, path, _rows(("b2", 20.0, "2026-02-01 00:00:00")), ("id",),
-                           "updated_at", SCHEMA)
+                           "updated_at", COLUMNS)
     assert len(list(Path(path).glob("*.parquet"))) == 3  # the replaced file is still there
     register_table(con, "t", path)
     assert "read_parquet" in con.execute(

@@ -139,20 +139,37 @@ def merge_rows(
     )
 
 
-_DUCKDB_TYPES = {"string": "VARCHAR", "large_string": "VARCHAR", "int64": "BIGINT",
-                 "double": "DOUBLE", "bool": "BOOLEAN", "date32[day]": "DATE"}
+# A table's columns as (name, DuckDB type): the types DuckDB writes to Parquet as Delta
+# expects them. Delta's and Arrow's types follow from these, so the local write path
+# needs no pyarrow import.
+Columns = list[tuple[str, str]]
+
+_DELTA_TYPES = {"VARCHAR": "string", "BIGINT": "long", "DOUBLE": "double",
+                "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP WITH TIME ZONE": "timestamp",
+                "TIMESTAMP": "timestamp_ntz"}
 
 
-def duckdb_type(arrow_type: Any) -> str:
-    """The DuckDB type that writes ``arrow_type`` to Parquet as Delta expects it."""
+def delta_schema(columns: Columns) -> Any:
+    """The Delta schema of ``columns`` (every column nullable)."""
+    from deltalake import Field, Schema
+    from deltalake.schema import PrimitiveType
+
+    return Schema([Field(name, PrimitiveType(_DELTA_TYPES[kind]), nullable=True)
+                   for name, kind in columns])
+
+
+def arrow_schema(columns: Columns) -> Any:
+    """The Arrow schema of ``columns``, for the paths that hand rows to delta-rs."""
     import pyarrow as pa
 
-    if pa.types.is_timestamp(arrow_type):
-        return "TIMESTAMP WITH TIME ZONE" if arrow_type.tz else "TIMESTAMP"
-    return _DUCKDB_TYPES[str(arrow_type)]
+    types = {"VARCHAR": pa.string(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+             "BOOLEAN": pa.bool_(), "DATE": pa.date32(),
+             "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+             "TIMESTAMP": pa.timestamp("us")}
+    return pa.schema([pa.field(name, types[kind]) for name, kind in columns])
 
 
-def create_table_from_query(con: Any, directory: str, sql: str, schema: Any) -> int:
+def create_table_from_query(con: Any, directory: str, sql: str, columns: Columns) -> int:
     """Create the Delta table in the local ``directory`` from a DuckDB query; returns its
     row count.
 
@@ -161,17 +178,16 @@ def create_table_from_query(con: Any, directory: str, sql: str, schema: Any) -> 
     commit leaves no table (only an unreferenced file) and a crash after leaves a complete
     one. For local lakes; object stores go through :func:`merge_rows`.
     """
-    from deltalake import Schema
     from deltalake.transaction import create_table_with_add_actions
 
-    action, rows = _write_parquet(con, directory, sql, schema)
-    create_table_with_add_actions(directory, Schema.from_arrow(schema), [action],
-                                  mode="error")
+    action, rows = _write_parquet(con, directory, sql, columns)
+    create_table_with_add_actions(directory, delta_schema(columns), [action], mode="error")
     return rows
 
 
 def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, ...],
-                           version_column: str | None, schema: Any) -> tuple[MergeResult, int]:
+                           version_column: str | None,
+                           columns: Columns) -> tuple[MergeResult, int]:
     """Merge the rows of a DuckDB query (unique per key) into the local Delta table in
     ``directory``, as :func:`merge_rows` does; returns the merge and the query's row count.
 
@@ -182,22 +198,22 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     """
     import time
 
-    from deltalake import Schema
     from deltalake.transaction import RemoveAction
 
     dt = open_table(directory)
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_query_rows AS "
-                + conforming_sql(con, sql, schema))
+                + conforming_sql(con, sql, columns))
     rows = int(con.execute("SELECT count(*) FROM _merge_query_rows").fetchall()[0][0])
     files = plain_parquet_files(dt)
     if files is None:
-        source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(schema)
+        source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(
+            arrow_schema(columns))
         return merge_rows(con, directory, source, keys, version_column), rows
     con.execute("CREATE OR REPLACE TEMP VIEW _merge_table_rows AS SELECT * FROM "
                 + parquet_scan_sql(files, filename=True))
-    columns = [f.name for f in schema]
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
-                + changed_rows_sql(keys, version_column, columns, source="_merge_query_rows",
+                + changed_rows_sql(keys, version_column, [name for name, _ in columns],
+                                   source="_merge_query_rows",
                                    target="_merge_table_rows"))
     changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
     if changed == 0:
@@ -214,32 +230,32 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
                      f"_merge_table_rows t WHERE t.filename IN "
                      f"({', '.join(sql_literal(f) for f in rewritten)}) AND NOT EXISTS "
                      f"(SELECT 1 FROM _merge_changed s WHERE {join})")
-    action, _ = _write_parquet(con, directory, new_rows, schema)
+    action, _ = _write_parquet(con, directory, new_rows, columns)
     now = int(time.time() * 1000)
     removes = [RemoveAction(path=os.path.relpath(f, directory), data_change=True,
                             deletion_timestamp=now) for f in rewritten]
     dt.create_write_transaction([action, *removes], mode="append",
-                                schema=Schema.from_arrow(schema))
+                                schema=delta_schema(columns))
     return MergeResult(version=open_table(directory).version(), inserted=changed - updated,
                        updated=updated), rows
 
 
-def conforming_sql(con: Any, sql: str, schema: Any) -> str:
-    """SELECT of the rows of ``sql`` with exactly the columns and types of ``schema``.
+def conforming_sql(con: Any, sql: str, columns: Columns) -> str:
+    """SELECT of the rows of ``sql`` with exactly ``columns`` (names and types).
 
     Casts only what the query does not already produce: an identity cast still costs a
     projection pass over every value."""
     produced = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {sql}").fetchall()}
-    columns = ", ".join(
-        quote_ident(f.name) if produced.get(f.name) == duckdb_type(f.type) else
-        f"CAST({quote_ident(f.name)} AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}"
-        for f in schema)
-    return f"SELECT {columns} FROM ({sql})"
+    items = ", ".join(
+        quote_ident(name) if produced.get(name) == kind else
+        f"CAST({quote_ident(name)} AS {kind}) AS {quote_ident(name)}"
+        for name, kind in columns)
+    return f"SELECT {items} FROM ({sql})"
 
 
-def _write_parquet(con: Any, directory: str, sql: str, schema: Any) -> tuple[Any, int]:
+def _write_parquet(con: Any, directory: str, sql: str, columns: Columns) -> tuple[Any, int]:
     """DuckDB writes the rows of ``sql`` as a new Parquet file of the table in the local
-    ``directory`` with ``schema``'s types; returns its Delta add action and row count."""
+    ``directory`` with ``columns``' types; returns its Delta add action and row count."""
     import json
     import time
     import uuid
@@ -250,7 +266,7 @@ def _write_parquet(con: Any, directory: str, sql: str, schema: Any) -> tuple[Any
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"
-    written = con.execute(f"COPY ({conforming_sql(con, sql, schema)}) TO "
+    written = con.execute(f"COPY ({conforming_sql(con, sql, columns)}) TO "
                           f"{sql_literal(str(folder / name))} (FORMAT parquet, "
                           "COMPRESSION snappy)").fetchall()
     rows = int(written[0][0]) if written else 0

@@ -35,7 +35,9 @@ from pydantic import BaseModel
 
 from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import (
+    Columns,
     MergeResult,
+    arrow_schema,
     create_table_from_query,
     merge_query_into_table,
     merge_rows,
@@ -112,29 +114,19 @@ class IngestSummary:
         return out
 
 
-def arrow_type(column_type: ColumnType) -> Any:
-    """The Arrow (and Delta) type of a contract type."""
-    import pyarrow as pa
-
-    return {
-        ColumnType.STRING: pa.string(),
-        ColumnType.INTEGER: pa.int64(),
-        ColumnType.FLOAT: pa.float64(),
-        ColumnType.MONEY: pa.float64(),
-        ColumnType.BOOLEAN: pa.bool_(),
-        ColumnType.DATE: pa.date32(),
-        ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-    }[column_type]
+_CURATED_TYPES = {
+    ColumnType.STRING: "VARCHAR", ColumnType.INTEGER: "BIGINT", ColumnType.FLOAT: "DOUBLE",
+    ColumnType.MONEY: "DOUBLE", ColumnType.BOOLEAN: "BOOLEAN", ColumnType.DATE: "DATE",
+    ColumnType.TIMESTAMP: "TIMESTAMP WITH TIME ZONE",  # Delta's timestamp: UTC
+}
 
 
-def curated_schema(table: Table) -> Any:
-    """Arrow schema of ``curated/<table>``: masked contract columns plus lineage."""
-    import pyarrow as pa
-
-    cols = [pa.field(name, arrow_type(t)) for name, t, _ in table.curated_columns]
-    cols += [pa.field("_source_file", pa.string()), pa.field("_source_row", pa.int64()),
-             pa.field("_ingested_at", pa.timestamp("us", tz="UTC"))]
-    return pa.schema(cols)
+def curated_columns(table: Table) -> Columns:
+    """Columns of ``curated/<table>`` with their DuckDB types: the masked contract
+    columns plus lineage."""
+    return [*((name, _CURATED_TYPES[kind]) for name, kind, _ in table.curated_columns),
+            ("_source_file", "VARCHAR"), ("_source_row", "BIGINT"),
+            ("_ingested_at", "TIMESTAMP WITH TIME ZONE")]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -356,18 +348,19 @@ class Ingestor:
             curated_sql, rows_good = self._curated_rows(con, table, key)
             t1 = time.perf_counter()
             rejected_key = None
-            if rejected.num_rows:
-                rejected_key = self._write_row_rejections(key, digest, table, rejected, problems)
+            if rejected:
+                rejected_key = self._write_row_rejections(con, key, digest, table, rejected,
+                                                          problems)
             result, rows_unique = self._write_curated(con, table, curated_sql)
         outcome = IngestOutcome(
             file_key=key, table=table.name, status="succeeded",
-            rows_read=raw.rows, rows_rejected=rejected.num_rows,
+            rows_read=raw.rows, rows_rejected=rejected,
             rows_duplicate=rows_good - rows_unique,
             rows_inserted=result.inserted, rows_updated=result.updated,
             table_version=result.version,
             problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in problems[:20]],
             rejected_key=rejected_key, ignored_columns=ignored,
-            message=_outcome_message(table.name, rejected.num_rows, ignored),
+            message=_outcome_message(table.name, rejected, ignored),
         )
         log.info(
             f"{key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
@@ -386,15 +379,15 @@ class Ingestor:
         rows there were. DuckDB writes a local table's files itself; tables in an object
         store are merged by delta-rs from Arrow rows."""
         uri = self.lake.table_uri(CURATED, table.name)
-        schema = curated_schema(table)
+        columns = curated_columns(table)
         if self.lake.is_local:
             directory = self.lake.local_path(f"{CURATED}/{table.name}")
             if table_exists(uri):
                 return merge_query_into_table(con, directory, sql, table.primary_key,
-                                              table.version_column, schema)
-            rows = create_table_from_query(con, directory, sql, schema)
+                                              table.version_column, columns)
+            rows = create_table_from_query(con, directory, sql, columns)
             return MergeResult(version=0, inserted=rows, updated=0), rows
-        curated = con.sql(sql).to_arrow_table().cast(schema)
+        curated = con.sql(sql).to_arrow_table().cast(arrow_schema(columns))
         result = merge_rows(con, uri, curated, table.primary_key, table.version_column,
                             self.lake.storage_options)
         return result, curated.num_rows
@@ -424,40 +417,36 @@ class Ingestor:
         sql = masked_rows_sql(table, self.masking_key, f"({latest})", after=lineage)
         return sql, good
 
-    def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> Any:
-        """Rejected rows with reasons and their raw values, masked like curated."""
-        import pyarrow as pa
-
+    def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> int:
+        """``_rejected_out``: rejected rows with reasons and their raw values, masked like
+        curated; returns how many."""
         raw = {c.name: quote_ident("_raw_" + c.name) for c in table.columns}
         reasons = ("array_to_string(list_transform(_reasons, lambda r: r.\"column\" || ': ' || "
                    "r.reason), '; ')")
-        rejected = con.sql(masked_rows_sql(
+        con.execute("CREATE OR REPLACE TEMP TABLE _rejected_out AS " + masked_rows_sql(
             table, self.masking_key, REJECTED_ROWS, column_sql=raw,
-            before=(f"{quote_ident(ROW)} AS row", f"{reasons} AS reasons"),
-        ) + " ORDER BY row").to_arrow_table()
+            before=(f"{quote_ident(ROW)} AS row", f"{reasons} AS reasons")))
         unread: dict[int, list[str]] = {}
         for r, c, m in bad_rows:
             unread.setdefault(r, []).append(f"{c}: {m}" if c else m)
         if unread:  # rows the reader could not split or decode: reasons only, no values
-            extra = pa.table({"row": pa.array(list(unread), pa.int64()),
-                              "reasons": pa.array(["; ".join(v) for v in unread.values()],
-                                                  pa.string())})
-            rejected = pa.concat_tables([rejected, extra], promote_options="default")
-        return rejected.sort_by("row")
+            con.execute("INSERT INTO _rejected_out (row, reasons) SELECT unnest(?::BIGINT[]), "
+                        "unnest(?::VARCHAR[])",
+                        [list(unread), ["; ".join(v) for v in unread.values()]])
+        return int(con.execute("SELECT count(*) FROM _rejected_out").fetchall()[0][0])
 
-    def _write_row_rejections(self, key: str, digest: str, table: Table, rejected: Any,
+    def _write_row_rejections(self, con: Any, key: str, digest: str, table: Table, count: int,
                               problems: list[tuple[int, str, str]]) -> str:
-        import io
-
-        import pyarrow.csv as pacsv
-
         base = self._rejected_base(key, digest, table.name)
-        buffer = io.BytesIO()
-        pacsv.write_csv(rejected, buffer)
-        self.lake.write_bytes(f"{base}.rows.csv", buffer.getvalue())
+        with tempfile.TemporaryDirectory(prefix="shopsight-rejected-") as folder:
+            path = os.path.join(folder, "rows.csv")
+            con.execute(f"COPY (SELECT * FROM _rejected_out ORDER BY row) TO "
+                        f"{sql_literal(path)} (FORMAT csv, HEADER true)")
+            with open(path, "rb") as handle:
+                self.lake.write_bytes(f"{base}.rows.csv", handle.read())
         self.lake.write_bytes(f"{base}.reason.json", json.dumps({
             "source": key, "sha256": digest, "table": table.name, "kind": "rows",
-            "rows_rejected": rejected.num_rows,
+            "rows_rejected": count,
             "problems": [{"row": r, "column": c, "reason": m} for r, c, m in problems[:200]],
             "note": "The original file is kept unchanged in raw/; rows here are masked.",
         }, indent=2).encode())
