@@ -55,3 +55,34 @@ def test_ip_addresses_keep_their_network() -> None:
     assert one(truncated_ip("'203.0.113.77'")) == "203.0.113.0"
     assert one(truncated_ip("'2001:db8:85a3:8d3:1319:8a2e:370:7348'")) == "2001:db8:85a3::"
 
+
+
+def test_masking_once_per_value_gives_exactly_the_per_row_result() -> None:
+    """The curated write masks each distinct card and name once and joins it back; the
+    rejected rows are masked row by row. Both must give the same values (joins across
+    curated and rejected rows depend on it), NULLs included, whatever the row order."""
+    from shopsight.quality.masking import masked_rows_sql
+    from shopsight.schema import get_table
+
+    table = get_table("payments")
+    given = {"payment_id": "'P' || i",
+             "card_number": "CASE WHEN i % 7 = 0 THEN NULL WHEN i % 2 = 0 THEN "
+                            "'4111 1111 1111 ' || lpad((i % 50)::VARCHAR, 4, '0') "
+                            "ELSE '4111-1111-1111-' || lpad((i % 50)::VARCHAR, 4, '0') END",
+             "card_holder": "CASE WHEN i % 5 = 0 THEN NULL ELSE ' Holder ' || (i % 13) END",
+             "ip_address": "'203.0.113.' || (i % 200)"}
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p AS SELECT " + ", ".join(
+        f"{given.get(c.name, 'NULL')}::{c.type.duckdb} AS {c.name}" for c in table.columns)
+        + " FROM range(3000) t(i)")
+    con.execute("CREATE TABLE superset AS SELECT * FROM p UNION ALL SELECT * FROM p "
+                "UNION ALL SELECT * REPLACE ('4000 0000 0000 0002' AS card_number) FROM p")
+    per_row = con.execute(f"{masked_rows_sql(table, 'k', 'p')} ORDER BY payment_id").fetchall()
+    looked_up = con.execute(f"{masked_rows_sql(table, 'k', 'p', values_from='superset')} "
+                            "ORDER BY payment_id").fetchall()
+    assert len(per_row) == 3000
+    assert looked_up == per_row
+    names = [c for c, _, _ in table.curated_columns]
+    tokens = {row[names.index("card_number_token")] for row in per_row}
+    holders = {row[names.index("card_holder")] for row in per_row}
+    assert (len(tokens), len(holders)) == (51, 14)  # 50 cards (either format) and NULL

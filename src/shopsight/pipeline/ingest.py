@@ -52,6 +52,7 @@ from shopsight.quality.masking import masked_rows_sql
 from shopsight.quality.validation import (
     REJECTED_ROWS,
     ROW,
+    TYPED,
     VALIDATED,
     add_reference_check,
     collect_rejections,
@@ -414,7 +415,8 @@ class Ingestor:
                     f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1")
         latest = (f"SELECT * FROM {VALIDATED} WHERE NOT _bad AND {row} NOT IN "
                   f"(SELECT {row} FROM _superseded)")
-        sql = masked_rows_sql(table, self.masking_key, f"({latest})", after=lineage)
+        sql = masked_rows_sql(table, self.masking_key, f"({latest})", after=lineage,
+                              values_from=TYPED)
         return sql, good
 
     def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> int:
