@@ -50,6 +50,7 @@ from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, RawText, load_raw_
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
 from shopsight.quality.validation import (
+    FK_PROBLEMS,
     REJECTED_ROWS,
     ROW,
     TYPED,
@@ -134,6 +135,60 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass
+class _PendingFile:
+    """A raw file about to be ingested."""
+
+    key: str
+    digest: str
+    head: bytes
+    data: bytes | None  # the content, for object-store lakes only
+    table: Table
+    started_at: Any
+    started: float
+
+
+@dataclass
+class _CheckedFile:
+    """A file checked and its rejected rows written; its kept rows wait in DuckDB."""
+
+    key: str
+    ordinal: int  # its rows are _latest_<ordinal>
+    rows_read: int
+    rows_rejected: int
+    rows_good: int
+    rows_unique: int
+    rejected_key: str | None
+    problems: list[tuple[int, str, str]]
+    ignored: list[str]
+    check_ms: int
+
+
+MAX_GROUP_FILES = 16
+MAX_GROUP_BYTES = 1 << 30  # raw bytes checked before one write: bounds what waits in memory
+
+
+def _same_table_runs(files: list[_PendingFile],
+                     sizes: dict[str, int] | None = None) -> list[list[_PendingFile]]:
+    """Files to write together: consecutive files of one table with a version column
+    (without one, a later file's row replaces an earlier one whenever it differs, which
+    only merging one file at a time says), at most ``MAX_GROUP_FILES`` files and
+    ``MAX_GROUP_BYTES`` of raw data (``sizes``, when known) per group."""
+    groups: list[list[_PendingFile]] = []
+    total = 0
+    for file in files:
+        size = (sizes or {}).get(file.key, 0)
+        last = groups[-1] if groups else None
+        if (last and last[0].table.name == file.table.name and file.table.version_column
+                and len(last) < MAX_GROUP_FILES and total + size <= MAX_GROUP_BYTES):
+            last.append(file)
+            total += size
+        else:
+            groups.append([file])
+            total = size
+    return groups
+
+
 def safe_file_name(name: str) -> str:
     """A file name safe in any object store: no path parts, no odd characters."""
     base = name.replace("\\", "/").split("/")[-1]
@@ -206,31 +261,36 @@ class Ingestor:
             return (t.order if t else 999, key)
 
         ordered = sorted(set(keys), key=order)
-        chains: dict[str, list[str]] = {}  # table -> its files, in order
+        chains: dict[str, list[tuple[str, ...]]] = {}  # table -> its files, in order
         for key in ordered:
             t = table_of(key)
-            chains.setdefault(t.name if t else "", []).append(key)
+            chains.setdefault(t.name if t else "", []).append((key,))
+        for name, files in chains.items():  # a table's files are written together
+            chains[name] = [tuple(k for (k,) in files)] if name else files
         workers = workers or min(2, os.cpu_count() or 1)
         side_by_side = workers > 1 and len(chains) > 1
         outcomes: dict[str, IngestOutcome] = {}
         lock = threading.Lock()
 
-        def run(key: str, references_ready: Callable[[], None] | None = None) -> None:
-            outcome = self.ingest_key(key, table=chosen, mapping=mapping,
-                                      references_ready=references_ready,
-                                      files_at_once=workers if side_by_side else 1)
+        def run(batch: tuple[str, ...],
+                references_ready: Callable[[], None] | None = None) -> None:
+            done = self.ingest_files(list(batch), table=chosen, mapping=mapping,
+                                     references_ready=references_ready,
+                                     files_at_once=workers if side_by_side else 1)
             with lock:
-                outcomes[key] = outcome
-                if on_file:
-                    on_file(outcome)
+                for outcome in done:
+                    outcomes[outcome.file_key] = outcome
+                    if on_file:
+                        on_file(outcome)
 
         if side_by_side:
             references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
                           for name in chains if name}
             run_table_chains(chains, references, run, workers)
         else:
-            for key in ordered:
-                run(key)
+            for batches in chains.values():
+                for batch in batches:
+                    run(batch)
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def land(self, path: Path, table: str | None = None) -> list[str]:
@@ -264,56 +324,158 @@ class Ingestor:
             self.lake.write_bytes(key, data)
         return [key]
 
-    # -- one file ---------------------------------------------------------------------
+    # -- files of one table -----------------------------------------------------------
 
-    def ingest_key(
-        self, key: str, *, table: Table | None = None, mapping: Mapping | None = None,
+    def ingest_files(
+        self, keys: list[str], *, table: Table | None = None, mapping: Mapping | None = None,
         references_ready: Callable[[], None] | None = None, files_at_once: int = 1,
-    ) -> IngestOutcome:
-        """Ingest one raw file; never raises for bad input, only records and reports.
+    ) -> list[IngestOutcome]:
+        """Ingest raw files of one table, in order, with one write to the curated table;
+        never raises for bad input, only records and reports.
 
-        ``references_ready`` is called before foreign keys are checked (it returns once the
-        referenced tables are complete when files are ingested side by side, and
-        ``files_at_once`` says how many share the machine)."""
-        started_at = utc_now()
-        started = time.perf_counter()
-        digest, head, data = self._fingerprint(key)
-        target = table or (mapping.table if mapping else None) or table_of_key(key)
-        table_name = target.name if target else "unknown"
-        outcome: IngestOutcome
-        if target is not None and (done := self.state.successful_ingest(digest, target.name)):
-            outcome = IngestOutcome(
-                file_key=key, table=target.name, status="skipped",
-                message=f"same content already ingested from {done.file_key} at "
-                f"{done.finished_at:%Y-%m-%d %H:%M:%S} UTC",
-            )
-            log.info(outcome.message, extra=fields(file=key, table=target.name))
-            return outcome
-        try:
+        Each file is read, checked and has its rejected rows written on its own; their
+        good rows are then merged as if the files had been merged one after the other
+        (the same winners and per-file counts), but the curated table is written once:
+        an incremental file ingested with the full export it updates no longer rewrites
+        every row the full export just wrote. ``references_ready`` is called before
+        foreign keys are checked (it returns once the referenced tables are complete when
+        tables are ingested side by side, and ``files_at_once`` says how many files share
+        the machine)."""
+        outcomes: dict[str, IngestOutcome] = {}
+        pending: list[_PendingFile] = []
+        for key in keys:
+            started_at, started = utc_now(), time.perf_counter()
+            digest, head, data = self._fingerprint(key)
+            target = table or (mapping.table if mapping else None) or table_of_key(key)
+            earlier = next((f for f in pending if f.digest == digest
+                            and target is not None and f.table.name == target.name), None)
+            done = (None if target is None or earlier
+                    else self.state.successful_ingest(digest, target.name))
+            if target is not None and (done or earlier):
+                source = done.file_key if done else (earlier.key if earlier else "")
+                when = f" at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC" if done else ""
+                outcomes[key] = IngestOutcome(
+                    file_key=key, table=target.name, status="skipped",
+                    message=f"same content already ingested from {source}{when}")
+                log.info(outcomes[key].message, extra=fields(file=key, table=target.name))
+                continue
             if target is None:
-                raise InputRejected(key, "cannot tell which table this file holds; put it "
-                                    "under raw/<table>/, name it <table>_....csv, or pass "
-                                    "--table/--mapping")
-            outcome = self._ingest(key, head, data, digest, target, mapping,
-                                   references_ready, files_at_once)
-        except (InputRejected, MappingError) as exc:
-            outcome = IngestOutcome(file_key=key, table=table_name, status="rejected",
-                                    message=str(exc))
-            outcome.rejected_key = self._write_file_rejection(key, digest, table_name, str(exc))
-            log.warning(str(exc), extra=fields(file=key, table=table_name))
-        except ShopsightError as exc:
-            outcome = IngestOutcome(file_key=key, table=table_name, status="failed",
-                                    message=str(exc))
-            log.error(str(exc), extra=fields(file=key, table=table_name))
-        finished_at = utc_now()
+                outcomes[key] = self._file_rejected(key, digest, "unknown", InputRejected(
+                    key, "cannot tell which table this file holds; put it under "
+                    "raw/<table>/, name it <table>_....csv, or pass --table/--mapping"))
+                self._record(outcomes[key], digest, started_at, started)
+                continue
+            pending.append(_PendingFile(key, digest, head, data, target, started_at, started))
+        sizes = {f.key: os.path.getsize(self.lake.local_path(f.key)) if self.lake.is_local
+                 else len(f.data or b"") for f in pending}
+        for group in _same_table_runs(pending, sizes):
+            for outcome, file in zip(self._ingest_group(group, mapping, references_ready,
+                                                        files_at_once), group, strict=True):
+                outcomes[file.key] = outcome
+                self._record(outcome, file.digest, file.started_at, file.started)
+        return [outcomes[k] for k in keys]
+
+    def _record(self, outcome: IngestOutcome, digest: str, started_at: Any,
+                started: float) -> None:
         self.state.record_ingest(IngestRecord(
-            file_key=key, sha256=digest, table_name=outcome.table, status=outcome.status,
-            rows_read=outcome.rows_read, rows_rejected=outcome.rows_rejected,
-            rows_duplicate=outcome.rows_duplicate, rows_inserted=outcome.rows_inserted,
-            rows_updated=outcome.rows_updated, table_version=outcome.table_version,
-            message=outcome.message, started_at=started_at, finished_at=finished_at,
+            file_key=outcome.file_key, sha256=digest, table_name=outcome.table,
+            status=outcome.status, rows_read=outcome.rows_read,
+            rows_rejected=outcome.rows_rejected, rows_duplicate=outcome.rows_duplicate,
+            rows_inserted=outcome.rows_inserted, rows_updated=outcome.rows_updated,
+            table_version=outcome.table_version, message=outcome.message,
+            started_at=started_at, finished_at=utc_now(),
             duration_ms=round((time.perf_counter() - started) * 1000),
         ))
+
+    def _file_rejected(self, key: str, digest: str, table: str,
+                       exc: InputRejected | MappingError) -> IngestOutcome:
+        outcome = IngestOutcome(file_key=key, table=table, status="rejected",
+                                message=str(exc))
+        outcome.rejected_key = self._write_file_rejection(key, digest, table, str(exc))
+        log.warning(str(exc), extra=fields(file=key, table=table))
+        return outcome
+
+    def _ingest_group(
+        self, files: list[_PendingFile], mapping: Mapping | None,
+        references_ready: Callable[[], None] | None, files_at_once: int,
+    ) -> list[IngestOutcome]:
+        """Check each file, then write the good rows of all of them at once."""
+        table = files[0].table
+        outcomes: list[IngestOutcome | None] = [None] * len(files)
+        checked: list[tuple[int, _CheckedFile]] = []
+        try:
+            with file_connection(files_at_once) as con:
+                for i, file in enumerate(files):
+                    try:
+                        checked.append((i, self._check_file(con, file, len(checked), mapping,
+                                                            references_ready)))
+                    except (InputRejected, MappingError) as exc:
+                        outcomes[i] = self._file_rejected(file.key, file.digest, table.name,
+                                                          exc)
+                if checked:
+                    t1 = time.perf_counter()
+                    result, counts = self._merge_checked(con, table,
+                                                         [c for _, c in checked])
+                    merge_ms = round((time.perf_counter() - t1) * 1000)
+                    for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
+                        outcomes[i] = self._succeeded(table, c, inserted, updated,
+                                                      result.version, merge_ms)
+        except ShopsightError as exc:
+            for i, file in enumerate(files):
+                if outcomes[i] is None or any(i == j for j, _ in checked):
+                    outcomes[i] = IngestOutcome(file_key=file.key, table=table.name,
+                                                status="failed", message=str(exc))
+            log.error(str(exc), extra=fields(file=files[0].key, table=table.name))
+        return [o for o in outcomes if o is not None]
+
+    def _check_file(self, con: Any, file: _PendingFile, ordinal: int,
+                    mapping: Mapping | None,
+                    references_ready: Callable[[], None] | None) -> _CheckedFile:
+        """Load, type and check one file and write its rejected rows; its good rows, latest
+        version per key, stay in ``con`` as ``_latest_<ordinal>``."""
+        t0 = time.perf_counter()
+        table = file.table
+        with local_copy(self.lake, file.key, file.data) as path:
+            raw = load_raw_file(
+                con, file.key, path, file.head,
+                delimiter=mapping.delimiter if mapping else ",",
+                encoding=mapping.encoding if mapping else "utf-8",
+                reader_types=reader_types(table, mapping),
+            )
+        ignored = check_rows(con, file.key, raw, table, mapping, self.lake, references_ready)
+        problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
+                                          for p in list_problems(con)])
+        rejected = self._rejected_rows(con, table, raw.bad_rows)
+        rejected_key = None
+        if rejected:
+            rejected_key = self._write_row_rejections(con, file.key, file.digest, table,
+                                                      rejected, problems)
+        good, unique = self._keep_latest_rows(con, table, ordinal)
+        return _CheckedFile(key=file.key, ordinal=ordinal, rows_read=raw.rows,
+                            rows_rejected=rejected, rows_good=good, rows_unique=unique,
+                            rejected_key=rejected_key, problems=problems, ignored=ignored,
+                            check_ms=round((time.perf_counter() - t0) * 1000))
+
+    def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
+                   version: int | None, merge_ms: int) -> IngestOutcome:
+        outcome = IngestOutcome(
+            file_key=c.key, table=table.name, status="succeeded",
+            rows_read=c.rows_read, rows_rejected=c.rows_rejected,
+            rows_duplicate=c.rows_good - c.rows_unique,
+            rows_inserted=inserted, rows_updated=updated, table_version=version,
+            problems=[f"row {r} column {col or '-'}: {m}" for r, col, m in c.problems[:20]],
+            rejected_key=c.rejected_key, ignored_columns=c.ignored,
+            message=_outcome_message(table.name, c.rows_rejected, c.ignored),
+        )
+        log.info(
+            f"{c.key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
+            f"{outcome.rows_rejected} rejected, {outcome.rows_duplicate} duplicates",
+            extra=fields(step="ingest", file=c.key, table=table.name,
+                         validate_ms=c.check_ms, merge_ms=merge_ms,
+                         **outcome.model_dump(include={"rows_read", "rows_rejected",
+                                                       "rows_inserted", "rows_updated",
+                                                       "rows_duplicate", "table_version"})),
+        )
         return outcome
 
     def _fingerprint(self, key: str) -> tuple[str, bytes, bytes | None]:
@@ -327,53 +489,6 @@ class Ingestor:
             return digest, head, None
         data = self.lake.read_bytes(key)
         return sha256_hex(data), data[:HEAD_BYTES], data
-
-    def _ingest(
-        self, key: str, head: bytes, data: bytes | None, digest: str, table: Table,
-        mapping: Mapping | None, references_ready: Callable[[], None] | None = None,
-        files_at_once: int = 1,
-    ) -> IngestOutcome:
-        t0 = time.perf_counter()
-        with file_connection(files_at_once) as con:
-            with local_copy(self.lake, key, data) as path:
-                raw = load_raw_file(
-                    con, key, path, head,
-                    delimiter=mapping.delimiter if mapping else ",",
-                    encoding=mapping.encoding if mapping else "utf-8",
-                    reader_types=reader_types(table, mapping),
-                )
-            ignored = check_rows(con, key, raw, table, mapping, self.lake, references_ready)
-            problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
-                                              for p in list_problems(con)])
-            rejected = self._rejected_rows(con, table, raw.bad_rows)
-            curated_sql, rows_good = self._curated_rows(con, table, key)
-            t1 = time.perf_counter()
-            rejected_key = None
-            if rejected:
-                rejected_key = self._write_row_rejections(con, key, digest, table, rejected,
-                                                          problems)
-            result, rows_unique = self._write_curated(con, table, curated_sql)
-        outcome = IngestOutcome(
-            file_key=key, table=table.name, status="succeeded",
-            rows_read=raw.rows, rows_rejected=rejected,
-            rows_duplicate=rows_good - rows_unique,
-            rows_inserted=result.inserted, rows_updated=result.updated,
-            table_version=result.version,
-            problems=[f"row {r} column {c or '-'}: {m}" for r, c, m in problems[:20]],
-            rejected_key=rejected_key, ignored_columns=ignored,
-            message=_outcome_message(table.name, rejected, ignored),
-        )
-        log.info(
-            f"{key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
-            f"{outcome.rows_rejected} rejected, {outcome.rows_duplicate} duplicates",
-            extra=fields(step="ingest", file=key, table=table.name,
-                         validate_ms=round((t1 - t0) * 1000),
-                         merge_ms=round((time.perf_counter() - t1) * 1000),
-                         **outcome.model_dump(include={"rows_read", "rows_rejected",
-                                                       "rows_inserted", "rows_updated",
-                                                       "rows_duplicate", "table_version"})),
-        )
-        return outcome
 
     def _write_curated(self, con: Any, table: Table, sql: str) -> tuple[MergeResult, int]:
         """Merge the curated rows into ``curated/<table>``; returns the merge and how many
@@ -393,31 +508,111 @@ class Ingestor:
                             self.lake.storage_options)
         return result, curated.num_rows
 
-    def _curated_rows(self, con: Any, table: Table, key: str) -> tuple[str, int]:
-        """SQL of the valid rows, latest version per key, masked as curated/<table>, and
-        how many valid rows there were before deduplication."""
+    def _keep_latest_rows(self, con: Any, table: Table, ordinal: int) -> tuple[int, int]:
+        """Keep the file's valid rows, latest version per key, as ``_latest_<ordinal>``
+        (its typed rows and problem lists renamed out of the next file's way); returns how
+        many valid rows there were and how many are kept."""
         row = quote_ident(ROW)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
                  table.version_column else "") + f"{row} DESC"
         good = int(con.execute(
             f"SELECT count(*) FROM {VALIDATED} WHERE NOT _bad").fetchall()[0][0])
-        lineage = (f"{sql_literal(key)} AS _source_file", f"{row} AS _source_row",
-                   "now()::TIMESTAMPTZ AS _ingested_at")
         # Most keys occur once: only rows of repeated keys go through the (sorting) window,
         # which lists the rows superseded by a later version; one scan then skips them.
         join = " AND ".join(f"v.{quote_ident(k)} IS NOT DISTINCT FROM d.{quote_ident(k)}"
                             for k in table.primary_key)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {keys} FROM "
                     f"{VALIDATED} WHERE NOT _bad GROUP BY ALL HAVING count(*) > 1")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _superseded AS SELECT {row} FROM "
-                    f"{VALIDATED} v SEMI JOIN _repeated d ON {join} WHERE NOT _bad "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _superseded_{ordinal} AS SELECT {row} "
+                    f"FROM {VALIDATED} v SEMI JOIN _repeated d ON {join} WHERE NOT _bad "
                     f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1")
-        latest = (f"SELECT * FROM {VALIDATED} WHERE NOT _bad AND {row} NOT IN "
-                  f"(SELECT {row} FROM _superseded)")
-        sql = masked_rows_sql(table, self.masking_key, f"({latest})", after=lineage,
-                              values_from=TYPED)
-        return sql, good
+        superseded = int(con.execute(
+            f"SELECT count(*) FROM _superseded_{ordinal}").fetchall()[0][0])
+        con.execute(f"ALTER TABLE {TYPED} RENAME TO {TYPED}_{ordinal}")
+        con.execute(f"ALTER TABLE {FK_PROBLEMS} RENAME TO {FK_PROBLEMS}_{ordinal}")
+        columns = ", ".join(quote_ident(c.name) for c in table.columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW _latest_{ordinal} AS SELECT {row}, {columns} FROM "
+            f"{TYPED}_{ordinal} WHERE NOT _invalid AND {row} NOT IN (SELECT {row} FROM "
+            f"{FK_PROBLEMS}_{ordinal}) AND {row} NOT IN (SELECT {row} FROM "
+            f"_superseded_{ordinal})")
+        return good, good - superseded
+
+    def _merge_checked(self, con: Any, table: Table,
+                       files: list[_CheckedFile]) -> tuple[MergeResult, list[tuple[int, int]]]:
+        """Merge the kept rows of ``files`` (in order) into ``curated/<table>`` with one
+        write; returns the merge and each file's (inserted, updated) as if the files had
+        been merged one after the other."""
+        lineage = (f"{quote_ident(ROW)} AS _source_row", "now()::TIMESTAMPTZ AS _ingested_at")
+        values = " UNION ALL BY NAME ".join(f"SELECT * FROM {TYPED}_{f.ordinal}" for f in files)
+        if len(files) == 1:
+            rows = (f"(SELECT *, {sql_literal(files[0].key)} AS _source_file "
+                    f"FROM _latest_{files[0].ordinal})")
+            sql = masked_rows_sql(table, self.masking_key, rows,
+                                  after=("_source_file", *lineage), values_from=f"({values})")
+            result, _ = self._write_curated(con, table, sql)
+            return result, [(result.inserted, result.updated)]
+        counts = self._sequential_winners(con, table, files)
+        sql = masked_rows_sql(table, self.masking_key, "_batch_winners",
+                              after=("_source_file", *lineage), values_from=f"({values})")
+        result, _ = self._write_curated(con, table, sql)
+        return result, counts
+
+    def _sequential_winners(self, con: Any, table: Table,
+                            files: list[_CheckedFile]) -> list[tuple[int, int]]:
+        """``_batch_winners``: the rows of several files' ``_latest_<n>`` that merging the
+        files one after the other would leave in the table, and per file (inserted,
+        updated) counted the same way.
+
+        A later file's row replaces an earlier one only when its version is strictly
+        newer (as a merge does), so the winner of a key is its newest version, from the
+        earliest file that has it (the table itself first). Only contested keys (in a
+        later file, or already in the table) go through the window; the first file's
+        other rows are simply inserted."""
+        row = quote_ident(ROW)
+        keys = [quote_ident(k) for k in table.primary_key]
+        key_list = ", ".join(keys)
+        version = quote_ident(table.version_column) if table.version_column else "NULL"
+        con.execute("CREATE OR REPLACE TEMP VIEW _batch_rows AS " + " UNION ALL BY NAME ".join(
+            f"SELECT *, {f.ordinal} AS _file, {sql_literal(f.key)} AS _source_file "
+            f"FROM _latest_{f.ordinal}" for f in files))
+        first = files[0].ordinal
+        uri = self.lake.table_uri(CURATED, table.name)
+        in_table = ""
+        if table_exists(uri, self.lake.storage_options):
+            register_table(con, "_batch_table", uri, self.lake.storage_options)
+            in_table = (f" UNION ALL SELECT {key_list}, {version} AS _v, -1 AS _file, "
+                        f"NULL::BIGINT AS {row} FROM _batch_table SEMI JOIN _batch_rows "
+                        f"USING ({key_list})")
+        contested_keys = (f"SELECT DISTINCT {key_list} FROM _batch_rows WHERE _file <> {first}"
+                          + (f" UNION SELECT {key_list} FROM _batch_table SEMI JOIN "
+                             f"_batch_rows USING ({key_list})" if in_table else ""))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _contested AS SELECT *, row_number() OVER "
+            f"(PARTITION BY {key_list} ORDER BY _v DESC NULLS LAST, _file, {row} DESC) AS _rank, "
+            f"count(*) OVER earlier AS _before, max(_v) OVER earlier AS _newest_before FROM "
+            f"(SELECT {key_list}, {version} AS _v, _file, {row} FROM _batch_rows SEMI JOIN "
+            f"({contested_keys}) USING ({key_list}){in_table}) WINDOW earlier AS (PARTITION BY "
+            f"{key_list} ORDER BY _file ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW _batch_winners AS SELECT b.* FROM _batch_rows b "
+            f"ANTI JOIN (SELECT _file, {row} FROM _contested WHERE _rank > 1 AND _file >= 0) "
+            f"c USING (_file, {row})")
+        changed = ("_before = 0 OR _v > _newest_before "
+                   "OR (_v IS NOT NULL AND _newest_before IS NULL)")
+        tallies = {int(f): (int(i), int(u)) for f, i, u in con.execute(
+            f"SELECT _file, count(*) FILTER (WHERE _before = 0), count(*) FILTER (WHERE "
+            f"_before > 0 AND ({changed})) FROM _contested WHERE _file >= 0 GROUP BY _file"
+        ).fetchall()}
+        uncontested = int(con.execute(
+            f"SELECT count(*) FROM _latest_{first} ANTI JOIN _contested USING ({key_list})"
+        ).fetchall()[0][0])
+        counts = []
+        for f in files:
+            inserted, updated = tallies.get(f.ordinal, (0, 0))
+            counts.append((inserted + (uncontested if f.ordinal == first else 0), updated))
+        return counts
 
     def _rejected_rows(self, con: Any, table: Table, bad_rows: list[tuple[int, str, str]]) -> int:
         """``_rejected_out``: rejected rows with reasons and their raw values, masked like

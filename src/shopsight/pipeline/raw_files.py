@@ -120,6 +120,11 @@ def load_raw_file(
                  if c in columns and t != "VARCHAR"}
         scan = _csv_scan(path, columns, typed, delimiter=delimiter, native_encoding=native,
                          null_tokens=reader_types is not None)
+    # A connection may load several files: the reader's reject tables would collect the
+    # rejects of every file, and the order must be kept again for this copy.
+    con.execute("DROP TABLE IF EXISTS _rejects")
+    con.execute("DROP TABLE IF EXISTS _rejects_scan")
+    con.execute("SET preserve_insertion_order = true")
     try:
         # A plain copy of the scan keeps the file's order, so rowid is the position.
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT * FROM {scan}")

@@ -18,10 +18,9 @@ import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
-# run(key, references_ready): ingest one file, calling references_ready() before its
-# foreign keys are checked
-FileRunner = Callable[[str, Callable[[], None]], None]
+Work = TypeVar("Work")  # a file, or files written together
 
 
 class PrioritySlots:
@@ -49,12 +48,13 @@ class PrioritySlots:
             self._changed.notify_all()
 
 
-def run_table_chains(chains: dict[str, list[str]], references: dict[str, set[str]],
-                     run: FileRunner, workers: int) -> None:
-    """Run every table's files in order (``chains``, in contract order), each file's
+def run_table_chains(chains: dict[str, list[Work]], references: dict[str, set[str]],
+                     run: Callable[[Work, Callable[[], None]], None], workers: int) -> None:
+    """Run every table's work in order (``chains``, in contract order), each item's
     reference check after the chains of the tables it references (``references``) are
-    done, at most ``workers`` files at a time. Re-raises the first failure; a table
-    whose referenced table failed stops at its reference check."""
+    done, at most ``workers`` items at a time. ``run(item, references_ready)`` calls
+    ``references_ready()`` before checking foreign keys. Re-raises the first failure; a
+    table whose referenced table failed stops at its reference check."""
     slots = PrioritySlots(workers)
     finished: dict[str, Future[None]] = {}
 
@@ -71,10 +71,10 @@ def run_table_chains(chains: dict[str, list[str]], references: dict[str, set[str
             finally:
                 slots.acquire(priority)
 
-        for key in chains[name]:
+        for item in chains[name]:
             slots.acquire(priority)
             try:
-                run(key, references_ready)
+                run(item, references_ready)
             finally:
                 slots.release()
 

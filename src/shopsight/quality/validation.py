@@ -166,7 +166,7 @@ def _checks(
 TYPED = "_typed"  # _row, typed contract columns, _invalid, _raw_<column>
 VALIDATED = "_validated"  # view: TYPED plus _bad (invalid, or a foreign key not found)
 REJECTED_ROWS = "_rejected"  # _row, _reasons, _raw_<column> for every bad row
-_FK_PROBLEMS = "_fk_problems"
+FK_PROBLEMS = "_fk_problems"
 
 
 @dataclass(frozen=True)
@@ -276,12 +276,12 @@ def validate_rows(
         query += (" UNION ALL BY NAME "
                   + typed_rows_sql(table, present, retry_source, date_formats))
     con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_FK_PROBLEMS} "
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FK_PROBLEMS} "
                 f"({row} BIGINT, \"column\" VARCHAR, reason VARCHAR)")
     # A view rather than an UPDATE of the typed rows: marking a few thousand scattered
     # rows of a table of millions costs seconds, a semi-join on each read milliseconds.
     con.execute(f"CREATE OR REPLACE TEMP VIEW {VALIDATED} AS SELECT *, (_invalid OR {row} "
-                f"IN (SELECT {row} FROM {_FK_PROBLEMS})) AS _bad FROM {TYPED}")
+                f"IN (SELECT {row} FROM {FK_PROBLEMS})) AS _bad FROM {TYPED}")
 
 
 def add_reference_check(
@@ -293,12 +293,12 @@ def add_reference_check(
     row = quote_ident(ROW)
     reason = f"'''' || v.{col} || {sql_literal(chr(39) + ' is not a known ' + label)}"
     con.execute(
-        f"INSERT INTO {_FK_PROBLEMS} SELECT v.{row}, {sql_literal(column)}, {reason} "
+        f"INSERT INTO {FK_PROBLEMS} SELECT v.{row}, {sql_literal(column)}, {reason} "
         f"FROM {TYPED} v WHERE NOT v._invalid AND v.{col} IS NOT NULL AND NOT EXISTS "
         f"(SELECT 1 FROM {reference} r WHERE r.{quote_ident(ref_column)} = v.{col})"
     )
     count = con.execute(
-        f"SELECT count(*) FROM {_FK_PROBLEMS} WHERE \"column\" = {sql_literal(column)}"
+        f"SELECT count(*) FROM {FK_PROBLEMS} WHERE \"column\" = {sql_literal(column)}"
     ).fetchall()[0][0]
     return int(count)
 
@@ -311,7 +311,7 @@ def collect_rejections(
     only for a foreign key show their (valid) typed values."""
     row = quote_ident(ROW)
     bad = con.execute(f"SELECT (SELECT count(*) FROM {TYPED} WHERE _invalid) + "
-                      f"(SELECT count(*) FROM {_FK_PROBLEMS})").fetchall()[0][0]
+                      f"(SELECT count(*) FROM {FK_PROBLEMS})").fetchall()[0][0]
     if not bad:  # the common case of a clean file: skip planning the reasons query
         raw_columns = ", ".join(f"{quote_ident('_raw_' + c.name)} VARCHAR"
                                 for c in table.columns)
@@ -326,7 +326,7 @@ def collect_rejections(
                       f"{quote_ident('_raw_' + c.name)}" for c in table.columns)
     only_keys = (f"SELECT {row}, []::STRUCT(\"column\" VARCHAR, reason VARCHAR)[] AS "
                  f"_reasons, {texts} FROM {TYPED} WHERE NOT _invalid AND {row} IN "
-                 f"(SELECT {row} FROM {_FK_PROBLEMS})")
+                 f"(SELECT {row} FROM {FK_PROBLEMS})")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
         f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
@@ -334,7 +334,7 @@ def collect_rejections(
         f"FROM ({reasons_sql(table, present, invalid, date_formats)} "
         f"UNION ALL BY NAME {only_keys}) c "
         f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
-        f"FROM {_FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
+        f"FROM {FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
     )
     return int(con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0])
 

@@ -1,0 +1,130 @@
+"""Several files of one table ingested together: checked one by one, written once, with
+exactly the result of merging them one after the other (winners, lineage and counts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from shopsight.lake.store import Lake
+from shopsight.pipeline.ingest import Ingestor, IngestOutcome
+from shopsight.state.store import State
+from tests.conftest import CUSTOMERS_CSV, MASKING_KEY, ORDERS_HEADER, STORES_CSV, write
+
+pytestmark = pytest.mark.integration
+
+
+def order(order_id: str, amount: int, updated_at: str, customer: str = "C1",
+          date: str = "2026-01-02") -> str:
+    """An order row; its amount tells the versions of a key apart."""
+    return f"{order_id},{customer},{date},paid,store,0001,USD,{amount}.00,{updated_at}\n"
+
+
+EXISTING = ORDERS_HEADER + (order("O1", 1, "2026-01-05 00:00:00")
+                            + order("O2", 2, "2026-01-05 00:00:00")
+                            + order("O3", 3, ""))
+FILES = {
+    "orders_a.csv": ORDERS_HEADER + (
+        order("O1", 4, "2026-01-06 00:00:00")      # newer than the table: update
+        + order("O2", 5, "2026-01-04 00:00:00")    # older than the table: no change
+        + order("O3", 6, "2026-01-01 00:00:00")    # the table's row has no version: update
+        + order("O4", 7, "2026-01-03 00:00:00")    # new key
+        + order("O5", 8, "2026-01-03 00:00:00")    # new key
+        + order("O4", 9, "2026-01-02 00:00:00")    # older duplicate within the file
+        + order("O8", 10, "2026-01-03 00:00:00", date="2026-13-45")),  # rejected row 8
+    "orders_b.csv": ORDERS_HEADER + (
+        order("O1", 11, "2026-01-06 00:00:00")     # same version as file a: a stays
+        + order("O4", 12, "2026-01-07 00:00:00")   # updates file a's new row
+        + order("O5", 13, "2026-01-01 00:00:00")   # older than file a's
+        + order("O6", 14, "")                      # new, no version
+        + order("O6", 15, "")                      # same key, no version: later row wins
+        + order("O2", 16, "2026-01-05 00:00:00")   # same version as the table: table stays
+        + order("O9", 17, "2026-01-03 00:00:00", customer="C9")  # rejected row 8
+        + order("O3", 21, "2026-01-01 00:00:00")),  # same version as file a: a stays
+    "orders_c.csv": ORDERS_HEADER + (
+        order("O6", 18, "2026-01-02 00:00:00")     # a version beats none
+        + order("O7", 19, "2026-01-02 00:00:00")   # new key
+        + order("O1", 20, "2026-01-09 00:00:00")),  # newest of all
+}
+
+
+def prepared(root: Path) -> Ingestor:
+    """A lake with stores, customers and a first version of orders."""
+    ingestor = Ingestor(Lake(str(root / "lake")), State(f"sqlite:///{root / 'state.db'}"),
+                        MASKING_KEY)
+    ingestor.ingest_paths([write(root / "in/stores.csv", STORES_CSV),
+                           write(root / "in/customers.csv", CUSTOMERS_CSV)])
+    ingestor.ingest_paths([write(root / "in/orders_0.csv", EXISTING)])
+    return ingestor
+
+
+def curated_orders(ingestor: Ingestor) -> list[tuple[object, ...]]:
+    table = DeltaTable(ingestor.lake.table_uri("curated", "orders")).to_pyarrow_table(
+        columns=["order_id", "total_amount", "updated_at", "_source_file", "_source_row"])
+    return sorted(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+
+def counts(outcome: IngestOutcome) -> tuple[object, ...]:
+    return (outcome.file_key, outcome.status, outcome.rows_read, outcome.rows_rejected,
+            outcome.rows_duplicate, outcome.rows_inserted, outcome.rows_updated)
+
+
+def test_files_written_together_give_what_one_by_one_gives(tmp_path: Path) -> None:
+    together, one_by_one = prepared(tmp_path / "together"), prepared(tmp_path / "alone")
+    paths = {root: [write(root / "in" / name, text) for name, text in FILES.items()]
+             for root in (tmp_path / "together", tmp_path / "alone")}
+    versions_before = DeltaTable(together.lake.table_uri("curated", "orders")).version()
+
+    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
+    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
+
+    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    assert curated_orders(together) == curated_orders(one_by_one)
+    # written once: one new table version for the three files
+    after = DeltaTable(together.lake.table_uri("curated", "orders")).version()
+    assert after == versions_before + 1 and {o.table_version for o in batch} == {after}
+    winners = {row[0]: (row[1], row[3].rsplit("/", 1)[-1]) for row in curated_orders(together)}
+    assert winners == {
+        "O1": (20, "orders_c.csv"), "O2": (2, "orders_0.csv"), "O3": (6, "orders_a.csv"),
+        "O4": (12, "orders_b.csv"), "O5": (8, "orders_a.csv"), "O6": (18, "orders_c.csv"),
+        "O7": (19, "orders_c.csv")}
+    by_file = {o.file_key.rsplit("/", 1)[-1]: o for o in batch}
+    # (inserted, updated): file a inserts O4, O5 and updates O1, O3; file b updates O4 and
+    # inserts O6; file c updates O6, O1 and inserts O7
+    assert [(by_file[f].rows_inserted, by_file[f].rows_updated)
+            for f in ("orders_a.csv", "orders_b.csv", "orders_c.csv")] == [(2, 2), (1, 1), (1, 2)]
+
+
+def test_rejected_rows_of_a_later_file_keep_their_own_row_numbers(tmp_path: Path) -> None:
+    ingestor = prepared(tmp_path)
+    outcomes = ingestor.ingest_paths([write(tmp_path / "in" / n, t)
+                                      for n, t in FILES.items()]).outcomes
+    problems = {o.file_key.rsplit("/", 1)[-1]: o.problems for o in outcomes}
+    assert problems["orders_a.csv"] == [
+        "row 8 column order_date: '2026-13-45' is not a date (expected YYYY-MM-DD)"]
+    assert problems["orders_b.csv"] == [
+        "row 8 column customer_id: 'C9' is not a known customers.customer_id"]
+
+
+def test_a_repeated_or_unreadable_file_in_the_same_run_does_not_stop_the_others(
+        tmp_path: Path) -> None:
+    ingestor = prepared(tmp_path)
+    first = write(tmp_path / "in/orders_a.csv", FILES["orders_a.csv"])
+    copy = write(tmp_path / "in/orders_a2.csv", FILES["orders_a.csv"])
+    empty = write(tmp_path / "in/orders_a3.csv", "")
+    later = write(tmp_path / "in/orders_c.csv", FILES["orders_c.csv"])
+    outcomes = {o.file_key.rsplit("/", 1)[-1]: o
+                for o in ingestor.ingest_paths([first, copy, empty, later]).outcomes}
+    assert outcomes["orders_a2.csv"].status == "skipped"
+    assert "raw/orders/orders_a.csv" in outcomes["orders_a2.csv"].message
+    assert outcomes["orders_a3.csv"].status == "rejected"
+    assert "empty" in outcomes["orders_a3.csv"].message
+    assert (outcomes["orders_a.csv"].status, outcomes["orders_c.csv"].status) == (
+        "succeeded", "succeeded")
+    statuses = {r.file_key.rsplit("/", 1)[-1]: r.status
+                for r in ingestor.state.ingest_history()}
+    assert {k: statuses.get(k) for k in outcomes} == {  # a skip is not an ingest
+        "orders_a.csv": "succeeded", "orders_a2.csv": None,
+        "orders_a3.csv": "rejected", "orders_c.csv": "succeeded"}
