@@ -126,3 +126,23 @@ def test_files_checked_side_by_side_share_memory_and_spill_privately(
         assert spill.is_dir() and spill.name.startswith("shopsight-spill-")
     assert not spill.exists()  # removed with the connection
     assert not (tmp_path / ".tmp").exists()  # nothing left in the working directory
+
+
+def test_files_worked_on_at_once_share_the_cores() -> None:
+    import duckdb
+
+    from shopsight.pipeline.ingest import CoreShare
+
+    cores = CoreShare(4)
+    con = duckdb.connect()
+    with cores.working():
+        assert cores.threads() == 4  # alone: every core
+        with cores.working():
+            with cores.working():
+                cores.share(con)
+                assert con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+            assert cores.threads() == 2
+            with cores.waiting():  # waiting for referenced tables uses no core
+                cores.share(con)
+                assert con.execute("SELECT current_setting('threads')").fetchall() == [(4,)]
+    assert cores.threads() == 4

@@ -214,6 +214,7 @@ class Ingestor:
         self.lake = lake
         self.state = state
         self.masking_key = masking_key
+        self._cores = CoreShare(os.cpu_count() or 1)
 
     # -- entry points -----------------------------------------------------------------
 
@@ -404,7 +405,7 @@ class Ingestor:
         outcomes: list[IngestOutcome | None] = [None] * len(files)
         checked: list[tuple[int, _CheckedFile]] = []
         try:
-            with file_connection(files_at_once) as con:
+            with self._cores.working(), file_connection(files_at_once) as con:
                 for i, file in enumerate(files):
                     try:
                         checked.append((i, self._check_file(con, file, len(checked), mapping,
@@ -414,6 +415,7 @@ class Ingestor:
                                                           exc)
                 if checked:
                     t1 = time.perf_counter()
+                    self._cores.share(con)
                     result, counts = self._merge_checked(con, table,
                                                          [c for _, c in checked])
                     merge_ms = round((time.perf_counter() - t1) * 1000)
@@ -435,6 +437,14 @@ class Ingestor:
         version per key, stay in ``con`` as ``_latest_<ordinal>``."""
         t0 = time.perf_counter()
         table = file.table
+
+        def wait_for_references() -> None:
+            if references_ready is not None:
+                with self._cores.waiting():
+                    references_ready()
+                self._cores.share(con)
+
+        self._cores.share(con)
         with local_copy(self.lake, file.key, file.data) as path:
             raw = load_raw_file(
                 con, file.key, path, file.head,
@@ -442,7 +452,9 @@ class Ingestor:
                 encoding=mapping.encoding if mapping else "utf-8",
                 reader_types=reader_types(table, mapping),
             )
-        ignored = check_rows(con, file.key, raw, table, mapping, self.lake, references_ready)
+        self._cores.share(con)
+        ignored = check_rows(con, file.key, raw, table, mapping, self.lake,
+                             wait_for_references)
         problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                           for p in list_problems(con)])
         rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -450,6 +462,7 @@ class Ingestor:
         if rejected:
             rejected_key = self._write_row_rejections(con, file.key, file.digest, table,
                                                       rejected, problems)
+        self._cores.share(con)
         good, unique = self._keep_latest_rows(con, table, ordinal)
         return _CheckedFile(key=file.key, ordinal=ordinal, rows_read=raw.rows,
                             rows_rejected=rejected, rows_good=good, rows_unique=unique,
@@ -662,6 +675,47 @@ class Ingestor:
     def _rejected_base(key: str, digest: str, table: str) -> str:
         stem = safe_file_name(key.split("/")[-1]).rsplit(".", 1)[0]
         return f"{REJECTED}/{table}/{stem}-{digest[:12]}"
+
+
+class CoreShare:
+    """How many files are being worked on at once, so that each file's DuckDB connection
+    runs on its share of the cores: two files each running as many threads as there are
+    cores cost about 10 % more CPU for the same work (measured on 2 cores), and a file
+    left alone gets every core back. A file waiting for its referenced tables is not
+    working."""
+
+    def __init__(self, cores: int) -> None:
+        self.cores = cores
+        self._working = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        with self._lock:
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._working -= 1
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        with self._lock:
+            self._working -= 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._working += 1
+
+    def threads(self) -> int:
+        with self._lock:
+            return max(1, self.cores // max(1, self._working))
+
+    def share(self, con: Any) -> None:
+        """Set ``con``'s DuckDB threads to this file's share of the cores now."""
+        con.execute(f"SET threads = {self.threads()}")
 
 
 @contextmanager
