@@ -422,9 +422,9 @@ class Ingestor:
                     for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
                         outcomes[i] = self._succeeded(table, c, inserted, updated,
                                                       result.version, merge_ms)
-        except ShopsightError as exc:
+        except ShopsightError as exc:  # nothing was committed: every checked file failed
             for i, file in enumerate(files):
-                if outcomes[i] is None or any(i == j for j, _ in checked):
+                if outcomes[i] is None:
                     outcomes[i] = IngestOutcome(file_key=file.key, table=table.name,
                                                 status="failed", message=str(exc))
             log.error(str(exc), extra=fields(file=files[0].key, table=table.name))
