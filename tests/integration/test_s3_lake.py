@@ -42,12 +42,16 @@ def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,
     lake.write_bytes("raw/orders/orders.csv", (
         ORDERS_HEADER + "O1,,2026-01-02,completed,store,0001,USD,10.50,2026-01-02 10:00:00\n"
         "O2,,2026-01-02,completed,store,0099,USD,1.00,2026-01-02 10:00:00\n").encode())
+    lake.write_bytes("raw/orders/orders_update.csv", (  # written with orders.csv, at once
+        ORDERS_HEADER + "O1,,2026-01-02,returned,store,0001,USD,10.50,2026-01-05 10:00:00\n"
+        "O3,,2026-01-03,completed,store,0002,USD,3.00,2026-01-03 10:00:00\n").encode())
     outcomes = ingestor.ingest_raw_zone().outcomes
-    assert [(o.table, o.rows_inserted, o.rows_rejected) for o in outcomes] == [
-        ("stores", 2, 0), ("orders", 1, 1)]
+    assert [(o.table, o.rows_inserted, o.rows_updated, o.rows_rejected)
+            for o in outcomes] == [("stores", 2, 0, 0), ("orders", 1, 0, 1), ("orders", 1, 1, 0)]
     assert any(f.key.startswith("rejected/orders/") for f in lake.list_files("rejected"))
     con = connect(lake)
-    assert con.execute("SELECT order_id, store_id FROM orders").fetchall() == [("O1", "0001")]
+    assert con.execute("SELECT order_id, status, store_id FROM orders ORDER BY 1").fetchall() == [
+        ("O1", "returned", "0001"), ("O3", "completed", "0002")]
     again = ingestor.ingest_raw_zone().outcomes
     assert {o.status for o in again} == {"skipped"}
     state.engine.dispose()
