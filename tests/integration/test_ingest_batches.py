@@ -128,3 +128,40 @@ def test_a_repeated_or_unreadable_file_in_the_same_run_does_not_stop_the_others(
     assert {k: statuses.get(k) for k in outcomes} == {  # a skip is not an ingest
         "orders_a.csv": "succeeded", "orders_a2.csv": None,
         "orders_a3.csv": "rejected", "orders_c.csv": "succeeded"}
+
+
+def plant_unwritable_rejection(ingestor: Ingestor, name: str, text: str) -> None:
+    """A folder where the file's rejected rows would be written: writing them fails for
+    real (the lake cannot replace a folder with a file)."""
+    import hashlib
+
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    stem = name.rsplit(".", 1)[0]
+    Path(ingestor.lake.local_path(f"rejected/orders/{stem}-{digest}.rows.csv")).mkdir(
+        parents=True)
+
+
+def test_a_file_that_fails_fails_alone(tmp_path: Path) -> None:
+    together, one_by_one = prepared(tmp_path / "together"), prepared(tmp_path / "alone")
+    for ingestor in (together, one_by_one):
+        plant_unwritable_rejection(ingestor, "orders_b.csv", FILES["orders_b.csv"])
+    paths = {root: [write(root / "in" / name, text) for name, text in FILES.items()]
+             for root in (tmp_path / "together", tmp_path / "alone")}
+
+    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
+    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
+
+    assert [o.status for o in batch] == ["succeeded", "failed", "succeeded"]
+    assert "cannot write" in batch[1].message
+    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    assert curated_orders(together) == curated_orders(one_by_one)
+
+
+def test_a_copy_of_a_file_that_failed_is_ingested_not_skipped(tmp_path: Path) -> None:
+    ingestor = prepared(tmp_path)
+    plant_unwritable_rejection(ingestor, "orders_b.csv", FILES["orders_b.csv"])
+    outcomes = ingestor.ingest_paths([write(tmp_path / "in/orders_b.csv", FILES["orders_b.csv"]),
+                                      write(tmp_path / "in/orders_b2.csv",
+                                            FILES["orders_b.csv"])]).outcomes
+    assert [o.status for o in outcomes] == ["failed", "succeeded"]
+    assert (outcomes[1].rows_inserted, outcomes[1].rows_rejected) == (3, 1)

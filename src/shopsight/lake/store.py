@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import posixpath
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -117,6 +119,19 @@ class Lake:
         except OSError as exc:
             raise LakeError(self.uri(key), f"cannot read ({exc})") from exc
 
+    @contextmanager
+    def open_input(self, key: str) -> Iterator[Any]:
+        """A binary stream of an object, to read it piece by piece (``read(size)``)."""
+        try:
+            if self.is_local:
+                with open(self._path(key), "rb") as handle:
+                    yield handle
+            else:
+                with self._fs.open_input_stream(self._path(key)) as src:
+                    yield src
+        except FileNotFoundError:
+            raise LakeError(self.uri(key), "no such file") from None
+
     def exists(self, key: str) -> bool:
         if self.is_local:
             return os.path.exists(self._path(key))
@@ -146,8 +161,8 @@ class Lake:
         if os.path.isfile(base):
             paths = [base]
         else:
-            paths = [os.path.join(folder, name) for folder, _, names in os.walk(base)
-                     for name in names]
+            paths = [os.path.join(folder, name) for folder, _, names
+                     in os.walk(base, followlinks=True) for name in names]
         out = []
         for path in paths:
             if path.endswith(".tmp"):
@@ -166,7 +181,7 @@ class Lake:
         if self.is_local:
             try:
                 os.remove(self._path(key))
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 pass
             return
         if self.exists(key):

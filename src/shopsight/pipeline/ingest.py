@@ -71,6 +71,7 @@ log = get_logger("ingest")
 
 RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 HEAD_BYTES = 1 << 20  # read to sniff the format and the header
+HASH_CHUNK_BYTES = 4 << 20
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
 
 
@@ -142,7 +143,6 @@ class _PendingFile:
     key: str
     digest: str
     head: bytes
-    data: bytes | None  # the content, for object-store lakes only
     table: Table
     started_at: Any
     started: float
@@ -344,37 +344,51 @@ class Ingestor:
         the machine)."""
         outcomes: dict[str, IngestOutcome] = {}
         pending: list[_PendingFile] = []
+        copies: list[tuple[_PendingFile, _PendingFile]] = []  # (copy, the file it repeats)
         for key in keys:
             started_at, started = utc_now(), time.perf_counter()
-            digest, head, data = self._fingerprint(key)
+            digest, head = self._fingerprint(key)
             target = table or (mapping.table if mapping else None) or table_of_key(key)
-            earlier = next((f for f in pending if f.digest == digest
-                            and target is not None and f.table.name == target.name), None)
-            done = (None if target is None or earlier
-                    else self.state.successful_ingest(digest, target.name))
-            if target is not None and (done or earlier):
-                source = done.file_key if done else (earlier.key if earlier else "")
-                when = f" at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC" if done else ""
-                outcomes[key] = IngestOutcome(
-                    file_key=key, table=target.name, status="skipped",
-                    message=f"same content already ingested from {source}{when}")
-                log.info(outcomes[key].message, extra=fields(file=key, table=target.name))
-                continue
             if target is None:
                 outcomes[key] = self._file_rejected(key, digest, "unknown", InputRejected(
                     key, "cannot tell which table this file holds; put it under "
                     "raw/<table>/, name it <table>_....csv, or pass --table/--mapping"))
                 self._record(outcomes[key], digest, started_at, started)
                 continue
-            pending.append(_PendingFile(key, digest, head, data, target, started_at, started))
-        sizes = {f.key: os.path.getsize(self.lake.local_path(f.key)) if self.lake.is_local
-                 else len(f.data or b"") for f in pending}
+            file = _PendingFile(key, digest, head, target, started_at, started)
+            if done := self.state.successful_ingest(digest, target.name):
+                outcomes[key] = self._skipped(
+                    file, f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC")
+                continue
+            earlier = next((f for f in pending if f.digest == digest
+                            and f.table.name == target.name), None)
+            if earlier:  # skipped if the earlier file succeeds, ingested if it does not
+                copies.append((file, earlier))
+                continue
+            pending.append(file)
+        sizes = {f.key: self._raw_size(f.key) for f in pending}
         for group in _same_table_runs(pending, sizes):
-            for outcome, file in zip(self._ingest_group(group, mapping, references_ready,
-                                                        files_at_once), group, strict=True):
-                outcomes[file.key] = outcome
-                self._record(outcome, file.digest, file.started_at, file.started)
+            self._run_group(group, mapping, references_ready, files_at_once, outcomes)
+        for copy, earlier in copies:
+            if outcomes[earlier.key].status == "succeeded":
+                outcomes[copy.key] = self._skipped(copy, earlier.key)
+            else:
+                self._run_group([copy], mapping, references_ready, files_at_once, outcomes)
         return [outcomes[k] for k in keys]
+
+    def _skipped(self, file: _PendingFile, source: str) -> IngestOutcome:
+        outcome = IngestOutcome(file_key=file.key, table=file.table.name, status="skipped",
+                                message=f"same content already ingested from {source}")
+        log.info(outcome.message, extra=fields(file=file.key, table=file.table.name))
+        return outcome
+
+    def _run_group(self, group: list[_PendingFile], mapping: Mapping | None,
+                   references_ready: Callable[[], None] | None, files_at_once: int,
+                   outcomes: dict[str, IngestOutcome]) -> None:
+        for outcome, file in zip(self._ingest_group(group, mapping, references_ready,
+                                                    files_at_once), group, strict=True):
+            outcomes[file.key] = outcome
+            self._record(outcome, file.digest, file.started_at, file.started)
 
     def _record(self, outcome: IngestOutcome, digest: str, started_at: Any,
                 started: float) -> None:
@@ -413,6 +427,8 @@ class Ingestor:
                     except (InputRejected, MappingError) as exc:
                         outcomes[i] = self._file_rejected(file.key, file.digest, table.name,
                                                           exc)
+                    except ShopsightError as exc:  # this file only: the others go on
+                        outcomes[i] = self._file_failed(file.key, table.name, exc)
                 if checked:
                     t1 = time.perf_counter()
                     self._cores.share(con)
@@ -422,13 +438,16 @@ class Ingestor:
                     for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
                         outcomes[i] = self._succeeded(table, c, inserted, updated,
                                                       result.version, merge_ms)
-        except ShopsightError as exc:  # nothing was committed: every checked file failed
+        except ShopsightError as exc:  # the write failed: nothing of the group committed
             for i, file in enumerate(files):
                 if outcomes[i] is None:
-                    outcomes[i] = IngestOutcome(file_key=file.key, table=table.name,
-                                                status="failed", message=str(exc))
-            log.error(str(exc), extra=fields(file=files[0].key, table=table.name))
+                    outcomes[i] = self._file_failed(file.key, table.name, exc)
         return [o for o in outcomes if o is not None]
+
+    @staticmethod
+    def _file_failed(key: str, table: str, exc: ShopsightError) -> IngestOutcome:
+        log.error(str(exc), extra=fields(file=key, table=table))
+        return IngestOutcome(file_key=key, table=table, status="failed", message=str(exc))
 
     def _check_file(self, con: Any, file: _PendingFile, ordinal: int,
                     mapping: Mapping | None,
@@ -445,7 +464,7 @@ class Ingestor:
                 self._cores.share(con)
 
         self._cores.share(con)
-        with local_copy(self.lake, file.key, file.data) as path:
+        with local_copy(self.lake, file.key) as path:
             raw = load_raw_file(
                 con, file.key, path, file.head,
                 delimiter=mapping.delimiter if mapping else ",",
@@ -491,17 +510,25 @@ class Ingestor:
         )
         return outcome
 
-    def _fingerprint(self, key: str) -> tuple[str, bytes, bytes | None]:
-        """SHA-256, first MiB and (remote lakes only) the content of a raw file. A local
-        file is hashed as a stream, never held in memory whole."""
-        if self.lake.is_local:
-            with open(self.lake.local_path(key), "rb") as handle:
-                head = handle.read(HEAD_BYTES)
-                handle.seek(0)
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            return digest, head, None
-        data = self.lake.read_bytes(key)
-        return sha256_hex(data), data[:HEAD_BYTES], data
+    def _raw_size(self, key: str) -> int:
+        """Bytes of a local raw file (0 on an object store, or if it is gone)."""
+        if not self.lake.is_local:
+            return 0
+        try:
+            return os.path.getsize(self.lake.local_path(key))
+        except OSError:
+            return 0
+
+    def _fingerprint(self, key: str) -> tuple[str, bytes]:
+        """SHA-256 and first MiB of a raw file, read as a stream (never held whole: a run
+        may fingerprint every file of a table before checking the first)."""
+        digest = hashlib.sha256()
+        with self.lake.open_input(key) as handle:
+            head = handle.read(HEAD_BYTES)
+            digest.update(head)
+            while chunk := handle.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+        return digest.hexdigest(), head
 
     def _write_curated(self, con: Any, table: Table, sql: str) -> tuple[MergeResult, int]:
         """Merge the curated rows into ``curated/<table>``; returns the merge and how many
@@ -747,17 +774,21 @@ def _physical_memory() -> int | None:
 
 
 @contextmanager
-def local_copy(lake: Lake, key: str, data: bytes | None) -> Iterator[str]:
+def local_copy(lake: Lake, key: str, data: bytes | None = None) -> Iterator[str]:
     """A local path holding a lake file's bytes: the file itself when the lake is local,
-    else a temporary copy of ``data`` (the bytes already read from the store)."""
+    else a temporary copy of ``data`` (the bytes already read from the store) or, without
+    it, of the object streamed from the store."""
     if lake.is_local:
         yield lake.local_path(key)
         return
-    if data is None:
-        data = lake.read_bytes(key)
     suffix = "." + key.rsplit(".", 1)[-1] if "." in key.split("/")[-1] else ""
     with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-        handle.write(data)
+        if data is not None:
+            handle.write(data)
+        else:
+            with lake.open_input(key) as src:
+                while chunk := src.read(HASH_CHUNK_BYTES):
+                    handle.write(chunk)
         handle.flush()
         yield handle.name
 
