@@ -73,8 +73,10 @@ def masked_rows_sql(
     a curated write.
     """
     column_sql = column_sql or {}
+    # only plain columns are joined back (``before``/``after`` items must not name them)
     looked_up = {c.name for c in table.columns if values_from
-                 and c.masking in (Masking.PAN, Masking.PSEUDONYMISE)}
+                 and c.masking in (Masking.PAN, Masking.PSEUDONYMISE)
+                 and _is_identifier(column_sql.get(c.name, quote_ident(c.name)))}
     digits = {c.name: quote_ident(f"_digits_{c.name}") for c in table.columns
               if c.masking is Masking.PAN and c.name not in looked_up}
     inner = "".join(
@@ -99,6 +101,10 @@ def masked_rows_sql(
     items.extend(after)
     return (f"SELECT {', '.join(items)} FROM (SELECT *{inner} FROM {source}) _rows"
             + "".join(joins))
+
+
+def _is_identifier(sql: str) -> bool:
+    return len(sql) > 2 and sql[0] == sql[-1] == '"' and '"' not in sql[1:-1]
 
 
 def _masked_items(col: Column, src: str, key: str, digits: str | None) -> list[str]:
