@@ -108,14 +108,9 @@ class Lake:
     def read_bytes(self, key: str) -> bytes:
         """Read a whole object."""
         try:
-            if self.is_local:
-                with open(self._path(key), "rb") as handle:
-                    return handle.read()
-            with self._fs.open_input_stream(self._path(key)) as src:
+            with self.open_input(key) as src:
                 data: bytes = src.read()
                 return data
-        except FileNotFoundError:
-            raise LakeError(self.uri(key), "no such file") from None
         except OSError as exc:
             raise LakeError(self.uri(key), f"cannot read ({exc})") from exc
 

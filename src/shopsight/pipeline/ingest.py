@@ -71,7 +71,7 @@ log = get_logger("ingest")
 
 RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 HEAD_BYTES = 1 << 20  # read to sniff the format and the header
-HASH_CHUNK_BYTES = 4 << 20
+READ_CHUNK_BYTES = 4 << 20  # raw files are hashed and copied in pieces this size
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
 
 
@@ -262,12 +262,14 @@ class Ingestor:
             return (t.order if t else 999, key)
 
         ordered = sorted(set(keys), key=order)
-        chains: dict[str, list[tuple[str, ...]]] = {}  # table -> its files, in order
+        by_table: dict[str, list[str]] = {}  # table -> its files, in order
         for key in ordered:
             t = table_of(key)
-            chains.setdefault(t.name if t else "", []).append((key,))
-        for name, files in chains.items():  # a table's files are written together
-            chains[name] = [tuple(k for (k,) in files)] if name else files
+            by_table.setdefault(t.name if t else "", []).append(key)
+        # a table's files go together; files of no known table are rejected one by one
+        chains: dict[str, list[tuple[str, ...]]] = {
+            name: [tuple(files)] if name else [(k,) for k in files]
+            for name, files in by_table.items()}
         workers = workers or min(2, os.cpu_count() or 1)
         side_by_side = workers > 1 and len(chains) > 1
         outcomes: dict[str, IngestOutcome] = {}
@@ -526,27 +528,25 @@ class Ingestor:
         with self.lake.open_input(key) as handle:
             head = handle.read(HEAD_BYTES)
             digest.update(head)
-            while chunk := handle.read(HASH_CHUNK_BYTES):
+            while chunk := handle.read(READ_CHUNK_BYTES):
                 digest.update(chunk)
         return digest.hexdigest(), head
 
-    def _write_curated(self, con: Any, table: Table, sql: str) -> tuple[MergeResult, int]:
-        """Merge the curated rows into ``curated/<table>``; returns the merge and how many
-        rows there were. DuckDB writes a local table's files itself; tables in an object
-        store are merged by delta-rs from Arrow rows."""
+    def _write_curated(self, con: Any, table: Table, sql: str) -> MergeResult:
+        """Merge the curated rows into ``curated/<table>``. DuckDB writes a local table's
+        files itself; tables in an object store are merged by delta-rs from Arrow rows."""
         uri = self.lake.table_uri(CURATED, table.name)
         columns = curated_columns(table)
         if self.lake.is_local:
             directory = self.lake.local_path(f"{CURATED}/{table.name}")
             if table_exists(uri):
                 return merge_query_into_table(con, directory, sql, table.primary_key,
-                                              table.version_column, columns)
+                                              table.version_column, columns)[0]
             rows = create_table_from_query(con, directory, sql, columns)
-            return MergeResult(version=0, inserted=rows, updated=0), rows
+            return MergeResult(version=0, inserted=rows, updated=0)
         curated = con.sql(sql).to_arrow_table().cast(arrow_schema(columns))
-        result = merge_rows(con, uri, curated, table.primary_key, table.version_column,
-                            self.lake.storage_options)
-        return result, curated.num_rows
+        return merge_rows(con, uri, curated, table.primary_key, table.version_column,
+                          self.lake.storage_options)
 
     def _keep_latest_rows(self, con: Any, table: Table, ordinal: int) -> tuple[int, int]:
         """Keep the file's valid rows, latest version per key, as ``_latest_<ordinal>``
@@ -586,18 +586,16 @@ class Ingestor:
         been merged one after the other."""
         lineage = (f"{quote_ident(ROW)} AS _source_row", "now()::TIMESTAMPTZ AS _ingested_at")
         values = " UNION ALL BY NAME ".join(f"SELECT * FROM {TYPED}_{f.ordinal}" for f in files)
-        if len(files) == 1:
-            rows = (f"(SELECT *, {sql_literal(files[0].key)} AS _source_file "
-                    f"FROM _latest_{files[0].ordinal})")
-            sql = masked_rows_sql(table, self.masking_key, rows,
-                                  after=("_source_file", *lineage), values_from=f"({values})")
-            result, _ = self._write_curated(con, table, sql)
-            return result, [(result.inserted, result.updated)]
-        counts = self._sequential_winners(con, table, files)
-        sql = masked_rows_sql(table, self.masking_key, "_batch_winners",
+        counts = None  # one file: the merge's own counts
+        rows = (f"(SELECT *, {sql_literal(files[0].key)} AS _source_file "
+                f"FROM _latest_{files[0].ordinal})")
+        if len(files) > 1:
+            counts = self._sequential_winners(con, table, files)
+            rows = "_batch_winners"
+        sql = masked_rows_sql(table, self.masking_key, rows,
                               after=("_source_file", *lineage), values_from=f"({values})")
-        result, _ = self._write_curated(con, table, sql)
-        return result, counts
+        result = self._write_curated(con, table, sql)
+        return result, counts or [(result.inserted, result.updated)]
 
     def _sequential_winners(self, con: Any, table: Table,
                             files: list[_CheckedFile]) -> list[tuple[int, int]]:
@@ -787,7 +785,7 @@ def local_copy(lake: Lake, key: str, data: bytes | None = None) -> Iterator[str]
             handle.write(data)
         else:
             with lake.open_input(key) as src:
-                while chunk := src.read(HASH_CHUNK_BYTES):
+                while chunk := src.read(READ_CHUNK_BYTES):
                     handle.write(chunk)
         handle.flush()
         yield handle.name
