@@ -65,12 +65,11 @@ def masked_rows_sql(
 
     ``column_sql`` overrides the expression read for a column (default: its quoted name).
     A card number's digits are computed once per row in an inner projection (DuckDB does
-    not share work inside CASE branches). With ``once_per_value``, card numbers and
-    When ``values_from`` names a relation holding (at least) every value of ``source``,
-    card numbers and pseudonymised columns are masked once per distinct value there and
-    joined back: payments repeat the same card and card holder many times (medium demo:
-    125k cards and 1.6k names in 408k rows), and the keyed hashes are most of the cost of
-    a curated write.
+    not share work inside CASE branches). When ``values_from`` names a relation holding
+    (at least) every value of ``source``, card numbers and pseudonymised columns are
+    masked once per distinct value there and joined back: payments repeat the same card
+    and card holder many times (medium demo: 125k cards and 1.6k names in 408k rows), and
+    the keyed hashes are most of the cost of a curated write.
     """
     column_sql = column_sql or {}
     # only plain columns are joined back (``before``/``after`` items must not name them)
