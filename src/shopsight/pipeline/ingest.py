@@ -619,13 +619,16 @@ class Ingestor:
         uri = self.lake.table_uri(CURATED, table.name)
         in_table = ""
         if table_exists(uri, self.lake.storage_options):
+            # the table's rows of the batch's keys, read once for both uses below
             register_table(con, "_batch_table", uri, self.lake.storage_options)
-            in_table = (f" UNION ALL SELECT {key_list}, {version} AS _v, -1 AS _file, "
-                        f"NULL::BIGINT AS {row} FROM _batch_table SEMI JOIN _batch_rows "
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_in_table AS SELECT {key_list}, "
+                        f"{version} AS _v FROM _batch_table SEMI JOIN _batch_rows "
                         f"USING ({key_list})")
+            in_table = (f" UNION ALL SELECT {key_list}, _v, -1 AS _file, NULL::BIGINT AS "
+                        f"{row} FROM _batch_in_table")
         contested_keys = (f"SELECT DISTINCT {key_list} FROM _batch_rows WHERE _file <> {first}"
-                          + (f" UNION SELECT {key_list} FROM _batch_table SEMI JOIN "
-                             f"_batch_rows USING ({key_list})" if in_table else ""))
+                          + (f" UNION SELECT {key_list} FROM _batch_in_table"
+                             if in_table else ""))
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _contested AS SELECT *, row_number() OVER "
             f"(PARTITION BY {key_list} ORDER BY _v DESC NULLS LAST, _file, {row} DESC) AS _rank, "
