@@ -330,16 +330,18 @@ def collect_rejections(
     # Planning this wide query spends most of its time looking for common subexpressions
     # (50 ms for order lines' 12 columns), for a few thousand rows: skip that search.
     con.execute("SET disabled_optimizers = 'common_subexpressions'")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
-        f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
-        f"c.* EXCLUDE ({row}, _reasons) "
-        f"FROM ({reasons_sql(table, present, invalid, date_formats)} "
-        f"UNION ALL BY NAME {only_keys}) c "
-        f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
-        f"FROM {FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
-    )
-    con.execute("RESET disabled_optimizers")
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
+            f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
+            f"c.* EXCLUDE ({row}, _reasons) "
+            f"FROM ({reasons_sql(table, present, invalid, date_formats)} "
+            f"UNION ALL BY NAME {only_keys}) c "
+            f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
+            f"FROM {FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
+        )
+    finally:  # the connection may check more files
+        con.execute("RESET disabled_optimizers")
     return int(con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0])
 
 
