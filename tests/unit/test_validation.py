@@ -36,12 +36,14 @@ _EDGE_VALUES = {
                 "N", "0", " true ", "on", "off", "2", "-1", "tru", "", "\\N"],
     "date": ["2026-01-01", " 2026-01-01 ", "2026-1-1", "20260101", "2026/01/01",
              "01/02/2026", "2026-01-01 10:00:00", "2026-01-01T00:00", "2026-02-29",
-             "2024-02-29", "", "null", "2026-13-01"],
+             "2024-02-29", "", "null", "2026-13-01", "2026-01-01 BC", "2026-01-01 10:00:00 BC",
+             "2026-01-01 10:00:00 xyz", "0044-03-15 BC"],
     "timestamp": ["2026-01-01 10:00:00", "2026-01-01T10:00:00+02:00", "2026-01-01 10:00:00Z",
                   "2026-01-01 10:00", "2026-01-01", "2026-01-01 10:00:00.5",
                   "2026-01-01 10:00:00 +0200", " 2026-01-01 10:00:00 ",
                   "2026-01-01 10:00:00+05:30", "2026-01-01 10:00:00 UTC",
-                  "2026-01-01 10:00:00-0800", "2026-01-01 25:00:00", "yesterday", "", "NULL"],
+                  "2026-01-01 10:00:00-0800", "2026-01-01 25:00:00", "yesterday", "", "NULL",
+                  "2026-01-01 10:00:00 BC", "2026-01-01 BC"],
 }
 
 
@@ -114,3 +116,33 @@ def test_unparseable_rows_keep_their_line_in_a_large_parallel_read(tmp_path) -> 
     retried = con.execute(f"SELECT CAST(id AS BIGINT), day, _row FROM {RAW_RETRY} "
                           "ORDER BY _row").fetchall()
     assert retried == [(i, "2026-02-30", i + 2) for i in sorted(bad_date)]
+
+
+def test_a_date_before_the_common_era_or_with_trailing_text_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """DuckDB's own date parsing reads '2026-01-01 BC' as 2026 AD; neither the CSV reader
+    nor the text rules may accept it (each value alone on an otherwise valid row)."""
+    from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, load_raw_file
+    from shopsight.quality.validation import TYPED, reader_type, validate_rows
+    from shopsight.schema.model import Column, ColumnType, Table
+
+    refused = {"day": ["2026-01-01 BC", "0044-03-15 BC", "2026-01-01 10:00:00 BC",
+                       "2026-01-01 10:00:00 xyz"],
+               "seen_at": ["2026-01-01 10:00:00 BC", "2026-01-01 BC", "2026-01-01 10:00 BC"]}
+    table = Table(name="era", description="era", order=1, primary_key=("day",), columns=(
+        Column("day", ColumnType.DATE, "day"),
+        Column("seen_at", ColumnType.TIMESTAMP, "seen_at")))
+    rows = [("2026-01-02", "2026-01-02 10:00:00")]
+    rows += [(text, "2026-01-02 10:00:00") for text in refused["day"]]
+    rows += [("2026-01-02", text) for text in refused["seen_at"]]
+    path = tmp_path / "era.csv"
+    path.write_text("day,seen_at\n" + "".join(f"{d},{a}\n" for d, a in rows))
+    for reader_types in (None, {c.name: reader_type(c) for c in table.columns}):
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        raw = load_raw_file(con, "era.csv", str(path), path.read_bytes(),
+                            reader_types=reader_types)
+        retry = f"(SELECT day, seen_at, _row FROM {RAW_RETRY})" if raw.retried else None
+        validate_rows(con, table, f"(SELECT day, seen_at, _row FROM {RAW_TEXT})",
+                      {"day", "seen_at"}, parsed=frozenset(raw.typed), retry_source=retry)
+        result = con.execute(f"SELECT _invalid FROM {TYPED} ORDER BY _row").fetchall()
+        assert result == [(False,)] + [(True,)] * (len(rows) - 1), reader_types

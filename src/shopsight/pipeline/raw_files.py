@@ -210,10 +210,13 @@ def _csv_scan(path: str, columns: list[str], typed: dict[str, str], *, delimiter
                             for c in columns) + "}"
     nulls = (", nullstr = [" + ", ".join(sql_literal(t) for t in NULL_TOKENS) + "]"
              if null_tokens else "")
+    # DuckDB's default date parsing ignores what follows the date ('2026-01-01 BC' is read
+    # as 2026 AD); an explicit format refuses it, and the text rules then judge the value.
+    dates = ", dateformat = '%Y-%m-%d'" if "DATE" in typed.values() else ""
     return (
         f"read_csv({sql_literal(path)}, header = true, auto_detect = false, "
         f"columns = {types}, delim = {sql_literal(delimiter)}, quote = '\"', escape = '\"', "
-        f"encoding = {sql_literal(native_encoding)}{nulls}, "
+        f"encoding = {sql_literal(native_encoding)}{nulls}{dates}, "
         f"max_line_size = {MAX_LINE_BYTES}, store_rejects = true, "
         f"rejects_table = '_rejects', rejects_scan = '_rejects_scan')"
     )

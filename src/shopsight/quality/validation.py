@@ -94,7 +94,11 @@ def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
     if t is ColumnType.DATE:
         if date_format:
             return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::DATE"
-        return f"TRY_CAST(trim({raw}) AS DATE)"
+        # DuckDB's date cast ignores what follows a time ('2026-01-01 10:00:00 BC' or
+        # '... xyz' gives 2026-01-01): a value longer than a date must be a timestamp
+        return (f"(CASE WHEN length(trim({raw})) <= 10 THEN TRY_CAST(trim({raw}) AS DATE) "
+                f"WHEN TRY_CAST(trim({raw}) AS TIMESTAMPTZ) IS NOT NULL "
+                f"THEN TRY_CAST(trim({raw}) AS DATE) END)")
     if t is ColumnType.TIMESTAMP:
         if date_format:
             return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::TIMESTAMP"
