@@ -3,6 +3,7 @@ exactly the result of merging them one after the other (winners, lineage and cou
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,10 +51,22 @@ FILES = {
 }
 
 
+_STATES: list[State] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_states() -> Iterator[None]:
+    """Close the SQLite engines of the test's ingestors (their files live in tmp_path)."""
+    yield
+    while _STATES:
+        _STATES.pop().engine.dispose()
+
+
 def prepared(root: Path) -> Ingestor:
     """A lake with stores, customers and a first version of orders."""
-    ingestor = Ingestor(Lake(str(root / "lake")), State(f"sqlite:///{root / 'state.db'}"),
-                        MASKING_KEY)
+    state = State(f"sqlite:///{root / 'state.db'}")
+    _STATES.append(state)
+    ingestor = Ingestor(Lake(str(root / "lake")), state, MASKING_KEY)
     ingestor.ingest_paths([write(root / "in/stores.csv", STORES_CSV),
                            write(root / "in/customers.csv", CUSTOMERS_CSV)])
     ingestor.ingest_paths([write(root / "in/orders_0.csv", EXISTING)])

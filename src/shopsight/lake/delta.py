@@ -187,9 +187,9 @@ def create_table_from_query(con: Any, directory: str, sql: str, columns: Columns
 
 def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, ...],
                            version_column: str | None,
-                           columns: Columns) -> tuple[MergeResult, int]:
+                           columns: Columns) -> MergeResult:
     """Merge the rows of a DuckDB query (unique per key) into the local Delta table in
-    ``directory``, as :func:`merge_rows` does; returns the merge and the query's row count.
+    ``directory``, as :func:`merge_rows` does.
 
     Only the files holding a replaced key are rewritten: DuckDB writes their kept rows and
     the changed rows to one new Parquet file, and one commit adds it and removes the
@@ -203,12 +203,11 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     dt = open_table(directory)
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_query_rows AS "
                 + conforming_sql(con, sql, columns))
-    rows = int(con.execute("SELECT count(*) FROM _merge_query_rows").fetchall()[0][0])
     files = plain_parquet_files(dt)
     if files is None:
         source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(
             arrow_schema(columns))
-        return merge_rows(con, directory, source, keys, version_column), rows
+        return merge_rows(con, directory, source, keys, version_column)
     con.execute("CREATE OR REPLACE TEMP VIEW _merge_table_rows AS SELECT * FROM "
                 + parquet_scan_sql(files, filename=True))
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
@@ -217,7 +216,7 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
                                    target="_merge_table_rows"))
     changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
     if changed == 0:
-        return MergeResult(version=dt.version(), inserted=0, updated=0), rows
+        return MergeResult(version=dt.version(), inserted=0, updated=0)
     join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
     matched = con.execute(
         "SELECT t.filename, count(*) FROM _merge_changed s JOIN _merge_table_rows t ON "
@@ -237,7 +236,7 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     dt.create_write_transaction([action, *removes], mode="append",
                                 schema=delta_schema(columns))
     return MergeResult(version=open_table(directory).version(), inserted=changed - updated,
-                       updated=updated), rows
+                       updated=updated)
 
 
 def conforming_sql(con: Any, sql: str, columns: Columns) -> str:

@@ -541,7 +541,7 @@ class Ingestor:
             directory = self.lake.local_path(f"{CURATED}/{table.name}")
             if table_exists(uri):
                 return merge_query_into_table(con, directory, sql, table.primary_key,
-                                              table.version_column, columns)[0]
+                                              table.version_column, columns)
             rows = create_table_from_query(con, directory, sql, columns)
             return MergeResult(version=0, inserted=rows, updated=0)
         curated = con.sql(sql).to_arrow_table().cast(arrow_schema(columns))
