@@ -539,7 +539,7 @@ def train() -> None:
     lake, _ = _adapters(settings)
     rows: list[list[str]] = []
     failures = []
-    models = ModelStore(lake, settings.signing_key.get_secret_value())
+    models = ModelStore.from_settings(lake, settings)
     for system, service in (("demand_insights", DemandInsights(lake, models)),
                             ("market_intelligence", MarketIntelligence(lake, models))):
         with console.status(f"training {system}..."):

@@ -89,7 +89,7 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
 
     app.state.compliance_guardian = ComplianceGuardian(lake)
     app.state.market_pulse = MarketPulse(lake, settings.reporting_currency)
-    models = ModelStore(lake, settings.signing_key.get_secret_value())
+    models = ModelStore.from_settings(lake, settings)
     app.state.demand_insights = DemandInsights(lake, models)
     app.state.market_intelligence = MarketIntelligence(lake, models)
     app.state.retail_copilot = RetailCopilot(

@@ -21,11 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shopsight.errors import ModelIntegrityError
 from shopsight.lake.store import Lake, safe_key
 from shopsight.logs import fields, get_logger
+
+if TYPE_CHECKING:
+    from shopsight.config import Settings
 
 log = get_logger("models")
 
@@ -63,6 +66,11 @@ class ModelStore:
         self._signing_key = signing_key
         # its own key, derived, so a model signature is never a valid upload signature
         self._key = hashlib.sha256(b"shopsight-model-signature\0" + signing_key.encode()).digest()
+
+    @classmethod
+    def from_settings(cls, lake: Lake, settings: Settings) -> ModelStore:
+        """The store of ``lake`` signed with the configured ``SHOPSIGHT_SIGNING_KEY``."""
+        return cls(lake, settings.signing_key.get_secret_value())
 
     def on(self, lake: Lake) -> ModelStore:
         """The same store (same key) on another lake."""

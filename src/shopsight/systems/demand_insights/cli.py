@@ -29,7 +29,7 @@ def _service() -> Any:
 
     settings = load_settings()
     lake = Lake(settings.lake_root, settings.lake_storage_options)
-    return DemandInsights(lake, ModelStore(lake, settings.signing_key.get_secret_value()))
+    return DemandInsights(lake, ModelStore.from_settings(lake, settings))
 
 
 def _request(model: Any, **values: Any) -> Any:

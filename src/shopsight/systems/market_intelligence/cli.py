@@ -30,7 +30,7 @@ def _service() -> Any:
 
     settings = load_settings()
     lake = Lake(settings.lake_root, settings.lake_storage_options)
-    return MarketIntelligence(lake, ModelStore(lake, settings.signing_key.get_secret_value()))
+    return MarketIntelligence(lake, ModelStore.from_settings(lake, settings))
 
 
 def _pct(value: float | None) -> str:
