@@ -557,7 +557,11 @@ def train() -> None:
 
 def _run_publish(settings: Settings, force: bool) -> Any:
     from shopsight.notify import notifier_from_settings
-    from shopsight.pipeline.publish import copilot_publisher, system_publishers
+    from shopsight.pipeline.publish import (
+        conversation_versions,
+        copilot_publisher,
+        system_publishers,
+    )
     from shopsight.pipeline.publish import publish as publish_to_prod
 
     lake, state = _adapters(settings)
@@ -566,7 +570,8 @@ def _run_publish(settings: Settings, force: bool) -> Any:
                   "retail_copilot": copilot_publisher(state, settings.conversation_table)}
     with console.status("curated → prod: running the systems..."):
         return publish_to_prod(lake, state, publishers, notifier_from_settings(settings),
-                               force=force)
+                               force=force, own_inputs={"retail_copilot": conversation_versions(
+                                   state, settings.conversation_table)})
 
 
 def _print_publish(result: Any) -> None:

@@ -10,7 +10,12 @@ from deltalake import DeltaTable
 
 from shopsight.lake.store import Lake
 from shopsight.llm.offline import OfflineLlm
-from shopsight.pipeline.publish import copilot_publisher, publish
+from shopsight.pipeline.publish import (
+    PublishResult,
+    conversation_versions,
+    copilot_publisher,
+    publish,
+)
 from shopsight.state.store import State
 from shopsight.systems.retail_copilot.service import RetailCopilot
 from tests.conftest import DemoLake
@@ -42,4 +47,35 @@ def test_query_patterns_from_conversations(tmp_path: Path, demo_lake: DemoLake) 
     summary = DeltaTable(lake.table_uri("prod", "retail_copilot/summary")).to_pyarrow_table()
     row = summary.to_pylist()[0]
     assert row["questions"] == 4 and row["avg_latency_ms"] >= 0
+    state.engine.dispose()
+
+
+def test_new_conversations_alone_rerun_only_the_copilot(tmp_path: Path,
+                                                        demo_lake: DemoLake) -> None:
+    """Curated unchanged but new conversations: the copilot's patterns are refreshed,
+    the other systems are not run again, and a repeat run is skipped."""
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    lake = Lake(str(tmp_path / "lake"))  # prod goes here; the copilot reads the demo lake
+    calls: list[str] = []
+
+    def other() -> dict[str, object]:
+        calls.append("other")
+        return {}
+
+    def run() -> PublishResult:
+        return publish(lake, state, {"market_pulse": other,
+                                     "retail_copilot": copilot_publisher(state)},
+                       own_inputs={"retail_copilot": conversation_versions(state)})
+
+    first = run()
+    assert first.status == "succeeded" and calls == ["other"]
+    assert run().status == "skipped"
+    RetailCopilot(demo_lake.lake, state, OfflineLlm()).ask("ana", "Show me low stock products")
+    refreshed = run()
+    assert refreshed.status == "succeeded"
+    assert [s.system for s in refreshed.systems] == ["retail_copilot"]
+    assert calls == ["other"]
+    summary = DeltaTable(lake.table_uri("prod", "retail_copilot/summary")).to_pyarrow_table()
+    assert summary.to_pylist()[0]["questions"] == 1
+    assert run().status == "skipped"
     state.engine.dispose()

@@ -4,8 +4,9 @@ One step (``shopsight publish``, the watcher after curated changes, an S3 event 
 that asks each system for its tables and overwrites ``prod/<system>/<table>`` (Delta, so
 readers keep the last good version until the new one commits). A run records its id,
 the input table versions and the output row counts; a run whose input versions equal the
-last successful run's is skipped; one system failing does not stop the others, the
-failure is recorded and alerted.
+last successful run's is skipped, and when curated is unchanged only the systems whose own
+inputs changed run (the copilot's stored conversations); one system failing does not stop
+the others, the failure is recorded and alerted.
 """
 
 from __future__ import annotations
@@ -70,17 +71,33 @@ def curated_versions(lake: Lake) -> dict[str, int]:
 
 
 def publish(lake: Lake, state: State, publishers: Mapping[str, Publisher],
-            notifier: Notifier | None = None, force: bool = False) -> PublishResult:
-    """Run every publisher and write its tables under prod/<system>/."""
+            notifier: Notifier | None = None, force: bool = False,
+            own_inputs: Mapping[str, Mapping[str, int]] | None = None) -> PublishResult:
+    """Run every publisher and write its tables under prod/<system>/.
+
+    ``own_inputs`` gives, per system, versions of what it reads besides curated (recorded
+    as ``<system>:<name>``): when only those changed, only that system runs."""
     from deltalake import write_deltalake
 
     metadata.create_all(state.engine, tables=[publish_runs])
     started = utc_now()
-    versions = curated_versions(lake)
+    curated = curated_versions(lake)
+    own = {f"{system}:{name}": version for system, inputs in (own_inputs or {}).items()
+           for name, version in inputs.items()}
+    versions = {**curated, **own}
     last = _last_success(state)
-    if not force and last is not None and last["input_versions"] == versions:
-        return _record(state, "skipped", versions, {}, started,
-                       f"curated unchanged since run {last['id']}; nothing to do")
+    message = ""
+    if not force and last is not None:
+        before: dict[str, int] = last["input_versions"]
+        if before == versions:
+            return _record(state, "skipped", versions, {}, started,
+                           f"inputs unchanged since run {last['id']}; nothing to do")
+        if {k: v for k, v in before.items() if ":" not in k} == curated:
+            changed = {key.split(":", 1)[0] for key, version in own.items()
+                       if before.get(key) != version}
+            publishers = {s: p for s, p in publishers.items() if s in changed}
+            message = (f"curated unchanged since run {last['id']}; ran only "
+                       f"{', '.join(publishers)} (its own inputs changed)")
     outcomes: list[SystemOutcome] = []
     for system, produce in publishers.items():
         t0 = time.perf_counter()
@@ -107,7 +124,7 @@ def publish(lake: Lake, state: State, publishers: Mapping[str, Publisher],
                                     "`shopsight publish` again."))
     status = "partial" if any(o.error for o in outcomes) else "succeeded"
     outputs = {o.system: ({"error": o.error} if o.error else o.tables) for o in outcomes}
-    result = _record(state, status, versions, outputs, started, "")
+    result = _record(state, status, versions, outputs, started, message)
     result.systems = outcomes
     return result
 
@@ -162,6 +179,24 @@ def system_publishers(lake: Lake, signing_key: str,
 
     return {"demand_insights": demand_insights, "market_intelligence": market_intelligence,
             "compliance_guardian": compliance, "market_pulse": market_pulse}
+
+
+def conversation_versions(state: State,
+                          conversation_table_name: str | None = None) -> dict[str, int]:
+    """The copilot publisher's own inputs: how many stored conversations are live and
+    when the latest changed (a new, updated or expired conversation changes them)."""
+    from shopsight.systems.retail_copilot.conversations import (
+        DEFAULT_CONVERSATION_TABLE,
+        conversation_table,
+    )
+
+    table = conversation_table(conversation_table_name or DEFAULT_CONVERSATION_TABLE)
+    metadata.create_all(state.engine, tables=[table])
+    with state.engine.connect() as conn:
+        live, latest = conn.execute(sa.select(sa.func.count(), sa.func.max(table.c.updated_at))
+                                    .where(table.c.ttl > int(utc_now().timestamp()))).one()
+    return {"conversations": int(live),
+            "last_updated": int(latest.timestamp() * 1_000_000) if latest else 0}
 
 
 def copilot_publisher(state: State, conversation_table_name: str | None = None) -> Publisher:
