@@ -45,10 +45,12 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None,
 
 def plain_parquet_files(dt: Any) -> list[str] | None:
     """Local paths of the Parquet files of ``dt``'s version when a plain Parquet reader
-    reads them correctly (no reader features such as deletion vectors or column mapping),
-    else None (object stores, such features, or no file at all)."""
+    reads them correctly (no reader features such as deletion vectors or column mapping,
+    no partition columns, whose values are not in the files), else None (object stores,
+    such tables, or no file at all)."""
     uris = [str(u) for u in dt.file_uris()]
-    if dt.protocol().min_reader_version > 1 or not uris or any(
+    if dt.protocol().min_reader_version > 1 or dt.metadata().partition_columns or (
+            not uris) or any(
             "://" in u and not u.startswith("file://") for u in uris):
         return None
     return [u.removeprefix("file://") for u in uris]

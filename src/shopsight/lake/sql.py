@@ -1,8 +1,11 @@
 """One DuckDB connection with every curated and prod Delta table registered by name.
 
-Tables are Arrow dataset scans of the Delta tables (read through ``deltalake``), so no
-DuckDB extension is needed and nothing is copied: ``curated/orders`` becomes ``orders``,
-``prod/demand_insights/segments`` becomes ``demand_insights_segments``.
+``curated/orders`` becomes ``orders``, ``prod/demand_insights/segments`` becomes
+``demand_insights_segments``. The Delta log is read through ``deltalake`` (no DuckDB
+extension), and a table's current files are then read by DuckDB's own Parquet reader
+when they are local plain Parquet (filters and joins pushed into the scan, row groups
+skipped by their statistics); tables in an object store, or using Delta reader features,
+are Arrow dataset scans. Nothing is copied.
 """
 
 from __future__ import annotations
@@ -10,8 +13,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from shopsight.lake.delta import open_table
+from shopsight.lake.delta import open_table, parquet_scan_sql, plain_parquet_files
 from shopsight.lake.store import CURATED, PROD, Lake
+from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
 def lake_table_versions(lake: Lake) -> dict[str, tuple[str, int]]:
@@ -43,24 +47,27 @@ def lake_tables(lake: Lake) -> dict[str, str]:
     return {name: uri for name, (uri, _) in lake_table_versions(lake).items()}
 
 
-_DATASETS: dict[tuple[str, int], Any] = {}
-_DATASETS_LOCK = threading.Lock()
+_SOURCES: dict[tuple[str, int], Any] = {}
+_SOURCES_LOCK = threading.Lock()
 
 
-def _dataset(lake: Lake, uri: str, version: int) -> Any:
-    """The Arrow dataset of a Delta table version, opened once per process: opening
-    reads the table's log, which dominated the cost of a connection."""
+def _source(lake: Lake, uri: str, version: int) -> Any:
+    """A Delta table version's local Parquet files (a list), or else its Arrow dataset;
+    worked out once per process: opening reads the table's log, which dominated the cost
+    of a connection."""
     key = (uri, version)
-    with _DATASETS_LOCK:
-        cached = _DATASETS.get(key)
+    with _SOURCES_LOCK:
+        cached = _SOURCES.get(key)
     if cached is not None:
         return cached
-    dataset = open_table(uri, lake.storage_options, version).to_pyarrow_dataset()
-    with _DATASETS_LOCK:
-        if len(_DATASETS) > 512:
-            _DATASETS.clear()
-        _DATASETS[key] = dataset
-    return dataset
+    table = open_table(uri, lake.storage_options, version)
+    files = plain_parquet_files(table) if lake.is_local else None
+    source = files if files is not None else table.to_pyarrow_dataset()
+    with _SOURCES_LOCK:
+        if len(_SOURCES) > 512:
+            _SOURCES.clear()
+        _SOURCES[key] = source
+    return source
 
 
 def connect(lake: Lake, *, read_only_files: bool = True) -> Any:
@@ -73,14 +80,27 @@ def connect(lake: Lake, *, read_only_files: bool = True) -> Any:
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
-    # DuckDB 2.0 pushes string filters into Arrow dataset scans as string_view literals,
-    # which pyarrow cannot compare with its string columns; filter in DuckDB instead.
-    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    files: list[str] = []
+    arrow = False
     for name, (uri, version) in lake_table_versions(lake).items():
         if version < 0:
             continue  # a table whose first commit is still being written
-        con.register(name, _dataset(lake, uri, version))
+        source = _source(lake, uri, version)
+        if isinstance(source, list):
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM "
+                        f"{parquet_scan_sql(source)}")
+            files += source
+        else:
+            con.register(name, source)
+            arrow = True
+    if arrow:
+        # DuckDB 2.0 pushes string filters into Arrow dataset scans as string_view
+        # literals, which pyarrow cannot compare with its string columns.
+        con.execute("SET disabled_optimizers = 'filter_pushdown'")
     if read_only_files:
+        # the tables' own files stay readable, nothing else on disk or on the network
+        if files:
+            con.execute(f"SET allowed_paths = [{', '.join(sql_literal(f) for f in files)}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     return con
