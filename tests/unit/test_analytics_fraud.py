@@ -104,3 +104,20 @@ def test_pan_finder_ignores_lists_of_small_numbers() -> None:
     assert find_pans("internal_count=628 624 497 483 463 453 164") == []
     assert find_pans("card 4111 1111 1111 1111 on file") == ["4111111111111111"]
     assert find_pans("tree_sizes=1594 1703 1716 1720 1721 1717 1713 1718") == []
+
+
+def test_fit_score_equals_fit_then_score_on_both_paths() -> None:
+    """``fit_score`` reuses the forest's scores of the training rows: the same numbers as
+    fitting and then scoring, unsupervised and supervised."""
+    from shopsight.analytics.fraud import FraudScorer
+
+    frame = _with_velocity_burst(_history(n_customers=80, seed=4))
+    features = payment_features(frame)
+    labels = pd.Series(np.zeros(len(frame), dtype=np.int64))
+    labels[np.random.default_rng(5).choice(len(frame), 40, replace=False)] = 1
+    for given in (None, labels):
+        scores, points = FraudScorer(min_labels=30).fit_score(features, given)
+        fitted = FraudScorer(min_labels=30).fit(features, given)
+        assert fitted.method_ == ("unsupervised" if given is None else "supervised")
+        np.testing.assert_allclose(scores, fitted.score(features))
+        pd.testing.assert_frame_equal(points, fitted.rule_score(features)[1])
