@@ -70,3 +70,17 @@ def test_a_partitioned_table_is_read_through_delta_with_its_partition_values(
     # the Arrow path keeps string filters working (DuckDB 2.0 must not push them down)
     assert con.execute("SELECT count(*) FROM sales WHERE region = 'W'").fetchall() == [(2,)]
     con.close()
+
+
+def test_files_written_before_a_column_was_added_read_it_as_null(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "lake"))
+    uri = lake.table_uri("curated", "orders")
+    write_deltalake(uri, ORDERS)
+    write_deltalake(uri, pa.table({"order_id": ["O3"], "amount": [30.0], "channel": ["web"]}),
+                    mode="append", schema_mode="merge")
+    assert len(DeltaTable(uri).file_uris()) == 2  # the first one has no channel column
+    con = connect(lake)
+    assert "read_parquet" in _views(con)["orders"]
+    assert con.execute("SELECT order_id, amount, channel FROM orders ORDER BY 1").fetchall() == [
+        ("O1", 10.0, None), ("O2", 20.0, None), ("O3", 30.0, "web")]
+    con.close()

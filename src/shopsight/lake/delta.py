@@ -58,9 +58,11 @@ def plain_parquet_files(dt: Any) -> list[str] | None:
 
 def parquet_scan_sql(files: list[str], *, filename: bool = False) -> str:
     """DuckDB's scan of ``files`` (from :func:`plain_parquet_files`), with each row's
-    file as ``filename`` when asked."""
+    file as ``filename`` when asked. Columns are matched by name: files written before a
+    column was added to the table lack it (NULL for their rows, as Delta reads them)."""
     listed = ", ".join(sql_literal(f) for f in files)
-    return f"read_parquet([{listed}]{', filename = true' if filename else ''})"
+    return (f"read_parquet([{listed}], union_by_name = true"
+            f"{', filename = true' if filename else ''})")
 
 
 def register_table(con: Any, name: str, uri: str,
