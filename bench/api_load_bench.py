@@ -1,14 +1,17 @@
 """API load benchmark (issue 7): the real server under 50 concurrent read clients.
 
     .venv/bin/python bench/api_load_bench.py --scale medium --clients 50 --seconds 60
+    .venv/bin/python bench/api_load_bench.py --scale medium --clients 50 --seconds 60 --workers 2
 
 On the prepared demo home (``common.prepare_home``) this
 
 1. creates an analyst key with ``shopsight keys create --name load --role analyst``;
-2. starts ``shopsight serve --port P`` (uvicorn, one process, 127.0.0.1) as a separate
+2. starts ``shopsight serve --port P --workers W`` (uvicorn, 127.0.0.1) as a separate
    process with ``SHOPSIGHT_HOME`` set and ``ENABLE_SCHEDULED_ANALYSIS=false``;
 3. calls every read endpoint once, in order, to warm it up (model-backed endpoints
-   train on their first call) and records those first-call times;
+   train on their first call) and records those first-call times; with several workers,
+   as many warm-up clients run at once, so that each worker is likely warmed (which
+   worker takes a connection is the kernel's choice), and the slowest is reported;
 4. runs ``--clients`` concurrent clients (``httpx.AsyncClient``, one shared pool of
    ``--clients`` connections) for ``--seconds``: each client loops over the endpoints,
    starting at a different one, sending the next request as soon as the previous
@@ -16,7 +19,8 @@ On the prepared demo home (``common.prepare_home``) this
 5. stops the server (SIGINT, then SIGTERM) and reports requests, errors (any non-200
    or transport error, with the endpoint and the first response bodies), throughput and
    p50/p95/p99 latency per endpoint and overall, plus the server's CPU seconds and peak
-   RSS (``VmHWM``).
+   RSS (``VmHWM``; with workers, the CPU of all its processes and the sum of their
+   peaks).
 
 Client and server share the machine's 2 cores, so the load generator takes some of the
 CPU the server could use; its own CPU time is reported too. Traffic goes to 127.0.0.1
@@ -72,6 +76,26 @@ def create_key(env: dict[str, str]) -> str:
     return done.stdout.strip().splitlines()[-1].strip()
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its child processes (uvicorn's workers)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if parent == pid:
+                children.append(int(entry.name))
+    return [pid, *children]
+
+
+def tree_stats(pid: int) -> tuple[float, int]:
+    """CPU seconds and summed peak RSS in MB of ``pid`` and its children."""
+    stats = [proc_stats(p) for p in process_tree(pid)]
+    return sum(c for c, _ in stats), sum(m for _, m in stats)
+
+
 def proc_stats(pid: int) -> tuple[float, int]:
     """CPU seconds (user + system) and peak RSS in MB of a running process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -79,6 +103,12 @@ def proc_stats(pid: int) -> tuple[float, int]:
     hwm = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                if line.startswith("VmHWM"))
     return cpu, int(hwm.split()[1]) // 1024
+
+
+async def warm_up_all(base: str, key: str, paths: list[str], workers: int) -> dict[str, Any]:
+    """``workers`` warm-up clients at once; per path the slowest first call."""
+    runs = await asyncio.gather(*(warm_up(base, key, paths) for _ in range(workers)))
+    return {path: max((r[path] for r in runs), key=lambda v: v["ms"]) for path in paths}
 
 
 async def warm_up(base: str, key: str, paths: list[str]) -> dict[str, Any]:
@@ -141,7 +171,7 @@ def stop(server: subprocess.Popen[bytes]) -> int:
 
 
 def summary(paths: list[str], warm: dict[str, Any], run: dict[str, Any], clients: int,
-            server_cpu: float, server_peak: int, client_cpu: float) -> str:
+            server_cpu: float, server_peak: int, client_cpu: float, workers: int = 1) -> str:
     lat, errors, duration = run["latencies"], run["errors"], run["duration_s"]
     total = sum(len(v) for v in lat.values())
     n_errors = sum(len(v) for v in errors.values())
@@ -159,7 +189,9 @@ def summary(paths: list[str], warm: dict[str, Any], run: dict[str, Any], clients
                            f"{warm[path]['ms']:,}"))
     out.append(row("**overall**", [v for vs in lat.values() for v in vs], n_errors, "-"))
     out += ["", f"{clients} clients for {duration:.1f} s: {total:,} requests, {n_errors} "
-            f"errors, {total / duration:.1f} requests/s. Server (one uvicorn process): "
+            f"errors, {total / duration:.1f} requests/s. Server ("
+            + ("one uvicorn process" if workers == 1 else f"uvicorn, {workers} workers")
+            + "): "
             f"{server_cpu:.1f} CPU s during the load ({server_cpu / duration:.2f} cores), peak "
             f"RSS {server_peak:,} MB; load generator {client_cpu:.1f} CPU s."]
     for path, details in errors.items():
@@ -173,6 +205,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--skip", default="", help="comma-separated endpoint prefixes to "
                         "leave out (e.g. /demand-insights to see the other endpoints alone)")
     args = parser.parse_args()
@@ -185,7 +218,8 @@ def main() -> None:
     paths = [p for p in endpoints(last_upload_day(home).isoformat())
              if not (skip and p.startswith(skip))]
     log = (OUT / "api-server.log").open("wb")
-    server = subprocess.Popen([SHOPSIGHT, "serve", "--host", "127.0.0.1", "--port", str(port)],
+    server = subprocess.Popen([SHOPSIGHT, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", str(args.workers)],
                               env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         import httpx
@@ -196,25 +230,27 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        warm = asyncio.run(warm_up(base, key, paths))
+        warm = asyncio.run(warm_up_all(base, key, paths, args.workers))
         print(json.dumps({"warm_up": warm}), flush=True)
-        cpu_before, _ = proc_stats(server.pid)
+        cpu_before, _ = tree_stats(server.pid)
         client_before = resource.getrusage(resource.RUSAGE_SELF)
         run = asyncio.run(load(base, key, paths, args.clients, args.seconds))
         client_after = resource.getrusage(resource.RUSAGE_SELF)
-        cpu_after, peak = proc_stats(server.pid)
+        cpu_after, peak = tree_stats(server.pid)
     finally:
         code = stop(server)
         log.close()
     client_cpu = (client_after.ru_utime + client_after.ru_stime
                   - client_before.ru_utime - client_before.ru_stime)
-    (OUT / f"api-load-{args.scale}{'-skip' if skip else ''}.json").write_text(json.dumps(
+    suffix = f"{'-skip' if skip else ''}{f'-w{args.workers}' if args.workers > 1 else ''}"
+    (OUT / f"api-load-{args.scale}{suffix}.json").write_text(json.dumps(
         {"warm_up": warm, **run, "server_exit": code}))
     print(json.dumps({"requests": sum(len(v) for v in run["latencies"].values()),
                       "errors": {k: len(v) for k, v in run["errors"].items()},
                       "duration_s": round(run["duration_s"], 1), "server_exit": code}))
     print(f"\n{machine_line()}\n")
-    print(summary(paths, warm, run, args.clients, cpu_after - cpu_before, peak, client_cpu))
+    print(summary(paths, warm, run, args.clients, cpu_after - cpu_before, peak, client_cpu,
+                  args.workers))
 
 
 if __name__ == "__main__":

@@ -503,13 +503,21 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key id from `key
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="Processes serving requests (default SHOPSIGHT_API_WORKERS, 1); "
+        "one per core uses every core.")] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
-    from shopsight.api.app import create_app, run_server
+    from shopsight.api.app import create_app, run_server, serve_workers
 
     settings = _setup()
-    console.print(f"shopsight API on http://{host}:{port} (docs at /docs)")
-    run_server(create_app(settings), host, port)
+    processes = workers or settings.api_workers
+    console.print(f"shopsight API on http://{host}:{port} (docs at /docs)"
+                  + (f", {processes} processes" if processes > 1 else ""))
+    if processes > 1:
+        serve_workers(processes, host, port)
+    else:
+        run_server(create_app(settings), host, port)
 
 
 # -- curated -> prod -----------------------------------------------------------------

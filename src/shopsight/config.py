@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Run the fallback daily analysis on DAILY_ANALYSIS_SCHEDULE while the "
         "server runs.",
     )
+    api_workers: int = Field(
+        1, ge=1, le=64, validation_alias=_env("SHOPSIGHT_API_WORKERS"),
+        description="Processes serving the API (`shopsight serve`). One Python process "
+        "uses about one core; one per core serves that many times the requests, each "
+        "process holding its own caches and loaded models in memory.",
+    )
     frontend_origin: str = Field(
         "http://localhost:3000",
         validation_alias=_env("FRONTEND_ORIGIN"),

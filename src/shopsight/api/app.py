@@ -110,8 +110,30 @@ connection at the moment a client reuses it (which the client sees as a dropped 
 
 
 def run_server(app: FastAPI, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn until interrupted."""
+    """Serve ``app`` with uvicorn in this process until interrupted."""
     import uvicorn
 
     uvicorn.run(app, host=host, port=port, log_level="warning",
                 timeout_keep_alive=KEEP_ALIVE_SECONDS)
+
+
+def serve_workers(workers: int, host: str, port: int) -> None:
+    """Serve the app in ``workers`` processes sharing the port, until interrupted. Each
+    builds the app from the environment (:func:`app_from_environment`): they share the
+    lake and the state store, and the daily analysis claims a business date in the state
+    store, so the workers' schedules never run it twice."""
+    import uvicorn
+
+    uvicorn.run("shopsight.api.app:app_from_environment", factory=True, workers=workers,
+                host=host, port=port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process, from the environment's settings."""
+    from shopsight.config import load_settings
+    from shopsight.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
