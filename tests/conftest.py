@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 from shopsight.lake.store import Lake
 from shopsight.pipeline.ingest import Ingestor
 from shopsight.state.store import State
+
+# Servers started by tests do not warm their caches in the background unless a test asks
+# (test_api_warm): each test sees exactly the work of the requests it sends.
+os.environ.setdefault("SHOPSIGHT_WARM_ON_START", "false")
 
 MASKING_KEY = "test-masking-key"
 SIGNING_KEY = "test-signing-key"

@@ -20,13 +20,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` on a free local port; yields the base URL."""
+def live_server(app: Any, *, lifespan: str = "off") -> Iterator[str]:
+    """Serve ``app`` on a free local port; yields the base URL. The app's lifespan
+    (schedules, warming) runs only when asked (``lifespan="on"``)."""
     import uvicorn
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+                                           log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="Run the fallback daily analysis on DAILY_ANALYSIS_SCHEDULE while the "
         "server runs.",
     )
+    warm_on_start: bool = Field(
+        True, validation_alias=_env("SHOPSIGHT_WARM_ON_START"),
+        description="When the API starts, compute in the background what the first "
+        "requests would otherwise wait for (fraud scores, customer scores, segments, "
+        "regional summaries): seconds on a large lake.",
+    )
     api_workers: int = Field(
         1, ge=1, le=64, validation_alias=_env("SHOPSIGHT_API_WORKERS"),
         description="Processes serving the API (`shopsight serve`). One Python process "

@@ -28,11 +28,17 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     state = state or State(settings.state_database_url)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Run the fallback schedule of the daily analysis while the server runs."""
+        """Run the fallback schedule of the daily analysis while the server runs, and warm
+        the systems' caches in the background."""
         stop = threading.Event()
         if settings.enable_scheduled_analysis:
             threading.Thread(target=app.state.daily_triggers.run_scheduler, args=(stop,),
                              name="daily-analysis-schedule", daemon=True).start()
+        if settings.warm_on_start:
+            threading.Thread(target=warm_caches, args=(app, stop), name="warm-caches",
+                             daemon=True).start()
+        else:
+            app.state.warmed.set()
         yield
         stop.set()
 
@@ -44,6 +50,7 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handler(app)
     app.state.settings, app.state.lake, app.state.state = settings, lake, state
+    app.state.warmed = threading.Event()  # set once warm_caches is done (or not wanted)
     app.state.api_keys = ApiKeys(state)
     app.state.uploads = StoreUploads(
         lake, state, signing_key=settings.signing_key.get_secret_value(),
@@ -101,6 +108,40 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
                    copilot, web):
         app.include_router(module.router)
     return app
+
+
+def warm_caches(app: FastAPI, stop: threading.Event) -> None:
+    """Compute what the first requests would otherwise wait for (each system caches it
+    per data snapshot): the first analyst gets an answer in milliseconds rather than
+    seconds, and so does each worker process. A system without data yet is skipped."""
+    import time
+
+    from shopsight.errors import ShopsightError
+    from shopsight.logs import fields, get_logger
+
+    log = get_logger("api")
+    steps: dict[str, Any] = {
+        "compliance_guardian": app.state.compliance_guardian.flagged_transactions,
+        "demand_insights": app.state.demand_insights.at_risk_customers,
+        "demand_insights_segments": app.state.demand_insights.segments,
+        "market_pulse": app.state.market_pulse.regions,
+    }
+    try:
+        for name, step in steps.items():
+            if stop.is_set():
+                return
+            started = time.perf_counter()
+            try:
+                step()
+            except ShopsightError as exc:  # e.g. no payments ingested yet
+                log.info(f"not warmed: {name}: {exc}", extra=fields(system=name))
+            except Exception:  # noqa: BLE001 - a request will show the error; keep going
+                log.exception(f"warming {name} failed", extra=fields(system=name))
+            else:
+                log.info(f"warmed {name}", extra=fields(
+                    system=name, duration_ms=round((time.perf_counter() - started) * 1000)))
+    finally:
+        app.state.warmed.set()
 
 
 KEEP_ALIVE_SECONDS = 75
