@@ -73,8 +73,9 @@ def _source(lake: Lake, uri: str, version: int) -> Any:
 def connect(lake: Lake, *, read_only_files: bool = True) -> Any:
     """A fresh in-memory DuckDB connection with every lake table registered as a view.
 
-    ``read_only_files`` disables DuckDB's access to the file system and network, so SQL
-    run on this connection can only see the registered tables.
+    ``read_only_files`` disables DuckDB's access to the file system and network except
+    the registered tables' own Parquet files, so SQL run on this connection can only see
+    the registered tables.
     """
     import duckdb
 
