@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         "requests would otherwise wait for (fraud scores, customer scores, segments, "
         "regional summaries): seconds on a large lake.",
     )
+    refresh_seconds: float = Field(
+        30.0, ge=0, validation_alias=_env("SHOPSIGHT_REFRESH_SECONDS"),
+        description="How often the API looks for new curated data, prod tables or trained "
+        "models in the lake; when something changed, the systems drop their caches (and "
+        "warm them again). 0: never, until the server restarts.",
+    )
     api_workers: int = Field(
         1, ge=1, le=64, validation_alias=_env("SHOPSIGHT_API_WORKERS"),
         description="Processes serving the API (`shopsight serve`). One Python process "

@@ -34,11 +34,8 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
         if settings.enable_scheduled_analysis:
             threading.Thread(target=app.state.daily_triggers.run_scheduler, args=(stop,),
                              name="daily-analysis-schedule", daemon=True).start()
-        if settings.warm_on_start:
-            threading.Thread(target=warm_caches, args=(app, stop), name="warm-caches",
-                             daemon=True).start()
-        else:
-            app.state.warmed.set()
+        threading.Thread(target=follow_lake, args=(app, stop), name="follow-lake",
+                         daemon=True).start()
         yield
         stop.set()
 
@@ -50,7 +47,8 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
                        allow_methods=["*"], allow_headers=["*"])
     install_error_handler(app)
     app.state.settings, app.state.lake, app.state.state = settings, lake, state
-    app.state.warmed = threading.Event()  # set once warm_caches is done (or not wanted)
+    app.state.warmed = threading.Event()  # set once the caches are warm (or not wanted)
+    app.state.refreshed = threading.Event()  # set when a lake change refreshed the systems
     app.state.api_keys = ApiKeys(state)
     app.state.uploads = StoreUploads(
         lake, state, signing_key=settings.signing_key.get_secret_value(),
@@ -110,6 +108,54 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     return app
 
 
+def lake_fingerprint(lake: Lake) -> tuple[Any, ...]:
+    """What the systems' caches depend on: every curated and prod table's version and the
+    stored model versions (one listing of each)."""
+    from shopsight.lake.models import MODELS
+    from shopsight.lake.sql import lake_table_versions
+
+    models = sorted(f.key for f in lake.list_files(MODELS) if f.key.endswith("/metadata.json"))
+    return tuple(sorted(lake_table_versions(lake).items())), tuple(models)
+
+
+def follow_lake(app: FastAPI, stop: threading.Event) -> None:
+    """Warm the caches (when asked), then every ``refresh_seconds`` look for new data or
+    models in the lake (a nightly ingest, ``shopsight train``); on a change, the systems
+    forget what they cached and are warmed again. Sets ``app.state.warmed`` after the
+    first warming, and ``app.state.refreshed`` after each refresh."""
+    from shopsight.logs import get_logger
+
+    log = get_logger("api")
+    settings: Settings = app.state.settings
+    lake: Lake = app.state.lake
+    try:
+        seen = lake_fingerprint(lake)
+    except Exception:  # noqa: BLE001 - a lake that cannot be listed now may be later
+        log.exception("cannot list the lake; its changes are not followed")
+        seen = None
+    if settings.warm_on_start:
+        warm_caches(app, stop)
+    app.state.warmed.set()
+    if not settings.refresh_seconds or seen is None:
+        return
+    while not stop.wait(settings.refresh_seconds):
+        try:
+            now = lake_fingerprint(lake)
+        except Exception:  # noqa: BLE001 - keep following; a request will show the error
+            log.exception("cannot list the lake")
+            continue
+        if now == seen:
+            continue
+        seen = now
+        for name in ("compliance_guardian", "market_pulse", "demand_insights",
+                     "market_intelligence"):
+            getattr(app.state, name).refresh()
+        log.info("the lake changed: the systems' caches were dropped")
+        if settings.warm_on_start:
+            warm_caches(app, stop)
+        app.state.refreshed.set()
+
+
 def warm_caches(app: FastAPI, stop: threading.Event) -> None:
     """Compute what the first requests would otherwise wait for (each system caches it
     per data snapshot): the first analyst gets an answer in milliseconds rather than
@@ -126,22 +172,19 @@ def warm_caches(app: FastAPI, stop: threading.Event) -> None:
         "demand_insights_segments": app.state.demand_insights.segments,
         "market_pulse": app.state.market_pulse.regions,
     }
-    try:
-        for name, step in steps.items():
-            if stop.is_set():
-                return
-            started = time.perf_counter()
-            try:
-                step()
-            except ShopsightError as exc:  # e.g. no payments ingested yet
-                log.info(f"not warmed: {name}: {exc}", extra=fields(system=name))
-            except Exception:  # noqa: BLE001 - a request will show the error; keep going
-                log.exception(f"warming {name} failed", extra=fields(system=name))
-            else:
-                log.info(f"warmed {name}", extra=fields(
-                    system=name, duration_ms=round((time.perf_counter() - started) * 1000)))
-    finally:
-        app.state.warmed.set()
+    for name, step in steps.items():
+        if stop.is_set():
+            return
+        started = time.perf_counter()
+        try:
+            step()
+        except ShopsightError as exc:  # e.g. no payments ingested yet
+            log.info(f"not warmed: {name}: {exc}", extra=fields(system=name))
+        except Exception:  # noqa: BLE001 - a request will show the error; keep going
+            log.exception(f"warming {name} failed", extra=fields(system=name))
+        else:
+            log.info(f"warmed {name}", extra=fields(
+                system=name, duration_ms=round((time.perf_counter() - started) * 1000)))
 
 
 KEEP_ALIVE_SECONDS = 75
