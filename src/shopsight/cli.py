@@ -564,6 +564,7 @@ def train() -> None:
 
 
 def _run_publish(settings: Settings, force: bool) -> Any:
+    from shopsight.lake.models import ModelStore
     from shopsight.notify import notifier_from_settings
     from shopsight.pipeline.publish import (
         conversation_versions,
@@ -573,7 +574,7 @@ def _run_publish(settings: Settings, force: bool) -> Any:
     from shopsight.pipeline.publish import publish as publish_to_prod
 
     lake, state = _adapters(settings)
-    publishers = {**system_publishers(lake, settings.signing_key.get_secret_value(),
+    publishers = {**system_publishers(lake, ModelStore.from_settings(lake, settings),
                                       settings.reporting_currency),
                   "retail_copilot": copilot_publisher(state, settings.conversation_table)}
     with console.status("curated → prod: running the systems..."):

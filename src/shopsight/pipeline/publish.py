@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -25,6 +25,9 @@ from shopsight.lake.store import CURATED, PROD, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.notify import Alert, Notifier
 from shopsight.state.store import State, metadata, utc_now
+
+if TYPE_CHECKING:
+    from shopsight.lake.models import ModelStore
 
 log = get_logger("publish")
 
@@ -147,7 +150,7 @@ def _record(state: State, status: str, versions: dict[str, int], outputs: dict[s
                          systems=[], message=message)
 
 
-def system_publishers(lake: Lake, signing_key: str,
+def system_publishers(lake: Lake, models: ModelStore,
                       reporting_currency: str = "USD") -> dict[str, Publisher]:
     """Every system's prod tables, built lazily so one import failing is one system failing."""
 
@@ -162,18 +165,16 @@ def system_publishers(lake: Lake, signing_key: str,
         return MarketPulse(lake, reporting_currency).publish()
 
     def demand_insights() -> Mapping[str, Any]:
-        from shopsight.lake.models import ModelStore
         from shopsight.systems.demand_insights.service import DemandInsights
 
-        service = DemandInsights(lake, ModelStore(lake, signing_key))
+        service = DemandInsights(lake, models)
         service.train()
         return service.publish()
 
     def market_intelligence() -> Mapping[str, Any]:
-        from shopsight.lake.models import ModelStore
         from shopsight.systems.market_intelligence.service import MarketIntelligence
 
-        service = MarketIntelligence(lake, ModelStore(lake, signing_key))
+        service = MarketIntelligence(lake, models)
         service.train()
         return service.publish()
 
