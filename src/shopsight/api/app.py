@@ -28,8 +28,8 @@ def create_app(settings: Settings, *, lake: Lake | None = None,
     state = state or State(settings.state_database_url)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        """Run the fallback schedule of the daily analysis while the server runs, and warm
-        the systems' caches in the background."""
+        """Run the fallback schedule of the daily analysis while the server runs, and
+        warm the systems' caches and follow the lake's changes in the background."""
         stop = threading.Event()
         if settings.enable_scheduled_analysis:
             threading.Thread(target=app.state.daily_triggers.run_scheduler, args=(stop,),
@@ -128,15 +128,15 @@ def follow_lake(app: FastAPI, stop: threading.Event) -> None:
     log = get_logger("api")
     settings: Settings = app.state.settings
     lake: Lake = app.state.lake
+    seen: tuple[Any, ...] | None = None  # a first listing that fails counts as a change
     try:
         seen = lake_fingerprint(lake)
     except Exception:  # noqa: BLE001 - a lake that cannot be listed now may be later
-        log.exception("cannot list the lake; its changes are not followed")
-        seen = None
+        log.exception("cannot list the lake")
     if settings.warm_on_start:
         warm_caches(app, stop)
     app.state.warmed.set()
-    if not settings.refresh_seconds or seen is None:
+    if not settings.refresh_seconds:
         return
     while not stop.wait(settings.refresh_seconds):
         try:
