@@ -28,6 +28,8 @@ def test_timestamps_with_offsets_are_converted_to_utc() -> None:
 # subset of what the text rules accept, as the same value (what it refuses is retried as
 # text), so both paths must type every one of these identically.
 _EDGE_VALUES = {
+    "string": ["a", " a ", "a b", "", " ", "  ", "NULL", " NULL", "null ", "\\N", " \\N ",
+               "NULLx", "N ULL", "\t"],
     "float": ["1", "1.5", " 2 ", "1e3", "-0", "+3", ".5", "5.", "1_000", "inf", "nan",
               "Infinity", "1,5", "0x10", "- 1", "abc", "", " ", "NULL", " null ", "\\N",
               "1e400", "12345678901234567890"],
@@ -75,9 +77,10 @@ def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> N
         names = ", ".join(f'"{c}"' for c in _EDGE_VALUES)
         retry = f"(SELECT {names}, _row FROM {RAW_RETRY})" if raw.retried else None
         validate_rows(con, table, f"(SELECT {names}, _row FROM {RAW_TEXT})",
-                      set(_EDGE_VALUES), parsed=frozenset(raw.typed), retry_source=retry)
-        if reader_types:
-            assert raw.typed and raw.retried > 0  # both paths are exercised
+                      set(_EDGE_VALUES), parsed=frozenset(raw.typed), retry_source=retry,
+                      exact_tokens_read=raw.exact_tokens_read)
+        if reader_types:  # both paths are exercised
+            assert raw.typed and raw.retried > 0 and raw.exact_tokens_read
         return con.execute(
             f"SELECT _row, {names}, _invalid, "
             + ", ".join(f'"_raw_{c}"' for c in _EDGE_VALUES)
@@ -86,11 +89,13 @@ def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> N
     as_text = typed(None)
     parsed = typed({c.name: reader_type(c) for c in columns})
     assert len(as_text) == width + 9
-    assert [r[:7] for r in parsed] == [r[:7] for r in as_text]
+    assert [r[:8] for r in parsed] == [r[:8] for r in as_text]
+    assert [r[1] for r in as_text[:14]] == ["a", " a ", "a b"] + [None] * 8 + [
+        "NULLx", "N ULL", "\t"]
     # a rejected row shows the value it was judged on, whichever path read it
     for p, t in zip(parsed, as_text, strict=True):
-        if t[6]:
-            assert all((a is None) == (b is None) for a, b in zip(p[7:], t[7:], strict=True))
+        if t[7]:
+            assert all((a is None) == (b is None) for a, b in zip(p[8:], t[8:], strict=True))
 
 
 def test_unparseable_rows_keep_their_line_in_a_large_parallel_read(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -52,6 +52,7 @@ class RawText:
     # exact null tokens are already NULL in every column
     typed: dict[str, str] = field(default_factory=dict)
     retried: int = 0  # rows the reader could not parse, kept as text in _raw_retry
+    exact_tokens_read: bool = False  # the reader read exact null tokens as NULL
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -111,6 +112,7 @@ def load_raw_file(
 
     fmt = detect_format(name, head)
     typed: dict[str, str] = {}
+    tokens_read = fmt == "csv" and reader_types is not None
     if fmt == "parquet":
         columns, scan = _parquet_scan(con, name, path)
     else:
@@ -119,7 +121,7 @@ def load_raw_file(
         typed = {c: t for c, t in (reader_types or {}).items()
                  if c in columns and t != "VARCHAR"}
         scan = _csv_scan(path, columns, typed, delimiter=delimiter, native_encoding=native,
-                         null_tokens=reader_types is not None)
+                         null_tokens=tokens_read)
     # A connection may load several files: the reader's reject tables would collect the
     # rejects of every file, and the order must be kept again for this copy.
     con.execute("DROP TABLE IF EXISTS _rejects")
@@ -158,7 +160,8 @@ def load_raw_file(
     # may reorder rows freely (DuckDB's parallel writes are faster without the order).
     con.execute("SET preserve_insertion_order = false")
     return RawText(columns=columns, rows=int(loaded) + len(rejected_lines),
-                   bad_rows=bad_rows, file_format=fmt, typed=typed, retried=len(retry))
+                   bad_rows=bad_rows, file_format=fmt, typed=typed, retried=len(retry),
+                   exact_tokens_read=tokens_read)
 
 
 def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> None:

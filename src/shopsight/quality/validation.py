@@ -40,12 +40,19 @@ class RowProblem:
     reason: str
 
 
-def cleaned_value(column: str) -> str:
+def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
     """SQL for the raw string with MySQL/CSV null tokens (spaces around them allowed)
-    turned into NULL. Cheap on purpose: only short or space-padded values are looked at."""
+    turned into NULL. Cheap on purpose: only short or space-padded values are looked at.
+
+    ``exact_tokens_read``: the CSV reader already read the exact tokens as NULL, so only
+    space-padded values are left to look at; a value that is not padded is taken first,
+    as is (most of a file, and DuckDB then skips the other branches of the CASE)."""
     ident = quote_ident(column)
     tokens = ", ".join(sql_literal(t) for t in NULL_TOKENS)
     longest = max(len(t) for t in NULL_TOKENS)
+    if exact_tokens_read:
+        return (f"(CASE WHEN NOT (prefix({ident}, ' ') OR suffix({ident}, ' ')) THEN {ident} "
+                f"WHEN trim({ident}) IN ({tokens}) THEN NULL ELSE {ident} END)")
     return (f"(CASE WHEN strlen({ident}) <= {longest} AND {ident} IN ({tokens}) THEN NULL "
             f"WHEN (prefix({ident}, ' ') OR suffix({ident}, ' ')) AND trim({ident}) IN "
             f"({tokens}) THEN NULL ELSE {ident} END)")
@@ -202,11 +209,13 @@ def _column_sql(table: Table, present: set[str],
 
 def typed_rows_sql(table: Table, present: set[str], source: str,
                    date_formats: dict[str, str] | None = None,
-                   parsed: frozenset[str] = frozenset()) -> str:
+                   parsed: frozenset[str] = frozenset(), *,
+                   exact_tokens_read: bool = False) -> str:
     """SELECT of ``_row``, every contract column typed, ``_invalid`` (a check failed)
     and, for invalid rows only, the cleaned text as ``_raw_<column>``.
 
-    ``parsed`` names the columns the CSV reader already parsed (``reader_type``).
+    ``parsed`` names the columns the CSV reader already parsed (``reader_type``), and
+    ``exact_tokens_read`` says it read the exact null tokens as NULL.
     Cheap on purpose: each value is cleaned once and typed once (layered projections),
     and reasons are only built later for the few bad rows.
     """
@@ -223,7 +232,7 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
             kept.append(f"CASE WHEN _invalid THEN CAST({shown} AS VARCHAR) END AS "
                         f"{quote_ident('_raw_' + col.name)}")
         elif is_present:
-            raw = cleaned_value(col.name)
+            raw = cleaned_value(col.name, exact_tokens_read=exact_tokens_read)
             kept.append(f"CASE WHEN _invalid THEN s{i} END AS {quote_ident('_raw_' + col.name)}")
         elif col.default is not None:
             raw = sql_literal(col.default)
@@ -265,17 +274,19 @@ def reasons_sql(table: Table, present: set[str], source: str,
 def validate_rows(
     con: Any, table: Table, source: str, present: set[str],
     date_formats: dict[str, str] | None = None, *, parsed: frozenset[str] = frozenset(),
-    retry_source: str | None = None,
+    retry_source: str | None = None, exact_tokens_read: bool = False,
 ) -> None:
     """Type and check every row of ``source`` (columns and ``_row``; ``parsed`` names
     the columns the reader already parsed, the others are text) and of ``retry_source``
-    (all text: rows the reader could not parse) into the temp table ``_typed``.
+    (all text: rows the reader could not parse) into the temp table ``_typed``;
+    ``exact_tokens_read``: the reader of ``source`` read the exact null tokens as NULL.
 
     Foreign keys are checked next with :func:`add_reference_check`; then
     :func:`collect_rejections` explains every bad row.
     """
     row = quote_ident(ROW)
-    query = typed_rows_sql(table, present, source, date_formats, parsed)
+    query = typed_rows_sql(table, present, source, date_formats, parsed,
+                           exact_tokens_read=exact_tokens_read)
     if retry_source is not None:
         query += (" UNION ALL BY NAME "
                   + typed_rows_sql(table, present, retry_source, date_formats))
