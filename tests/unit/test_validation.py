@@ -86,10 +86,27 @@ def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> N
             + ", ".join(f'"_raw_{c}"' for c in _EDGE_VALUES)
             + f" FROM {TYPED} ORDER BY _row").fetchall()
 
+    def typed_while_read() -> list[tuple[object, ...]]:
+        """The ingest path: rows typed and checked as the reader copies them in."""
+        from shopsight.lake.store import Lake
+        from shopsight.pipeline.ingest import check_rows
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        raw, _ = check_rows(con, "edge.csv", str(path), path.read_bytes(), table, None,
+                            Lake(str(tmp_path / "lake")))
+        assert raw.retried > 0 and raw.shifted
+        names = ", ".join(f'"{c}"' for c in _EDGE_VALUES)
+        return con.execute(
+            f"SELECT _row, {names}, _invalid, "
+            + ", ".join(f'"_raw_{c}"' for c in _EDGE_VALUES)
+            + f" FROM {TYPED} ORDER BY _row").fetchall()
+
     as_text = typed(None)
     parsed = typed({c.name: reader_type(c) for c in columns})
     assert len(as_text) == width + 9
     assert [r[:8] for r in parsed] == [r[:8] for r in as_text]
+    assert typed_while_read() == parsed
     assert [r[1] for r in as_text[:14]] == ["a", " a ", "a b"] + [None] * 8 + [
         "NULLx", "N ULL", "\t"]
     # a rejected row shows the value it was judged on, whichever path read it
@@ -121,6 +138,37 @@ def test_unparseable_rows_keep_their_line_in_a_large_parallel_read(tmp_path) -> 
     retried = con.execute(f"SELECT CAST(id AS BIGINT), day, _row FROM {RAW_RETRY} "
                           "ORDER BY _row").fetchall()
     assert retried == [(i, "2026-02-30", i + 2) for i in sorted(bad_date)]
+
+
+def test_rows_typed_while_read_keep_their_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The ingest path types rows as the reader copies them in and numbers them by
+    position: by the position alone in a clean file, with the lines set aside counted
+    otherwise; rows the reader could not parse keep their own line."""
+    from shopsight.lake.store import Lake
+    from shopsight.pipeline.ingest import check_rows
+    from shopsight.quality.validation import TYPED
+    from shopsight.schema.model import Column, ColumnType, Table
+
+    table = Table(name="days", description="days", order=1, primary_key=("id",), columns=(
+        Column("id", ColumnType.INTEGER, "id", required=True),
+        Column("day", ColumnType.DATE, "day")))
+    n = 200_000
+    for dirty in (False, True):
+        bad_date = set(range(7, n, 997)) if dirty else set()
+        ragged = set(range(500, n, 4999)) - bad_date if dirty else set()
+        lines = []
+        for i in range(n):
+            day = "2026-02-30" if i in bad_date else "2026-01-02"
+            lines.append(f"{i},{day}\n" if i not in ragged else f"{i},{day},extra\n")
+        path = tmp_path / f"days-{dirty}.csv"
+        path.write_text("id,day\n" + "".join(lines))
+        con = duckdb.connect()
+        raw, _ = check_rows(con, path.name, str(path), path.read_bytes()[:1 << 20], table,
+                            None, Lake(str(tmp_path / "lake")))
+        assert raw.rows == n and raw.shifted == dirty
+        counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id + 2 <> _row), "
+                             f"count(*) FILTER (WHERE _invalid) FROM {TYPED}").fetchall()
+        assert counts == [(n - len(ragged), 0, len(bad_date))]
 
 
 def test_a_date_before_the_common_era_or_with_trailing_text_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]

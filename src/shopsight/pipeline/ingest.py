@@ -46,7 +46,13 @@ from shopsight.lake.delta import (
 )
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.raw_files import RAW_RETRY, RAW_TEXT, RawText, load_raw_file
+from shopsight.pipeline.raw_files import (
+    RAW_RECORDS,
+    RAW_RETRY,
+    RawScan,
+    RawText,
+    load_raw_file,
+)
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
 from shopsight.quality.validation import (
@@ -57,9 +63,11 @@ from shopsight.quality.validation import (
     VALIDATED,
     add_reference_check,
     collect_rejections,
+    keep_typed_rows,
     list_problems,
     reader_type,
-    validate_rows,
+    rename_typed,
+    typed_rows_sql,
 )
 from shopsight.schema import TABLES, get_table, table_for_name
 from shopsight.schema.mapping import Mapping, mapped_columns
@@ -467,15 +475,9 @@ class Ingestor:
 
         self._cores.share(con)
         with local_copy(self.lake, file.key) as path:
-            raw = load_raw_file(
-                con, file.key, path, file.head,
-                delimiter=mapping.delimiter if mapping else ",",
-                encoding=mapping.encoding if mapping else "utf-8",
-                reader_types=reader_types(table, mapping),
-            )
-        self._cores.share(con)
-        ignored = check_rows(con, file.key, raw, table, mapping, self.lake,
-                             wait_for_references)
+            raw, ignored = check_rows(con, file.key, path, file.head, table, mapping,
+                                      self.lake, wait_for_references,
+                                      records=f"{RAW_RECORDS}_{ordinal}")
         problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
                                           for p in list_problems(con)])
         rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -570,7 +572,7 @@ class Ingestor:
                     f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1")
         superseded = int(con.execute(
             f"SELECT count(*) FROM _superseded_{ordinal}").fetchall()[0][0])
-        con.execute(f"ALTER TABLE {TYPED} RENAME TO {TYPED}_{ordinal}")
+        rename_typed(con, f"{TYPED}_{ordinal}")
         con.execute(f"ALTER TABLE {FK_PROBLEMS} RENAME TO {FK_PROBLEMS}_{ordinal}")
         columns = ", ".join(quote_ident(c.name) for c in table.columns)
         con.execute(
@@ -813,30 +815,51 @@ def local_copy(lake: Lake, key: str, data: bytes | None = None) -> Iterator[str]
         yield handle.name
 
 
-def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping | None,
-               lake: Lake, references_ready: Callable[[], None] | None = None) -> list[str]:
-    """Map, type and check the loaded ``_raw_text`` against ``table`` and the curated
-    tables it references, leaving ``_validated`` and ``_rejected`` in ``con``.
+def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
+               mapping: Mapping | None, lake: Lake,
+               references_ready: Callable[[], None] | None = None, *,
+               records: str = RAW_RECORDS) -> tuple[RawText, list[str]]:
+    """Load the raw file at ``path`` (named ``name``) into ``records``, typed and
+    checked against ``table`` as it is read, then check it against the curated tables it
+    references, leaving ``_validated`` and ``_rejected`` in ``con``.
 
-    Returns the file's columns that were ignored (not in the contract or the mapping).
-    Shared by raw → curated and by store uploads.
+    Returns the loaded file and its columns that were ignored (not in the contract or the
+    mapping). Shared by raw → curated and by store uploads.
     """
-    exprs, ignored = mapped_columns(raw.columns, table, mapping)
-    missing = [c for c in table.required_columns if c not in exprs]
-    if missing:
-        raise InputRejected(
-            name, f"required column(s) {', '.join(missing)} missing for table "
-            f"{table.name}; the file has: {', '.join(raw.columns)} (add them, or map "
-            "your names with --mapping)")
-    projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
-    present = set(exprs)
     formats = mapping.date_formats if mapping else None
-    parsed = frozenset(raw.typed) if mapping is None else frozenset()
-    retry = (f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_RETRY})"
-             if raw.retried else None)
-    validate_rows(con, table, f"(SELECT {projection}, {quote_ident(ROW)} FROM {RAW_TEXT})",
-                  present, formats, parsed=parsed, retry_source=retry,
-                  exact_tokens_read=raw.exact_tokens_read and mapping is None)
+    chosen: dict[str, Any] = {}
+
+    def typed_select(scan: RawScan) -> str:
+        exprs, ignored = mapped_columns(scan.columns, table, mapping)
+        missing = [c for c in table.required_columns if c not in exprs]
+        if missing:
+            raise InputRejected(
+                name, f"required column(s) {', '.join(missing)} missing for table "
+                f"{table.name}; the file has: {', '.join(scan.columns)} (add them, or map "
+                "your names with --mapping)")
+        projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
+        chosen.update(projection=projection, present=set(exprs), ignored=ignored)
+        parsed = frozenset(scan.typed) if mapping is None else frozenset()
+        return typed_rows_sql(table, set(exprs), f"(SELECT {projection} FROM {scan.relation})",
+                              formats, parsed, with_row=False,
+                              exact_tokens_read=scan.exact_tokens_read and mapping is None)
+
+    raw = load_raw_file(con, name, path, head,
+                        delimiter=mapping.delimiter if mapping else ",",
+                        encoding=mapping.encoding if mapping else "utf-8",
+                        reader_types=reader_types(table, mapping), select=typed_select,
+                        records=records)
+    present: set[str] = chosen["present"]
+    if raw.retried or raw.shifted:  # numbered by an as-of join: copied once, numbered
+        typed = raw.rows_sql
+        if raw.retried:
+            typed += " UNION ALL BY NAME " + typed_rows_sql(
+                table, present, f"(SELECT {chosen['projection']}, {quote_ident(ROW)} FROM "
+                f"{RAW_RETRY})", formats)
+        keep_typed_rows(con, typed)
+        con.execute(f"DROP TABLE {quote_ident(records)}")
+    else:  # numbered by position: the typed rows as loaded
+        keep_typed_rows(con, raw.rows_sql, copy=False)
     if references_ready is not None:
         references_ready()
     for column, ref_table, ref_column in table.foreign_keys:
@@ -847,7 +870,7 @@ def check_rows(con: Any, name: str, raw: RawText, table: Table, mapping: Mapping
         add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
-    return ignored
+    return raw, list(chosen["ignored"])
 
 
 def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None:

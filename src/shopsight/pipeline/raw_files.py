@@ -4,7 +4,9 @@ DuckDB's parallel reader copies the file once into a temp table, in file order, 
 row's position (``rowid``) gives its row number; rows the CSV reader cannot split into the
 header's columns, or whose bytes are not valid in the file's encoding, are set aside with
 their line and reported. An empty file, a file that is neither CSV nor Parquet, or one
-with a broken header is rejected whole.
+with a broken header is rejected whole. The caller may give the projection that copy
+applies (``select``: the contract's typing and checks), so the file's rows are copied
+once, already typed.
 
 Columns are read as text so the contract, not the reader, decides what is valid; except
 that the caller may let the CSV reader parse some columns itself (``reader_types``: dates,
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,13 +39,26 @@ _DUCKDB_ENCODINGS = {"utf8": "utf-8", "utf8sig": "utf-8", "latin1": "latin-1",
 
 
 RAW_TEXT = "_raw_text"
+RAW_RECORDS = "_raw_records"
 RAW_RETRY = "_raw_retry"  # text of the rows the reader could not parse with reader_types
-FILE_ROW = "_file_row"
+
+
+@dataclass(frozen=True)
+class RawScan:
+    """A raw file about to be read: its columns and the SQL relation of its records."""
+
+    columns: list[str]
+    relation: str
+    file_format: str
+    # columns the reader parses itself (name -> DuckDB type); the rest are text
+    typed: dict[str, str]
+    exact_tokens_read: bool  # the reader reads exact null tokens as NULL, in every column
 
 
 @dataclass
 class RawText:
-    """A raw file loaded as the temp view ``_raw_text`` (columns + ``_row``)."""
+    """A raw file loaded as the temp view ``_raw_text`` (its columns, or what the
+    caller's ``select`` made of them, and ``_row``)."""
 
     columns: list[str]
     rows: int
@@ -53,6 +69,11 @@ class RawText:
     typed: dict[str, str] = field(default_factory=dict)
     retried: int = 0  # rows the reader could not parse, kept as text in _raw_retry
     exact_tokens_read: bool = False  # the reader read exact null tokens as NULL
+    # SELECT of the loaded rows with ``_row`` (the body of ``_raw_text``, which the next
+    # file's load replaces: this stays valid as long as the records table is kept)
+    rows_sql: str = f"SELECT * FROM {RAW_TEXT}"
+    # rows were set aside, so ``_row`` is found by an as-of join rather than the position
+    shifted: bool = False
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -102,11 +123,16 @@ def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[st
 def load_raw_file(
     con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
     encoding: str = "utf-8", reader_types: dict[str, str] | None = None,
+    select: Callable[[RawScan], str] | None = None, records: str = RAW_RECORDS,
 ) -> RawText:
-    """Load the file at ``path`` (named ``name`` in messages) into ``_raw_text``.
+    """Load the file at ``path`` (named ``name`` in messages) into the temp table
+    ``records``, seen with row numbers as ``_raw_text``.
 
     ``reader_types`` (column -> DuckDB type) lets a CSV's reader parse those columns.
-    Leaves ``con`` free to reorder rows (``preserve_insertion_order`` off).
+    ``select`` turns the scan into the SELECT that is copied instead of the raw columns: a
+    projection (one row out per row in, nothing reordered, no ``_row``); it may raise to
+    refuse the file before it is read. Leaves ``con`` free to reorder rows
+    (``preserve_insertion_order`` off).
     """
     import duckdb
 
@@ -114,22 +140,25 @@ def load_raw_file(
     typed: dict[str, str] = {}
     tokens_read = fmt == "csv" and reader_types is not None
     if fmt == "parquet":
-        columns, scan = _parquet_scan(con, name, path)
+        columns, relation = _parquet_scan(con, name, path)
     else:
         native = _encoding(name, encoding)
         columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
         typed = {c: t for c, t in (reader_types or {}).items()
                  if c in columns and t != "VARCHAR"}
-        scan = _csv_scan(path, columns, typed, delimiter=delimiter, native_encoding=native,
-                         null_tokens=tokens_read)
+        relation = _csv_scan(path, columns, typed, delimiter=delimiter, native_encoding=native,
+                             null_tokens=tokens_read)
+    scan = RawScan(columns, relation, fmt, typed, tokens_read)
+    copied = select(scan) if select is not None else f"SELECT * FROM {relation}"
     # A connection may load several files: the reader's reject tables would collect the
     # rejects of every file, and the order must be kept again for this copy.
     con.execute("DROP TABLE IF EXISTS _rejects")
     con.execute("DROP TABLE IF EXISTS _rejects_scan")
     con.execute("SET preserve_insertion_order = true")
+    table = quote_ident(records)
     try:
-        # A plain copy of the scan keeps the file's order, so rowid is the position.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw_records AS SELECT * FROM {scan}")
+        # A copy of a projection of the scan keeps the file's order: rowid is the position.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
@@ -138,30 +167,33 @@ def load_raw_file(
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
     if retry:
         _load_retry(con, columns, retry)
-    select = ", ".join(f"r.{quote_ident(c)}" for c in columns)
     if fmt == "parquet":
-        source, row_sql = "_raw_records r", f"r.{FILE_ROW} + 1"
+        source, row_sql = f"{table} r", "r.rowid + 1"
     elif rejected_lines:
         # record p (0-based) sits on line p + 2 + k, k = #{j : L_j - j <= p + 2}: the k of
         # the last shift at or before p + 2 (an as-of join, one sort however many shifts)
-        con.execute("CREATE OR REPLACE TEMP TABLE _shifts AS SELECT s, max(k) AS k FROM "
+        shifts = quote_ident(f"{records}_shifts")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {shifts} AS SELECT s, max(k) AS k FROM "
                     "(SELECT unnest(?::BIGINT[]) AS s, unnest(?::BIGINT[]) AS k) GROUP BY s",
                     [[line - j for j, line in enumerate(rejected_lines)],
                      list(range(1, len(rejected_lines) + 1))])
-        source = ("(SELECT *, rowid + 2 AS _line FROM _raw_records) r "
-                  "ASOF LEFT JOIN _shifts ON r._line >= _shifts.s")
-        row_sql = "r._line + coalesce(_shifts.k, 0)"
+        source = (f"(SELECT *, rowid + 2 AS _line FROM {table}) r "
+                  f"ASOF LEFT JOIN {shifts} sh ON r._line >= sh.s")
+        row_sql = "r._line + coalesce(sh.k, 0)"
     else:
-        source, row_sql = "_raw_records r", "r.rowid + 2"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS SELECT {select}, "
-                f"{row_sql} AS {quote_ident(ROW)} FROM {source}")
-    loaded = con.execute("SELECT count(*) FROM _raw_records").fetchall()[0][0]
+        source, row_sql = f"{table} r", "r.rowid + 2"
+    loaded_columns = [str(c[0]) for c in con.execute(f"DESCRIBE {table}").fetchall()]
+    select_list = ", ".join(f"r.{quote_ident(c)}" for c in loaded_columns)
+    rows_sql = f"SELECT {select_list}, {row_sql} AS {quote_ident(ROW)} FROM {source}"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {RAW_TEXT} AS {rows_sql}")
+    loaded = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     # Positions are fixed now and every row carries _row from here on, so later queries
     # may reorder rows freely (DuckDB's parallel writes are faster without the order).
     con.execute("SET preserve_insertion_order = false")
     return RawText(columns=columns, rows=int(loaded) + len(rejected_lines),
                    bad_rows=bad_rows, file_format=fmt, typed=typed, retried=len(retry),
-                   exact_tokens_read=tokens_read)
+                   exact_tokens_read=tokens_read, rows_sql=rows_sql,
+                   shifted=bool(rejected_lines))
 
 
 def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> None:
@@ -187,15 +219,14 @@ def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> No
 def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
     import duckdb
 
-    source = f"read_parquet({sql_literal(path)}, file_row_number = true)"
+    source = f"read_parquet({sql_literal(path)})"
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     except duckdb.Error as exc:
         raise InputRejected(name, f"is not a readable Parquet file ({_first_line(exc)})") from None
-    columns = [str(row[0]) for row in described if row[0] != "file_row_number"]
+    columns = [str(row[0]) for row in described]
     casts = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
-    # Parquet gives each record's position itself, so the casts cannot disturb numbering.
-    return columns, f"(SELECT {casts}, file_row_number AS {FILE_ROW} FROM {source})"
+    return columns, f"(SELECT {casts} FROM {source})"
 
 
 def _encoding(name: str, encoding: str) -> str:

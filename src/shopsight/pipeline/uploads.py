@@ -33,10 +33,8 @@ from shopsight.pipeline.ingest import (
     check_rows,
     file_connection,
     local_copy,
-    reader_types,
     safe_file_name,
 )
-from shopsight.pipeline.raw_files import load_raw_file
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
 from shopsight.schema.tables import STORE_ID_PATTERN
@@ -206,9 +204,7 @@ class StoreUploads:
         table = get_table("store_sales")
         with file_connection() as con:
             with local_copy(self.lake, key, data) as path:
-                raw = load_raw_file(con, key, path, data[:1 << 20],
-                                    reader_types=reader_types(table, None))
-            check_rows(con, key, raw, table, None, self.lake)
+                raw, _ = check_rows(con, key, path, data[:1 << 20], table, None, self.lake)
             problems = [f"row {r} column {c or '-'}: {m}" for r, c, m in raw.bad_rows]
             problems += [f"row {p.row} column {p.column}: {p.reason}"
                          for p in list_problems(con, limit=200)]

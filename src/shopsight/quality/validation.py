@@ -210,17 +210,19 @@ def _column_sql(table: Table, present: set[str],
 def typed_rows_sql(table: Table, present: set[str], source: str,
                    date_formats: dict[str, str] | None = None,
                    parsed: frozenset[str] = frozenset(), *,
-                   exact_tokens_read: bool = False) -> str:
+                   exact_tokens_read: bool = False, with_row: bool = True) -> str:
     """SELECT of ``_row``, every contract column typed, ``_invalid`` (a check failed)
     and, for invalid rows only, the cleaned text as ``_raw_<column>``.
 
     ``parsed`` names the columns the CSV reader already parsed (``reader_type``), and
-    ``exact_tokens_read`` says it read the exact null tokens as NULL.
+    ``exact_tokens_read`` says it read the exact null tokens as NULL. Without
+    ``with_row``, ``source`` has no ``_row`` and the SELECT neither (a projection of the
+    source's rows in their order, to be numbered by position).
     Cheap on purpose: each value is cleaned once and typed once (layered projections),
     and reasons are only built later for the few bad rows.
     """
     date_formats = date_formats or {}
-    row = quote_ident(ROW)
+    row = f"{quote_ident(ROW)}, " if with_row else ""
     cleaned, typed, final, kept, conditions = [], [], [], [], []
     for i, col in enumerate(table.columns):
         is_present = col.name in present
@@ -249,11 +251,11 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
     bad = " OR ".join(conditions) if conditions else "FALSE"
     names = ", ".join(quote_ident(c.name) for c in table.columns)
-    return (f"SELECT {row}, {names}, _invalid"
+    return (f"SELECT {row}{names}, _invalid"
             f"{''.join(', ' + k for k in kept)} FROM "
-            f"(SELECT {row}, {', '.join(final)}, ({bad}) AS _invalid FROM "
-            f"(SELECT {row}, {', '.join(typed)} FROM "
-            f"(SELECT {row}, {', '.join(cleaned)} FROM {source})))")
+            f"(SELECT {row}{', '.join(final)}, ({bad}) AS _invalid FROM "
+            f"(SELECT {row}{', '.join(typed)} FROM "
+            f"(SELECT {row}{', '.join(cleaned)} FROM {source})))")
 
 
 def reasons_sql(table: Table, present: set[str], source: str,
@@ -284,19 +286,47 @@ def validate_rows(
     Foreign keys are checked next with :func:`add_reference_check`; then
     :func:`collect_rejections` explains every bad row.
     """
-    row = quote_ident(ROW)
     query = typed_rows_sql(table, present, source, date_formats, parsed,
                            exact_tokens_read=exact_tokens_read)
     if retry_source is not None:
         query += (" UNION ALL BY NAME "
                   + typed_rows_sql(table, present, retry_source, date_formats))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TYPED} AS {query}")
+    keep_typed_rows(con, query)
+
+
+def keep_typed_rows(con: Any, typed_sql: str, *, copy: bool = True) -> None:
+    """Make the rows of ``typed_sql`` (a :func:`typed_rows_sql` result, or a union of
+    them) the checked file's ``_typed``: a temp table, or without ``copy`` a view (rows
+    already typed in a table of their own, which must outlive the view), with empty
+    foreign key problems and the ``_validated`` view over both."""
+    row = quote_ident(ROW)
+    drop_relation(con, TYPED)
+    kind = "TABLE" if copy else "VIEW"
+    con.execute(f"CREATE TEMP {kind} {TYPED} AS {typed_sql}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {FK_PROBLEMS} "
                 f"({row} BIGINT, \"column\" VARCHAR, reason VARCHAR)")
     # A view rather than an UPDATE of the typed rows: marking a few thousand scattered
     # rows of a table of millions costs seconds, a semi-join on each read milliseconds.
     con.execute(f"CREATE OR REPLACE TEMP VIEW {VALIDATED} AS SELECT *, (_invalid OR {row} "
                 f"IN (SELECT {row} FROM {FK_PROBLEMS})) AS _bad FROM {TYPED}")
+
+
+def drop_relation(con: Any, name: str) -> None:
+    """Drop the temp table or view ``name``, if there is one."""
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ? UNION ALL "
+        "SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ?",
+        [name, name]).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {quote_ident(name)}")
+
+
+def rename_typed(con: Any, new_name: str) -> None:
+    """Move ``_typed`` (a table or a view) out of the next file's way."""
+    is_view = con.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND "
+                          "view_name = ?", [TYPED]).fetchall()[0][0]
+    con.execute(f"ALTER {'VIEW' if is_view else 'TABLE'} {TYPED} RENAME TO "
+                f"{quote_ident(new_name)}")
 
 
 def add_reference_check(
@@ -325,9 +355,10 @@ def collect_rejections(
     the count. Rows that failed a check are explained from their kept text; rows rejected
     only for a foreign key show their (valid) typed values."""
     row = quote_ident(ROW)
-    bad = con.execute(f"SELECT (SELECT count(*) FROM {TYPED} WHERE _invalid) + "
-                      f"(SELECT count(*) FROM {FK_PROBLEMS})").fetchall()[0][0]
-    if not bad:  # the common case of a clean file: skip planning the reasons query
+    invalid_rows, key_problems = con.execute(
+        f"SELECT (SELECT count(*) FROM {TYPED} WHERE _invalid), "
+        f"(SELECT count(*) FROM {FK_PROBLEMS})").fetchall()[0]
+    if not invalid_rows and not key_problems:  # a clean file: skip planning the reasons
         raw_columns = ", ".join(f"{quote_ident('_raw_' + c.name)} VARCHAR"
                                 for c in table.columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} ({row} BIGINT, "
@@ -342,16 +373,19 @@ def collect_rejections(
     only_keys = (f"SELECT {row}, []::STRUCT(\"column\" VARCHAR, reason VARCHAR)[] AS "
                  f"_reasons, {texts} FROM {TYPED} WHERE NOT _invalid AND {row} IN "
                  f"(SELECT {row} FROM {FK_PROBLEMS})")
-    # Planning this wide query spends most of its time looking for common subexpressions
-    # (50 ms for order lines' 12 columns), for a few thousand rows: skip that search.
+    # The reasons query is wide (every check of every column), and planning it costs
+    # more than running it on a few thousand rows: only plan it for rows that failed a
+    # check, and then without the search for common subexpressions (50 ms for order
+    # lines' 12 columns).
+    explained = (f"{reasons_sql(table, present, invalid, date_formats)} UNION ALL BY NAME "
+                 f"{only_keys}" if invalid_rows else only_keys)
     con.execute("SET disabled_optimizers = 'common_subexpressions'")
     try:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
             f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
             f"c.* EXCLUDE ({row}, _reasons) "
-            f"FROM ({reasons_sql(table, present, invalid, date_formats)} "
-            f"UNION ALL BY NAME {only_keys}) c "
+            f"FROM ({explained}) c "
             f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
             f"FROM {FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
         )
