@@ -2,8 +2,9 @@
 
 For every file in ``raw/`` (files given elsewhere are first copied there, unchanged):
 
-1. read it with row numbers (``raw_files``), apply the retailer's mapping if any;
-2. check it against the contract and the curated tables it references (``quality``);
+1. read it once (``raw_files``), the retailer's mapping applied if any, typed and checked
+   against the contract as it is read, with row numbers (``quality``);
+2. check it against the curated tables it references;
 3. write rejected rows, masked, with their reasons to ``rejected/<table>/`` (the
    original stays in raw/);
 4. keep the latest version of each primary key, mask PCI/PII, and merge into
@@ -850,14 +851,15 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                         reader_types=reader_types(table, mapping), select=typed_select,
                         records=records)
     present: set[str] = chosen["present"]
-    if raw.retried or raw.shifted:  # numbered by an as-of join: copied once, numbered
+    if raw.retried or raw.shifted:  # numbered by a join: copied once with the numbers
         typed = raw.rows_sql
         if raw.retried:
             typed += " UNION ALL BY NAME " + typed_rows_sql(
                 table, present, f"(SELECT {chosen['projection']}, {quote_ident(ROW)} FROM "
                 f"{RAW_RETRY})", formats)
         keep_typed_rows(con, typed)
-        con.execute(f"DROP TABLE {quote_ident(records)}")
+        for done in (records, f"{records}_numbers"):
+            con.execute(f"DROP TABLE {quote_ident(done)}")
     else:  # numbered by position: the typed rows as loaded
         keep_typed_rows(con, raw.rows_sql, copy=False)
     if references_ready is not None:
