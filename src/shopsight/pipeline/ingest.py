@@ -851,7 +851,7 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                         reader_types=reader_types(table, mapping), select=typed_select,
                         records=records)
     present: set[str] = chosen["present"]
-    if raw.retried or raw.shifted:  # numbered by a join: copied once with the numbers
+    if raw.shifted:  # numbered by a join (and any retried rows): copied once, numbered
         typed = raw.rows_sql
         if raw.retried:
             typed += " UNION ALL BY NAME " + typed_rows_sql(
