@@ -65,21 +65,22 @@ def parsed_value(col: Column, column: str) -> str:
     if col.type in (ColumnType.FLOAT, ColumnType.MONEY):
         finite = f"(CASE WHEN isfinite({ident}) THEN {ident} END)"
         return f"round({finite}, 2)" if col.type is ColumnType.MONEY else finite
-    if col.type is ColumnType.TIMESTAMP:
-        return f"CAST({ident} AS TIMESTAMP)"  # read as TIMESTAMPTZ: offsets applied, UTC
     return ident
 
 
 def reader_type(col: Column) -> str:
     """The type DuckDB's CSV reader may parse a column as, or VARCHAR when the contract's
-    text rules must see the text (strings, whole numbers, which the reader would round,
-    and anything with a length or pattern rule). Whatever the reader parses, the text
-    rules accept too, as the same value; what it cannot parse is retried as text."""
+    text rules must see the text. The reader parses numbers with a fraction and booleans;
+    whatever it parses, the text rules accept too, as the same value, and what it cannot
+    parse is retried as text. Everything else is typed from the text: strings; whole
+    numbers, which the reader would round; anything with a length or pattern rule; and
+    dates and timestamps, whose text rules' fast paths cost less than the reader's
+    parsing (a timestamp parsed in a time zone, then cast), and a bad date parsed by the
+    reader sets its line aside, which costs every later step a join to number the rows."""
     if col.pattern or col.max_length is not None:
         return "VARCHAR"
     return {ColumnType.FLOAT: "DOUBLE", ColumnType.MONEY: "DOUBLE",
-            ColumnType.BOOLEAN: "BOOLEAN", ColumnType.DATE: "DATE",
-            ColumnType.TIMESTAMP: "TIMESTAMPTZ"}.get(col.type, "VARCHAR")
+            ColumnType.BOOLEAN: "BOOLEAN"}.get(col.type, "VARCHAR")
 
 
 def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
@@ -102,17 +103,27 @@ def typed_value(col: Column, raw: str, date_format: str | None = None) -> str:
         if date_format:
             return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::DATE"
         # DuckDB's date cast ignores what follows a time ('2026-01-01 10:00:00 BC' or
-        # '... xyz' gives 2026-01-01): a value longer than a date must be a timestamp
-        return (f"(CASE WHEN length(trim({raw})) <= 10 THEN TRY_CAST(trim({raw}) AS DATE) "
+        # '... xyz' gives 2026-01-01): a value longer than a date must be a timestamp.
+        # Fast path: ten characters with no space at either end are their own trim.
+        return (f"(CASE WHEN length({raw}) = 10 AND NOT (prefix({raw}, ' ') OR "
+                f"suffix({raw}, ' ')) THEN TRY_CAST({raw} AS DATE) "
+                f"WHEN length(trim({raw})) <= 10 THEN TRY_CAST(trim({raw}) AS DATE) "
                 f"WHEN TRY_CAST(trim({raw}) AS TIMESTAMPTZ) IS NOT NULL "
                 f"THEN TRY_CAST(trim({raw}) AS DATE) END)")
     if t is ColumnType.TIMESTAMP:
+        # an instant (TIMESTAMPTZ): a value without an offset is UTC
         if date_format:
-            return f"TRY_STRPTIME(trim({raw}), {sql_literal(date_format)})::TIMESTAMP"
-        # fast path for the common 'YYYY-MM-DD HH:MM:SS' (no offset: already UTC)
-        return (f"(CASE WHEN length({raw}) = 19 AND substr({raw}, 17, 1) = ':' "
-                f"THEN TRY_CAST({raw} AS TIMESTAMP) "
-                f"ELSE TRY_CAST(TRY_CAST(trim({raw}) AS TIMESTAMPTZ) AS TIMESTAMP) END)")
+            return (f"timezone('UTC', TRY_STRPTIME(trim({raw}), "
+                    f"{sql_literal(date_format)})::TIMESTAMP)")
+        # Fast path for 'YYYY-MM-DD HH:MM:SS' (or with 'T'): an explicit UTC offset parses
+        # several times faster than a value read in the session's time zone. A digit at
+        # both ends means no padding and no zone letter ('...:0Z'), so it is the same
+        # instant the general rule gives (checked on 400k mutated values).
+        return (f"(CASE WHEN ({raw} LIKE '____-__-__ __:__:__' OR "
+                f"{raw} LIKE '____-__-__T__:__:__') AND left({raw}, 1) BETWEEN '0' AND '9' "
+                f"AND right({raw}, 1) BETWEEN '0' AND '9' "
+                f"THEN TRY_CAST({raw} || '+00' AS TIMESTAMPTZ) "
+                f"ELSE TRY_CAST(trim({raw}) AS TIMESTAMPTZ) END)")
     raise AssertionError(t)
 
 
@@ -229,9 +240,8 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         is_parsed = is_present and col.name in parsed
         if is_parsed:
             raw = quote_ident(col.name)
-            # the value as parsed (a timestamp in UTC): what the text rules re-check
-            shown = f"t{i}" if col.type is ColumnType.TIMESTAMP else f"s{i}"
-            kept.append(f"CASE WHEN _invalid THEN CAST({shown} AS VARCHAR) END AS "
+            # the value as parsed: what the text rules re-check
+            kept.append(f"CASE WHEN _invalid THEN CAST(s{i} AS VARCHAR) END AS "
                         f"{quote_ident('_raw_' + col.name)}")
         elif is_present:
             raw = cleaned_value(col.name, exact_tokens_read=exact_tokens_read)

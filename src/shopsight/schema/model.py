@@ -35,7 +35,7 @@ _DUCKDB_TYPES = {
     ColumnType.MONEY: "DOUBLE",
     ColumnType.BOOLEAN: "BOOLEAN",
     ColumnType.DATE: "DATE",
-    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.TIMESTAMP: "TIMESTAMPTZ",  # an instant; typed in UTC
 }
 
 
