@@ -9,8 +9,8 @@ applies (``select``: the contract's typing and checks), so the file's rows are c
 once, already typed.
 
 Columns are read as text so the contract, not the reader, decides what is valid; except
-that the caller may let the CSV reader parse some columns itself (``reader_types``: dates,
-timestamps, numbers, booleans), which is much cheaper than parsing text afterwards. The
+that the caller may let the CSV reader parse some columns itself (``reader_types``: the
+ingest lets it parse amounts and booleans), which is cheaper than parsing text afterwards. The
 reader's parsing accepts a subset of what the contract's text rules accept, with the same
 values, and a row the reader cannot parse is not lost: its text is kept in
 ``_raw_retry`` so validation judges it by the contract's text rules like any other row.
