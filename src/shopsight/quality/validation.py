@@ -374,10 +374,14 @@ def collect_rejections(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} ({row} BIGINT, "
                     f"_reasons STRUCT(\"column\" VARCHAR, reason VARCHAR)[], {raw_columns})")
         return 0
-    invalid = (f"(SELECT {row}, "
-               + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
-                           for c in sorted(present))
-               + f" FROM {TYPED} WHERE _invalid)")
+    # The failed rows' text is copied out first: scattered through millions of rows, they
+    # reach the (wide) reasons projection a few per chunk, and its per-chunk cost made it
+    # 10x slower than on the same rows copied together (order lines, large: 0.46 s).
+    if invalid_rows:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _invalid_text AS SELECT {row}, "
+                    + ", ".join(f"{quote_ident('_raw_' + c)} AS {quote_ident(c)}"
+                                for c in sorted(present))
+                    + f" FROM {TYPED} WHERE _invalid")
     texts = ", ".join(f"CAST({quote_ident(c.name)} AS VARCHAR) AS "
                       f"{quote_ident('_raw_' + c.name)}" for c in table.columns)
     only_keys = (f"SELECT {row}, []::STRUCT(\"column\" VARCHAR, reason VARCHAR)[] AS "
@@ -387,7 +391,8 @@ def collect_rejections(
     # more than running it on a few thousand rows: only plan it for rows that failed a
     # check, and then without the search for common subexpressions (50 ms for order
     # lines' 12 columns).
-    explained = (f"{reasons_sql(table, present, invalid, date_formats)} UNION ALL BY NAME "
+    explained = (f"{reasons_sql(table, present, '_invalid_text', date_formats)} "
+                 f"UNION ALL BY NAME "
                  f"{only_keys}" if invalid_rows else only_keys)
     con.execute("SET disabled_optimizers = 'common_subexpressions'")
     try:
