@@ -564,13 +564,15 @@ class Ingestor:
             f"SELECT count(*) FROM {VALIDATED} WHERE NOT _bad").fetchall()[0][0])
         # Most keys occur once: only rows of repeated keys go through the (sorting) window,
         # which lists the rows superseded by a later version; one scan then skips them.
-        join = " AND ".join(f"v.{quote_ident(k)} IS NOT DISTINCT FROM d.{quote_ident(k)}"
-                            for k in table.primary_key)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT {keys} FROM "
-                    f"{VALIDATED} WHERE NOT _bad GROUP BY ALL HAVING count(*) > 1")
+        # Repeated keys are found by their hash (one 64-bit value to group instead of the
+        # key's columns, and no probe of the key problems: a superset of the candidates);
+        # the window partitions by the key itself, so a hash collision changes nothing.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT hash({keys}) AS h "
+                    f"FROM {TYPED} WHERE NOT _invalid GROUP BY ALL HAVING count(*) > 1")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _superseded_{ordinal} AS SELECT {row} "
-                    f"FROM {VALIDATED} v SEMI JOIN _repeated d ON {join} WHERE NOT _bad "
-                    f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1")
+                    f"FROM {VALIDATED} WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM "
+                    f"_repeated) QUALIFY row_number() OVER (PARTITION BY {keys} "
+                    f"ORDER BY {order}) > 1")
         superseded = int(con.execute(
             f"SELECT count(*) FROM _superseded_{ordinal}").fetchall()[0][0])
         rename_typed(con, f"{TYPED}_{ordinal}")
