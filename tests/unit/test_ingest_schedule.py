@@ -146,3 +146,23 @@ def test_files_worked_on_at_once_share_the_cores() -> None:
                 cores.share(con)
                 assert con.execute("SELECT current_setting('threads')").fetchall() == [(4,)]
     assert cores.threads() == 4
+
+
+def test_tables_nothing_waits_for_start_largest_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Referenced tables keep contract order (the others wait for them); the rest start
+    by size, so the longest file does not start last and run alone at the end."""
+    from shopsight.lake.store import Lake
+    from shopsight.pipeline.ingest import Ingestor
+    from shopsight.state.store import State
+
+    lake = Lake(str(tmp_path / "lake"))
+    sizes = {"raw/payments/p.csv": 900, "raw/order_items/i.csv": 500,
+             "raw/inventory/i.csv": 100, "raw/orders/orders_full.csv": 50}
+    for key, size in sizes.items():
+        lake.write_bytes(key, b"x" * size)
+    ingestor = Ingestor(lake, State(f"sqlite:///{tmp_path}/state.db"), "key")
+    chains = {name: [tuple(files)] for name, files in CHAINS.items()}
+    ordered = ingestor._in_slot_order(chains, REFERENCES, CHAINS)
+    assert list(ordered) == ["products", "customers", "orders", "payments", "order_items",
+                             "inventory"]
+    assert ordered == chains

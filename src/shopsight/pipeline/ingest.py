@@ -298,12 +298,26 @@ class Ingestor:
         if side_by_side:
             references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
                           for name in chains if name}
-            run_table_chains(chains, references, run, workers)
+            run_table_chains(self._in_slot_order(chains, references, by_table),
+                             references, run, workers)
         else:
             for batches in chains.values():
                 for batch in batches:
                     run(batch)
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
+
+    def _in_slot_order(self, chains: dict[str, list[tuple[str, ...]]],
+                                  references: dict[str, set[str]],
+                                  by_table: dict[str, list[str]],
+                                  ) -> dict[str, list[tuple[str, ...]]]:
+        """``chains`` in the order slots go to them: tables that others reference first,
+        in contract order (the others wait for them), then the rest largest first, so the
+        longest file does not start last and run alone at the end."""
+        waited_on = {ref for refs in references.values() for ref in refs}
+        leaves = sorted((name for name in chains if name and name not in waited_on),
+                        key=lambda name: -sum(self._raw_size(k) for k in by_table[name]))
+        order = [name for name in chains if name in waited_on] + leaves
+        return {name: chains[name] for name in order + [n for n in chains if n not in order]}
 
     def land(self, path: Path, table: str | None = None) -> list[str]:
         """Copy a local file (or a folder's files) into raw/ unchanged; returns raw keys.
