@@ -662,16 +662,15 @@ class Ingestor:
             f"c USING (_file, {row})")
         changed = ("_before = 0 OR _v > _newest_before "
                    "OR (_v IS NOT NULL AND _newest_before IS NULL)")
-        tallies = {int(f): (int(i), int(u)) for f, i, u in con.execute(
+        tallies = {int(f): (int(i), int(u), int(n)) for f, i, u, n in con.execute(
             f"SELECT _file, count(*) FILTER (WHERE _before = 0), count(*) FILTER (WHERE "
-            f"_before > 0 AND ({changed})) FROM _contested WHERE _file >= 0 GROUP BY _file"
-        ).fetchall()}
-        uncontested = int(con.execute(
-            f"SELECT count(*) FROM _latest_{first} ANTI JOIN _contested USING ({key_list})"
-        ).fetchall()[0][0])
+            f"_before > 0 AND ({changed})), count(*) FROM _contested WHERE _file >= 0 "
+            f"GROUP BY _file").fetchall()}
+        # the first file has one row per key: those not contested are simply inserted
+        uncontested = files[0].rows_unique - tallies.get(first, (0, 0, 0))[2]
         counts = []
         for f in files:
-            inserted, updated = tallies.get(f.ordinal, (0, 0))
+            inserted, updated, _ = tallies.get(f.ordinal, (0, 0, 0))
             counts.append((inserted + (uncontested if f.ordinal == first else 0), updated))
         return counts
 
