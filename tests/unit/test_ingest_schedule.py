@@ -106,7 +106,7 @@ def test_files_checked_side_by_side_share_memory_and_spill_privately(
         tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from pathlib import Path
 
-    from shopsight.pipeline.ingest import _physical_memory, file_connection
+    from shopsight.pipeline.connections import file_connection, physical_memory
 
     monkeypatch.chdir(tmp_path)
     with file_connection(1) as alone:
@@ -114,7 +114,7 @@ def test_files_checked_side_by_side_share_memory_and_spill_privately(
     with file_connection(2) as con:
         spill = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0])
         share = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-        ram = _physical_memory()
+        ram = physical_memory()
         assert ram and share != whole  # an explicit share of RAM, not DuckDB's default
         # a sort far larger than a tiny budget completes by spilling to the private folder
         con.execute("SET memory_limit = '64MB'")
@@ -166,3 +166,36 @@ def test_tables_nothing_waits_for_start_largest_first(tmp_path) -> None:  # type
     assert list(ordered) == ["products", "customers", "orders", "payments", "order_items",
                              "inventory"]
     assert ordered == chains
+
+
+def test_file_connections_are_reused_clean_and_a_failed_one_is_closed() -> None:
+    from pathlib import Path
+
+    import duckdb
+    import pytest
+
+    from shopsight.pipeline.connections import FileConnections
+
+    with FileConnections(2) as pool:
+        with pool.connection() as first:
+            first.execute("CREATE TEMP TABLE t AS SELECT 1 AS x")
+            first.execute("CREATE TEMP VIEW v AS SELECT * FROM t")
+            first.execute("SET preserve_insertion_order = false")
+            spill = Path(first.execute("SELECT current_setting('temp_directory')")
+                         .fetchall()[0][0])
+        with pool.connection() as again:
+            assert again is first  # the same database, handed back clean
+            assert again.execute(
+                "SELECT (SELECT count(*) FROM duckdb_tables() WHERE temporary), "
+                "(SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal), "
+                "current_setting('preserve_insertion_order'), current_setting('TimeZone')"
+            ).fetchall() == [(0, 0, True, "UTC")]
+            with pytest.raises(duckdb.Error), pool.connection() as other:
+                assert other is not first  # the first is still in use
+                other.execute("SELECT * FROM missing")
+            with pytest.raises(duckdb.ConnectionException):
+                other.execute("SELECT 1")  # closed
+        with pool.connection() as after_failure:
+            assert after_failure is first  # the failed one was closed, not pooled
+        assert spill.is_dir()
+    assert not spill.exists()  # closing the pool closes its databases and their folders

@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from shopsight.lake.delta import (
 )
 from shopsight.lake.store import CURATED, RAW, REJECTED, Lake
 from shopsight.logs import fields, get_logger
+from shopsight.pipeline.connections import FileConnections
 from shopsight.pipeline.raw_files import (
     RAW_RECORDS,
     RAW_RETRY,
@@ -284,26 +285,29 @@ class Ingestor:
         outcomes: dict[str, IngestOutcome] = {}
         lock = threading.Lock()
 
+        connections = FileConnections(workers if side_by_side else 1)
+
         def run(batch: tuple[str, ...],
                 references_ready: Callable[[], None] | None = None) -> None:
             done = self.ingest_files(list(batch), table=chosen, mapping=mapping,
                                      references_ready=references_ready,
-                                     files_at_once=workers if side_by_side else 1)
+                                     connections=connections)
             with lock:
                 for outcome in done:
                     outcomes[outcome.file_key] = outcome
                     if on_file:
                         on_file(outcome)
 
-        if side_by_side:
-            references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
-                          for name in chains if name}
-            run_table_chains(self._in_slot_order(chains, references, by_table),
-                             references, run, workers)
-        else:
-            for batches in chains.values():
-                for batch in batches:
-                    run(batch)
+        with connections:
+            if side_by_side:
+                references = {name: {ref for _, ref, _ in get_table(name).foreign_keys}
+                              for name in chains if name}
+                run_table_chains(self._in_slot_order(chains, references, by_table),
+                                 references, run, workers)
+            else:
+                for batches in chains.values():
+                    for batch in batches:
+                        run(batch)
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def _in_slot_order(self, chains: dict[str, list[tuple[str, ...]]],
@@ -354,7 +358,8 @@ class Ingestor:
 
     def ingest_files(
         self, keys: list[str], *, table: Table | None = None, mapping: Mapping | None = None,
-        references_ready: Callable[[], None] | None = None, files_at_once: int = 1,
+        references_ready: Callable[[], None] | None = None,
+        connections: FileConnections | None = None,
     ) -> list[IngestOutcome]:
         """Ingest raw files of one table, in order, with one write to the curated table;
         never raises for bad input, only records and reports.
@@ -365,8 +370,8 @@ class Ingestor:
         an incremental file ingested with the full export it updates no longer rewrites
         every row the full export just wrote. ``references_ready`` is called before
         foreign keys are checked (it returns once the referenced tables are complete when
-        tables are ingested side by side, and ``files_at_once`` says how many files share
-        the machine)."""
+        tables are ingested side by side); ``connections`` are the run's DuckDB
+        connections (default: one of its own)."""
         outcomes: dict[str, IngestOutcome] = {}
         pending: list[_PendingFile] = []
         copies: list[tuple[_PendingFile, _PendingFile]] = []  # (copy, the file it repeats)
@@ -392,13 +397,17 @@ class Ingestor:
                 continue
             pending.append(file)
         sizes = {f.key: self._raw_size(f.key) for f in pending}
-        for group in _same_table_runs(pending, sizes):
-            self._run_group(group, mapping, references_ready, files_at_once, outcomes)
-        for copy, earlier in copies:
-            if outcomes[earlier.key].status == "succeeded":
-                outcomes[copy.key] = self._skipped(copy, earlier.key)
-            else:
-                self._run_group([copy], mapping, references_ready, files_at_once, outcomes)
+        with ExitStack() as stack:
+            if connections is None:
+                connections = stack.enter_context(FileConnections())
+            for group in _same_table_runs(pending, sizes):
+                self._run_group(group, mapping, references_ready, connections, outcomes)
+            for copy, earlier in copies:
+                if outcomes[earlier.key].status == "succeeded":
+                    outcomes[copy.key] = self._skipped(copy, earlier.key)
+                else:
+                    self._run_group([copy], mapping, references_ready, connections,
+                                    outcomes)
         return [outcomes[k] for k in keys]
 
     def _skipped(self, file: _PendingFile, source: str) -> IngestOutcome:
@@ -408,10 +417,10 @@ class Ingestor:
         return outcome
 
     def _run_group(self, group: list[_PendingFile], mapping: Mapping | None,
-                   references_ready: Callable[[], None] | None, files_at_once: int,
-                   outcomes: dict[str, IngestOutcome]) -> None:
+                   references_ready: Callable[[], None] | None,
+                   connections: FileConnections, outcomes: dict[str, IngestOutcome]) -> None:
         for outcome, file in zip(self._ingest_group(group, mapping, references_ready,
-                                                    files_at_once), group, strict=True):
+                                                    connections), group, strict=True):
             outcomes[file.key] = outcome
             self._record(outcome, file.digest, file.started_at, file.started)
 
@@ -437,14 +446,14 @@ class Ingestor:
 
     def _ingest_group(
         self, files: list[_PendingFile], mapping: Mapping | None,
-        references_ready: Callable[[], None] | None, files_at_once: int,
+        references_ready: Callable[[], None] | None, connections: FileConnections,
     ) -> list[IngestOutcome]:
         """Check each file, then write the good rows of all of them at once."""
         table = files[0].table
         outcomes: list[IngestOutcome | None] = [None] * len(files)
         checked: list[tuple[int, _CheckedFile]] = []
         try:
-            with self._cores.working(), file_connection(files_at_once) as con:
+            with self._cores.working(), connections.connection() as con:
                 for i, file in enumerate(files):
                     try:
                         checked.append((i, self._check_file(con, file, len(checked), mapping,
@@ -777,38 +786,6 @@ def _lookups_built_first(con: Any) -> Iterator[None]:
         yield
     finally:
         con.execute("RESET disabled_optimizers")
-
-
-@contextmanager
-def file_connection(files_at_once: int = 1) -> Iterator[Any]:
-    """An in-memory DuckDB connection for checking one file, in UTC. It spills to a
-    private temporary folder (DuckDB's default is ``.tmp`` in the current directory), and
-    when several files are checked at once each gets an equal share of DuckDB's usual
-    memory budget (80 % of RAM), so together they stay within it."""
-    import duckdb
-
-    with tempfile.TemporaryDirectory(prefix="shopsight-spill-") as spill:
-        con = duckdb.connect(":memory:", config={"temp_directory": spill})
-        try:
-            con.execute("SET TimeZone = 'UTC'")
-            # Temp tables are never persisted, but without this DuckDB compresses them as
-            # if checkpointing a database after every 16 MB written: 1.4 s stalls on
-            # statements that write a few rows next to a large file's tables.
-            con.execute("SET checkpoint_threshold = '1TB'")
-            ram = _physical_memory()
-            if files_at_once > 1 and ram:
-                con.execute(f"SET memory_limit = '{int(ram * 0.8 / files_at_once) >> 20}MB'")
-            yield con
-        finally:
-            con.close()
-
-
-def _physical_memory() -> int | None:
-    """Bytes of RAM, where the platform says (Linux, macOS)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 @contextmanager

@@ -29,12 +29,8 @@ from shopsight.errors import InvalidParameter, ShopsightError
 from shopsight.lake.delta import open_table, table_exists
 from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
-from shopsight.pipeline.ingest import (
-    check_rows,
-    file_connection,
-    local_copy,
-    safe_file_name,
-)
+from shopsight.pipeline.connections import file_connection
+from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
 from shopsight.schema.tables import STORE_ID_PATTERN
