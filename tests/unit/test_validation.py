@@ -238,3 +238,29 @@ def test_a_date_before_the_common_era_or_with_trailing_text_is_refused(tmp_path)
                       {"day", "seen_at"}, parsed=frozenset(raw.typed), retry_source=retry)
         result = con.execute(f"SELECT _invalid FROM {TYPED} ORDER BY _row").fetchall()
         assert result == [(False,)] + [(True,)] * (len(rows) - 1), reader_types
+
+
+def test_every_contract_table_is_typed_by_projections_of_the_scan_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rows are numbered by their position in the typed copy of a file, so typing must
+    not reorder them: its plan is projections over the reader, whatever the contract's
+    checks (a list of allowed values planned as a join, for one, need not keep order)."""
+    import re
+
+    from shopsight.pipeline.raw_files import _csv_scan
+    from shopsight.quality.validation import reader_type, typed_rows_sql
+    from shopsight.schema.tables import TABLES
+
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'in_clause'")  # as the load sets it
+    for table in TABLES:
+        columns = [c.name for c in table.columns]
+        path = tmp_path / f"{table.name}.csv"
+        path.write_text(",".join(columns) + "\n" + ",".join("x" for _ in columns) + "\n")
+        typed = {c.name: reader_type(c) for c in table.columns if reader_type(c) != "VARCHAR"}
+        scan = _csv_scan(str(path), columns, typed, delimiter=",", native_encoding="utf-8",
+                         null_tokens=True)
+        sql = typed_rows_sql(table, set(columns), f"(SELECT * FROM {scan})",
+                             parsed=frozenset(typed), exact_tokens_read=True, with_row=False)
+        plan = con.execute(f"EXPLAIN {sql}").fetchall()[0][1]
+        operators = set(re.findall(r"─ ([A-Z][A-Za-z_ ]+?) ─", plan))
+        assert operators <= {"Projection", "READ_CSV", "Read Csv"}, (table.name, operators)

@@ -156,12 +156,17 @@ def load_raw_file(
     con.execute("DROP TABLE IF EXISTS _rejects_scan")
     con.execute("SET preserve_insertion_order = true")
     table = quote_ident(records)
+    # A copy of a projection of the scan keeps the file's order: rowid is the position.
+    # DuckDB may plan a list of allowed values (``x IN (...)``) as a join against the
+    # list, which need not keep the order: lists stay expressions here.
+    con.execute("SET disabled_optimizers = 'in_clause'")
     try:
-        # A copy of a projection of the scan keeps the file's order: rowid is the position.
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
+    finally:
+        con.execute("RESET disabled_optimizers")
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
         con, columns, delimiter, encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
