@@ -23,6 +23,25 @@ def test_timestamps_with_offsets_are_converted_to_utc() -> None:
     assert parse("2026-13-01 10:00:00") == "None"
 
 
+def test_a_mapped_timestamp_format_gives_a_utc_instant() -> None:
+    """A retailer's mapping may give a timestamp's format; without an offset in it the
+    time is UTC (the contract's rule), with one it is converted."""
+    from shopsight.quality.validation import typed_value
+    from shopsight.schema.model import Column, ColumnType
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    col = Column("seen_at", ColumnType.TIMESTAMP, "seen_at")
+
+    def parse(text: str, fmt: str) -> str:
+        return str(con.execute(f"SELECT {typed_value(col, repr(text), fmt)}").fetchall()[0][0])
+
+    assert parse("31/01/2026 10:05", "%d/%m/%Y %H:%M") == "2026-01-31 10:05:00+00:00"
+    assert parse(" 31/01/2026 10:05 ", "%d/%m/%Y %H:%M") == "2026-01-31 10:05:00+00:00"
+    assert parse("31/01/2026 10:05 +0200", "%d/%m/%Y %H:%M %z") == "2026-01-31 08:05:00+00:00"
+    assert parse("2026-01-31 10:05", "%d/%m/%Y %H:%M") == "None"
+
+
 def test_the_fast_paths_for_dates_timestamps_and_whole_numbers_agree_with_the_general_rule(
 ) -> None:
     """Plain 'YYYY-MM-DD HH:MM:SS', 'YYYY-MM-DD' and whole-number values take a fast path;
