@@ -278,8 +278,9 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
                      + (f", s{i}" if is_present else "")
                      + (f", t{i}" if is_parsed else ""))
         checks = _checks(col, f"s{i}", f"t{i}", is_present or col.default is not None, fmt)
-        conditions += [f"coalesce({cond}, FALSE)" for cond, _ in checks]
-    bad = " OR ".join(conditions) if conditions else "FALSE"
+        conditions += [f"({cond})" for cond, _ in checks]
+    # TRUE when any check is (NULL is not a failure): one coalesce for the whole chain
+    bad = f"coalesce({' OR '.join(conditions)}, FALSE)" if conditions else "FALSE"
     names = ", ".join(quote_ident(c.name) for c in table.columns)
     return (f"SELECT {row}{names}, _invalid, CASE WHEN _invalid THEN [{', '.join(kept)}] "
             f"END AS {RAW_VALUES} FROM "
