@@ -27,7 +27,12 @@ def _env(*names: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Typed, documented configuration with safe defaults for a laptop."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Fields are set by their names in code (populate_by_name), which pydantic-settings
+    # (>= 2.7) also reads from the environment under the bare field name: HOME would move
+    # the data to ~/lake. The prefix keeps those names ours (SHOPSIGHT_<FIELD>, which most
+    # aliases already are); the documented names below are read as they are.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True,
+                                      env_prefix="SHOPSIGHT_")
 
     environment: Literal["development", "test", "production"] = Field(
         "development",

@@ -29,6 +29,25 @@ def test_settings_use_the_seed_environment_names(monkeypatch: pytest.MonkeyPatch
     assert settings.expected_store_ids == ["0001", "0002"]
 
 
+def test_unrelated_environment_variables_named_like_a_setting_are_ignored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME is set on every machine: it must not move the data out of ./shopsight-data
+    (nor ENVIRONMENT, LAKE, SIGNING_KEY... of other software change shopsight)."""
+    from pathlib import Path
+
+    for name in ("HOME", "LAKE", "ENVIRONMENT", "SIGNING_KEY", "STATE_URL", "NOTIFIERS"):
+        monkeypatch.setenv(name, "/elsewhere" if name != "ENVIRONMENT" else "production")
+    for name in ("SHOPSIGHT_HOME", "SHOPSIGHT_LAKE", "SHOPSIGHT_ENV", "SHOPSIGHT_STATE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.home == Path("shopsight-data")
+    assert settings.lake_root == str(Path("shopsight-data") / "lake")
+    assert settings.environment == "development" and settings.notifiers != "/elsewhere"
+    monkeypatch.setenv("SHOPSIGHT_HOME", "/data/shop")  # the documented names still work
+    assert load_settings().home == Path("/data/shop")
+    assert load_settings(home=Path("/given")).home == Path("/given")  # and names in code
+
+
 def test_bad_settings_become_one_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLM_PROVIDER", "magic")
     with pytest.raises(ConfigError, match="LLM_PROVIDER: Input should be"):
