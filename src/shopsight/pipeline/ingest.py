@@ -67,6 +67,7 @@ from shopsight.quality.validation import (
     collect_rejections,
     keep_typed_rows,
     list_problems,
+    optimizers_disabled,
     reader_type,
     rename_typed,
     typed_rows_sql,
@@ -311,9 +312,8 @@ class Ingestor:
         return IngestSummary(outcomes=[outcomes[k] for k in ordered])
 
     def _in_slot_order(self, chains: dict[str, list[tuple[str, ...]]],
-                                  references: dict[str, set[str]],
-                                  by_table: dict[str, list[str]],
-                                  ) -> dict[str, list[tuple[str, ...]]]:
+                       references: dict[str, set[str]], by_table: dict[str, list[str]],
+                       ) -> dict[str, list[tuple[str, ...]]]:
         """``chains`` in the order slots go to them: tables that others reference first,
         in contract order (the others wait for them), then the rest largest first, so the
         longest file does not start last and run alone at the end."""
@@ -781,11 +781,8 @@ def _lookups_built_first(con: Any) -> Iterator[None]:
     it underestimates them after the rejected and superseded rows are filtered out
     (payments: 400k wide rows hashed to probe 125k cards, and the write's rows come out
     of the join on one thread)."""
-    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
-    try:
+    with optimizers_disabled(con, "build_side_probe_side"):
         yield
-    finally:
-        con.execute("RESET disabled_optimizers")
 
 
 @contextmanager

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shopsight.errors import InputRejected
-from shopsight.quality.validation import NULL_TOKENS, ROW
+from shopsight.quality.validation import NULL_TOKENS, ROW, optimizers_disabled
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 PARQUET_MAGIC = b"PAR1"
@@ -159,14 +159,12 @@ def load_raw_file(
     # A copy of a projection of the scan keeps the file's order: rowid is the position.
     # DuckDB may plan a list of allowed values (``x IN (...)``) as a join against the
     # list, which need not keep the order: lists stay expressions here.
-    con.execute("SET disabled_optimizers = 'in_clause'")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
+        with optimizers_disabled(con, "in_clause"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
-    finally:
-        con.execute("RESET disabled_optimizers")
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
         con, columns, delimiter, encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))

@@ -12,6 +12,8 @@ values are never repeated anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,11 +259,8 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         elif is_present:
             raw = cleaned_value(col.name, exact_tokens_read=exact_tokens_read)
             kept.append(f"s{i}")
-        elif col.default is not None:
-            raw = sql_literal(col.default)
-            kept.append("NULL::VARCHAR")
-        else:
-            raw = "NULL::VARCHAR"
+        else:  # not in the file: no text of its own
+            raw = sql_literal(col.default) if col.default is not None else "NULL::VARCHAR"
             kept.append("NULL::VARCHAR")
         fmt = date_formats.get(col.name)
         cleaned.append(f"{raw} AS s{i}")
@@ -342,6 +341,17 @@ def keep_typed_rows(con: Any, typed_sql: str, *, copy: bool = True) -> None:
                 f"IN (SELECT {row} FROM {FK_PROBLEMS})) AS _bad FROM {TYPED}")
 
 
+@contextmanager
+def optimizers_disabled(con: Any, names: str) -> Iterator[None]:
+    """DuckDB's optimizers ``names`` (comma-separated) off for the statements inside, and
+    back on after them: the connection goes on to check more files."""
+    con.execute(f"SET disabled_optimizers = {sql_literal(names)}")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
+
+
 def drop_relation(con: Any, name: str) -> None:
     """Drop the temp table or view ``name``, if there is one."""
     kinds = con.execute(
@@ -415,8 +425,7 @@ def collect_rejections(
     explained = (f"{reasons_sql(table, present, '_invalid_text', date_formats)} "
                  f"UNION ALL BY NAME "
                  f"{only_keys}" if invalid_rows else only_keys)
-    con.execute("SET disabled_optimizers = 'common_subexpressions'")
-    try:
+    with optimizers_disabled(con, "common_subexpressions"):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {REJECTED_ROWS} AS "
             f"SELECT c.{row}, list_concat(c._reasons, coalesce(fk.reasons, [])) AS _reasons, "
@@ -425,8 +434,6 @@ def collect_rejections(
             f"LEFT JOIN (SELECT {row}, list({{'column': \"column\", 'reason': reason}}) AS reasons "
             f"FROM {FK_PROBLEMS} GROUP BY {row}) fk USING ({row})"
         )
-    finally:  # the connection may check more files
-        con.execute("RESET disabled_optimizers")
     return int(con.execute(f"SELECT count(*) FROM {REJECTED_ROWS}").fetchall()[0][0])
 
 
