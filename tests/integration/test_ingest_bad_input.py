@@ -132,6 +132,22 @@ def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path,
     assert sorted(sources.column("_source_row").to_pylist()) == [3, 5]
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\n\n"], ids=["crlf", "blank-lines"])
+def test_ragged_rows_after_crlf_or_blank_line_ends_are_rejected_not_fatal(
+    tmp_path: Path, base_tables: Ingestor, line_end: str
+) -> None:
+    """DuckDB keeps a line end at the start of the line it sets aside after a CRLF line
+    end or a blank line; the row is still rejected with its field count, not the run."""
+    text = (ORDERS_HEADER + GOOD_ORDER + "O9,C1,2026-01-02\n"
+            + "O7,C2,2026-01-05,completed,store,0002,EUR,2.00,2026-01-05 10:00:00\n")
+    path = write(tmp_path / "in/orders.csv", text.replace("\n", line_end).encode())
+    out = ingest_one(base_tables, path)
+    assert out.status == "succeeded"
+    assert (out.rows_inserted, out.rows_rejected) == (2, 1)
+    assert any("row has 3 fields, the header has 9" in p for p in out.problems)
+    assert curated_ids(base_tables.lake, "orders", "order_id") == ["O1", "O7"]
+
+
 def test_duplicate_key_within_a_file_keeps_the_latest_version(
     tmp_path: Path, base_tables: Ingestor
 ) -> None:

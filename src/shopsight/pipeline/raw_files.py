@@ -278,9 +278,7 @@ def _reader_rejects(con: Any, columns: list[str], delimiter: str,
     for line, _, kind, text in rejects:
         if kind != "CAST" or int(line) in structural or int(line) in retry:
             continue
-        # the reader keeps the \n of a CRLF line end at the start of the next line
-        record = str(text).strip("\r\n")
-        fields = next(csv.reader(io.StringIO(record), delimiter=delimiter), [])
+        fields = _fields(text, delimiter)
         if len(fields) == len(columns):
             retry[int(line)] = fields
         elif not bad_rows or bad_rows[-1][0] != line:
@@ -291,12 +289,20 @@ def _reader_rejects(con: Any, columns: list[str], delimiter: str,
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
             if bad_rows and bad_rows[-1][0] == line:
                 continue  # DuckDB reports a missing-columns row once per missing column
-            count = len(next(csv.reader([str(text)], delimiter=delimiter), []))
+            count = len(_fields(text, delimiter))
             bad_rows.append((int(line), "", f"row has {count} fields, the header has "
                              f"{len(columns)}"))
         else:
             bad_rows.append((int(line), str(column), _reject_reason(str(kind), encoding)))
     return sorted(bad_rows), retry
+
+
+def _fields(line: object, delimiter: str) -> list[str]:
+    """The fields of a line the reader set aside. The reader keeps the ``\\n`` of a CRLF
+    line end (or of a blank line) at the start of the next line; Python's csv module
+    refuses a line end inside an unquoted field."""
+    record = str(line).strip("\r\n")
+    return next(csv.reader(io.StringIO(record), delimiter=delimiter), [])
 
 
 def _reject_reason(kind: str, encoding: str) -> str:
