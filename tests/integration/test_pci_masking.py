@@ -53,6 +53,25 @@ def leaks(text: str) -> list[str]:
     return found
 
 
+def files_outside_raw_without_leaks(home: Path) -> int:
+    """Check every file of the lake outside raw/, and the state store; returns how many
+    lake files were checked."""
+    lake = home / "lake"
+    checked = 0
+    for path in sorted(lake.rglob("*")):
+        if not path.is_file() or path.relative_to(lake).parts[0] == "raw":
+            continue
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".parquet":
+            text = str(pq.read_table(path).to_pylist())
+        assert leaks(text) == [], path
+        if path.suffix == ".csv":
+            assert "cvv" not in text.splitlines()[0].split(","), path
+        checked += 1
+    assert leaks((home / "state.db").read_bytes().decode("latin-1")) == []
+    return checked
+
+
 def test_sensitive_values_never_leave_raw(tmp_path: Path) -> None:
     src = tmp_path / "in"
     write(src / "stores.csv", STORES_CSV)
@@ -83,20 +102,42 @@ def test_sensitive_values_never_leave_raw(tmp_path: Path) -> None:
     # pseudonyms are consistent across tables and formats, so joins still work
     assert rows["P1"]["card_holder"] == rows["P2"]["card_holder"]
 
-    checked = 0
-    for path in sorted(lake.rglob("*")):
-        if not path.is_file() or path.relative_to(lake).parts[0] == "raw":
-            continue
-        text = path.read_bytes().decode("utf-8", errors="replace")
-        if path.suffix == ".parquet":
-            text = str(pq.read_table(path).to_pylist())
-        assert leaks(text) == [], path
-        if path.suffix == ".csv":
-            assert "cvv" not in text.splitlines()[0].split(","), path
-        checked += 1
-    assert checked >= 6
-    assert leaks((home / "state.db").read_bytes().decode("latin-1")) == []
+    assert files_outside_raw_without_leaks(home) >= 6
     rejected = sorted((lake / "rejected/payments").glob("*.rows.csv"))
     assert rejected and "378282*****0005" in rejected[0].read_text()
     # the originals are kept, unchanged, in raw/
     assert PANS[2] in (lake / "raw/payments/payments.csv").read_text()
+
+
+def test_card_numbers_and_ssns_in_the_wrong_columns_never_leave_raw(tmp_path: Path) -> None:
+    """A card number or SSN where none belongs (an amount, a status, an IP address, a
+    country) or in a file without its header: the row or file is rejected, and neither
+    its reasons nor its values, the messages or the state store hold it whole."""
+    src = tmp_path / "in"
+    write(src / "stores.csv", STORES_CSV)
+    write(src / "customers.csv", CUSTOMERS_CSV)
+    write(src / "customers_more.csv", f"customer_id,country\nC8,{SSNS[0]}\n")
+    write(src / "orders.csv", "order_id,customer_id,order_date,total_amount\n"
+                              "O1,C1,2026-01-02,10.50\n")
+    write(src / "payments.csv", PAYMENTS_HEADER + "".join([
+        f"P1,O1,C1,2026-01-02 10:00:00,{PANS[0]},card,captured,,,,10.1.2.3,US,US\n",
+        f"P2,O1,C1,2026-01-02 10:00:00,5.00,card,{spaced(PANS[1])},,,,10.1.2.3,US,US\n",
+        f"P3,O1,C1,2026-01-02 10:00:00,5.00,card,captured,,,,{PANS[2]},US,US\n",
+        "P4,O1,C1,2026-01-02 10:00:00,5.00,card,captured,,,,2001:db8::7,US,US\n",
+    ]))
+    write(src / "payments_noheader.csv",
+          f"P9,O1,C1,2026-01-02 10:00:00,1.00,card,captured,{PANS[3]},321\n")
+    home = tmp_path / "home"
+    result = run_cli(home, "ingest", *(str(src / n) for n in (
+        "stores.csv", "customers.csv", "customers_more.csv", "orders.csv", "payments.csv",
+        "payments_noheader.csv")))
+    assert leaks(result.stdout + result.stderr) == []
+    assert "first line looks like data" in result.stdout
+    assert "321" not in result.stdout  # the CVV of the header-less file is not quoted
+    payments = DeltaTable(str(home / "lake/curated/payments")).to_pyarrow_table()
+    assert payments.column("payment_id").to_pylist() == ["P4"]  # IPv6 kept, truncated
+    assert payments.column("ip_address").to_pylist() == ["2001:db8:0::"]
+    rejected = (home / "lake/rejected/payments").glob("payments-*.rows.csv")
+    text = "".join(p.read_text() for p in rejected)
+    assert text.count("[REDACTED-PAN]") >= 3 and "ip_address:" in text
+    assert files_outside_raw_without_leaks(home) >= 6

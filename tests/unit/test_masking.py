@@ -54,6 +54,12 @@ def test_card_numbers_keep_first_six_and_last_four() -> None:
 def test_ip_addresses_keep_their_network() -> None:
     assert one(truncated_ip("'203.0.113.77'")) == "203.0.113.0"
     assert one(truncated_ip("'2001:db8:85a3:8d3:1319:8a2e:370:7348'")) == "2001:db8:85a3::"
+    # '::' stands for the zero groups it leaves out, also within the first three
+    assert one(truncated_ip("'2001:DB8::7'")) == "2001:db8:0::"
+    assert one(truncated_ip("'2a01:4f8:c0c:1234::1'")) == "2a01:4f8:c0c::"
+    assert one(truncated_ip("'::1'")) == "0:0:0::"
+    assert one(truncated_ip("'fe80::'")) == "fe80:0:0::"
+    assert one(truncated_ip("'::ffff:192.0.2.1'")) == "0:0:0::"
 
 
 

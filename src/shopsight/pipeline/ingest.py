@@ -57,6 +57,7 @@ from shopsight.pipeline.raw_files import (
 )
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
+from shopsight.quality.pci import redact, redact_text_columns
 from shopsight.quality.validation import (
     FK_PROBLEMS,
     REJECTED_ROWS,
@@ -73,7 +74,7 @@ from shopsight.quality.validation import (
     typed_rows_sql,
 )
 from shopsight.schema import TABLES, get_table, table_for_name
-from shopsight.schema.mapping import Mapping, mapped_columns
+from shopsight.schema.mapping import Mapping, header_description, mapped_columns
 from shopsight.schema.model import ColumnType, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 from shopsight.state.store import IngestRecord, State, utc_now
@@ -438,9 +439,9 @@ class Ingestor:
 
     def _file_rejected(self, key: str, digest: str, table: str,
                        exc: InputRejected | MappingError) -> IngestOutcome:
-        outcome = IngestOutcome(file_key=key, table=table, status="rejected",
-                                message=str(exc))
-        outcome.rejected_key = self._write_file_rejection(key, digest, table, str(exc))
+        message = redact(str(exc))
+        outcome = IngestOutcome(file_key=key, table=table, status="rejected", message=message)
+        outcome.rejected_key = self._write_file_rejection(key, digest, table, message)
         log.warning(str(exc), extra=fields(file=key, table=table))
         return outcome
 
@@ -480,8 +481,9 @@ class Ingestor:
 
     @staticmethod
     def _file_failed(key: str, table: str, exc: ShopsightError) -> IngestOutcome:
-        log.error(str(exc), extra=fields(file=key, table=table))
-        return IngestOutcome(file_key=key, table=table, status="failed", message=str(exc))
+        message = redact(str(exc))
+        log.error(message, extra=fields(file=key, table=table))
+        return IngestOutcome(file_key=key, table=table, status="failed", message=message)
 
     def _check_file(self, con: Any, file: _PendingFile, ordinal: int,
                     mapping: Mapping | None,
@@ -502,7 +504,7 @@ class Ingestor:
             raw, ignored = check_rows(con, file.key, path, file.head, table, mapping,
                                       self.lake, wait_for_references,
                                       records=f"{RAW_RECORDS}_{ordinal}")
-        problems = sorted(raw.bad_rows + [(p.row, p.column, p.reason)
+        problems = sorted(raw.bad_rows + [(p.row, p.column, redact(p.reason))
                                           for p in list_problems(con)])
         rejected = self._rejected_rows(con, table, raw.bad_rows)
         rejected_key = None
@@ -699,7 +701,10 @@ class Ingestor:
             con.execute("INSERT INTO _rejected_out (row, reasons) SELECT unnest(?::BIGINT[]), "
                         "unnest(?::VARCHAR[])",
                         [list(unread), ["; ".join(v) for v in unread.values()]])
-        return int(con.execute("SELECT count(*) FROM _rejected_out").fetchall()[0][0])
+        count = int(con.execute("SELECT count(*) FROM _rejected_out").fetchall()[0][0])
+        if count:  # a card number or SSN in any other column of a bad row, or its reason
+            redact_text_columns(con, "_rejected_out")
+        return count
 
     def _write_row_rejections(self, con: Any, key: str, digest: str, table: Table, count: int,
                               problems: list[tuple[int, str, str]]) -> str:
@@ -825,8 +830,8 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
         if missing:
             raise InputRejected(
                 name, f"required column(s) {', '.join(missing)} missing for table "
-                f"{table.name}; the file has: {', '.join(scan.columns)} (add them, or map "
-                "your names with --mapping)")
+                f"{table.name}; " + header_description(
+                    scan.columns, "add them, or map your names with --mapping"))
         projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
         chosen.update(projection=projection, present=set(exprs), ignored=ignored)
         parsed = frozenset(scan.typed) if mapping is None else frozenset()

@@ -31,6 +31,7 @@ from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.connections import file_connection
 from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
+from shopsight.quality.pci import redact
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
 from shopsight.schema.tables import STORE_ID_PATTERN
@@ -221,6 +222,7 @@ class StoreUploads:
                 name: str, problems: list[str], received: datetime) -> UploadResult:
         rejected_key = f"{REJECTED}/{UPLOADS}/{business_date}/store_{store_id}/{stamp}-{name}"
         reason_key = f"{rejected_key}.reason.json"
+        problems = [redact(p) for p in problems]  # they quote values: a card number, an SSN
         self.lake.write_bytes(reason_key, json.dumps({
             "store_id": store_id, "business_date": str(business_date),
             "original": original_key, "problems": problems[:500],

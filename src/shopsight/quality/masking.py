@@ -49,11 +49,21 @@ def pseudonym(key: str, value_sql: str) -> str:
 
 
 def truncated_ip(value_sql: str) -> str:
-    """SQL keeping the network part of an IP address."""
-    return (f"CASE WHEN {value_sql} IS NULL THEN NULL "
-            f"WHEN contains({value_sql}, ':') THEN "
-            f"array_to_string(list_slice(string_split({value_sql}, ':'), 1, 3), ':') || '::' "
-            f"ELSE regexp_replace({value_sql}, '\\.[0-9]+$', '.0') END")
+    """SQL keeping the network part of an IP address: IPv4 /24, IPv6 /48 (its first three
+    groups once ``::`` is written out as the zero groups it stands for), in lower case."""
+    v = value_sql
+
+    def groups(part: str) -> str:
+        return f"list_filter(string_split({part}, ':'), lambda g: g <> '')"
+
+    head, tail = groups(f"split_part({v}, '::', 1)"), groups(f"split_part({v}, '::', 2)")
+    written_out = (f"CASE WHEN contains({v}, '::') THEN list_concat({head}, list_transform("
+                   f"range(greatest(0, 8 - len({head}) - len({tail}))), lambda z: '0'), {tail}) "
+                   f"ELSE string_split({v}, ':') END")
+    return (f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN contains({v}, ':') THEN "
+            f"lower(array_to_string(list_slice({written_out}, 1, 3), ':')) || '::' "
+            f"ELSE regexp_replace({v}, '\\.[0-9]+$', '.0') END")
 
 
 def masked_rows_sql(

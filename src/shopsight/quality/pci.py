@@ -1,12 +1,14 @@
 """Recognising cardholder data and SSNs in free text: Luhn checks and redaction.
 
-Used as the last line of defence in logs and error messages, and (later) by the PCI
-compliance scan of the lake.
+Used as the last line of defence in logs, error messages and rejected rows (a card number
+in the wrong column of a bad row must not leave raw/ either), and by the PCI compliance
+scan of the lake.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _PAN_CANDIDATE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
 _SSN = re.compile(r"(?<![0-9])[0-9]{3}-[0-9]{2}-[0-9]{4}(?![0-9])")
@@ -32,3 +34,27 @@ def redact(text: str) -> str:
             match.group(0))
 
     return _SSN.sub("[REDACTED-SSN]", _PAN_CANDIDATE.sub(_pan, text))
+
+
+# What ``redact`` may change, in DuckDB's (RE2) spelling: 13-19 digits with single spaces
+# or dashes between them, or an SSN. A superset of what it redacts (no Luhn check, no
+# look-around), so only the values it matches need the Python function.
+_SUSPECT_SQL = r"[0-9](?:[ -]?[0-9]){12,18}|[0-9]{3}-[0-9]{2}-[0-9]{4}"
+_REDACT_FUNCTION = "shopsight_redact"
+
+
+def redact_text_columns(con: Any, table: str) -> None:
+    """Apply ``redact`` to every text value of DuckDB's temp ``table`` that could hold a
+    card number or an SSN (a pattern filters them first: few values ever call Python)."""
+    from shopsight.schema.sql_text import quote_ident, sql_literal
+
+    if not con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
+                       [_REDACT_FUNCTION]).fetchall()[0][0]:
+        con.create_function(_REDACT_FUNCTION, redact, ["VARCHAR"], "VARCHAR",
+                            side_effects=False)
+    texts = [str(name) for name, kind, *_ in con.execute(
+        f"DESCRIBE {quote_ident(table)}").fetchall() if kind == "VARCHAR"]
+    for name in texts:
+        column = quote_ident(name)
+        con.execute(f"UPDATE {quote_ident(table)} SET {column} = {_REDACT_FUNCTION}({column}) "
+                    f"WHERE regexp_matches({column}, {sql_literal(_SUSPECT_SQL)})")

@@ -22,6 +22,7 @@ columns that the export already names correctly need no entry.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,19 @@ def _check_column(table: Table, target: str, name: str) -> None:
                            f"{', '.join(table.column_names)}")
 
 
+_DATA_LIKE = re.compile(r"[0-9][0-9 .,:/+-]*")
+
+
+def header_description(columns: list[str], advice: str = "") -> str:
+    """What a message says about a file's header: its column names (then ``advice``), or,
+    when its first line looks like data (a field of only digits and separators: an amount,
+    a date, a card number), that the header seems to be missing, without quoting it."""
+    if any(_DATA_LIKE.fullmatch(c.strip()) for c in columns):
+        return ("its first line looks like data, not column names: export the file with a "
+                "header line")
+    return f"the file has: {', '.join(columns)}" + (f" ({advice})" if advice else "")
+
+
 def mapped_columns(
     file_columns: list[str], table: Table, mapping: Mapping | None
 ) -> tuple[dict[str, str], list[str]]:
@@ -115,7 +129,7 @@ def mapped_columns(
         missing = [m.source for m in mapping.columns.values() if m.source not in present]
         if missing:
             raise MappingError(mapping.name, f"the file has no column(s) {', '.join(missing)}; "
-                               f"it has: {', '.join(file_columns)}")
+                               + header_description(file_columns))
         for target, spec in mapping.columns.items():
             expr = quote_ident(spec.source)
             if spec.decimal_comma:

@@ -21,6 +21,9 @@ S, I, F, M, B, D, T = (  # noqa: E741 - short aliases keep the declarations read
 STORE_ID_PATTERN = r"^[0-9]{4}$"
 CURRENCIES = ("USD", "CAD", "GBP", "EUR", "JPY", "AUD", "CHF", "SEK", "MXN", "BRL", "INR", "CNY")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+# dotted IPv4, or IPv6 (hex groups and colons, an IPv4 tail allowed): anything else, a card
+# number in the wrong column say, would pass the truncation unchanged
+IP_PATTERN = r"^(([0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$"
 
 
 def _updated_at() -> Column:
@@ -188,8 +191,9 @@ PAYMENTS = Table(
         Column("card_brand", S, "Card network.", allowed=("visa", "mastercard", "amex",
                                                             "discover", "other")),
         Column("billing_country", S, "Billing address country.", pattern=COUNTRY_PATTERN),
-        Column("ip_address", S, "Client IP address; truncated to its network.",
-               privacy=Privacy.PII, masking=Masking.IP_TRUNCATE, max_length=45),
+        Column("ip_address", S, "Client IP address (IPv4 or IPv6); truncated to its network.",
+               privacy=Privacy.PII, masking=Masking.IP_TRUNCATE, max_length=45,
+               pattern=IP_PATTERN),
         Column("ip_country", S, "Country of the client IP.", pattern=COUNTRY_PATTERN),
         _updated_at(),
     ),
