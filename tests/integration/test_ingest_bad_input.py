@@ -115,6 +115,26 @@ def test_non_utf8_file_loads_with_an_encoding_in_the_mapping(tmp_path: Path,
     assert names.column("name").to_pylist() == ["Café München"]
 
 
+def test_a_file_rejected_whole_is_read_again_with_a_mapping(tmp_path: Path,
+                                                           ingestor: Ingestor) -> None:
+    """The fix a whole-file rejection suggests (a mapping) is not skipped as "already
+    done"; the same file without one is skipped, saying it was rejected."""
+    from shopsight.schema.mapping import parse_mapping
+
+    path = write(tmp_path / "in/stores_semicolons.csv",
+                 "store_id;name;region;country;timezone;currency\n"
+                 "0002;Berlin Mitte;Europe;DE;Europe/Berlin;EUR\n")
+    first = ingest_one(ingestor, path)
+    assert first.status == "rejected" and "--mapping" in first.message
+    again = ingest_one(ingestor, path)
+    assert again.status == "skipped" and "was rejected" in again.message
+    mapping = parse_mapping({"table": "stores", "delimiter": ";"})
+    fixed = ingest_one(ingestor, path, mapping=mapping)
+    assert (fixed.status, fixed.rows_inserted) == ("succeeded", 1)
+    assert curated_ids(ingestor.lake, "stores", "store_id") == ["0002"]
+    assert ingest_one(ingestor, path, mapping=mapping).status == "skipped"
+
+
 def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path,
                                                   base_tables: Ingestor) -> None:
     path = write(tmp_path / "in/orders.csv", ORDERS_HEADER

@@ -387,9 +387,13 @@ class Ingestor:
                 self._record(outcomes[key], digest, started_at, started)
                 continue
             file = _PendingFile(key, digest, head, target, started_at, started)
-            if done := self.state.successful_ingest(digest, target.name):
-                outcomes[key] = self._skipped(
-                    file, f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC")
+            done = self.state.successful_ingest(digest, target.name)
+            # a file rejected whole is read again with a mapping (the fix its reason
+            # suggests, or a corrected one); without one it would be rejected again
+            if done and not (done.status == "rejected" and mapping is not None):
+                when = f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC"
+                outcomes[key] = self._skipped(file, when, done.message
+                                              if done.status == "rejected" else None)
                 continue
             earlier = next((f for f in pending if f.digest == digest
                             and f.table.name == target.name), None)
@@ -411,9 +415,16 @@ class Ingestor:
                                     outcomes)
         return [outcomes[k] for k in keys]
 
-    def _skipped(self, file: _PendingFile, source: str) -> IngestOutcome:
+    def _skipped(self, file: _PendingFile, source: str,
+                 rejected: str | None = None) -> IngestOutcome:
+        """A file whose content was already ingested (or, ``rejected`` giving the reason,
+        rejected whole) is not read again."""
+        message = f"same content already ingested from {source}"
+        if rejected is not None:
+            message = (f"same content was rejected from {source} ({rejected}); fix the file, "
+                       "or ingest it again with --mapping")
         outcome = IngestOutcome(file_key=file.key, table=file.table.name, status="skipped",
-                                message=f"same content already ingested from {source}")
+                                message=message)
         log.info(outcome.message, extra=fields(file=file.key, table=file.table.name))
         return outcome
 
