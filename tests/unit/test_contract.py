@@ -66,6 +66,33 @@ def test_mapping_is_checked_against_the_contract() -> None:
         parse_mapping({"columns": {}})
 
 
+@pytest.mark.parametrize(("document", "message"), [
+    ({"columns": {"total_amount": {"from": "A", "decimal_comma": "false"}}},
+     "decimal_comma must be true or false"),
+    ({"columns": {"total_amount": {"from": "A", "decimal": True}}}, r"unknown keys \['decimal'\]"),
+    ({"columns": ["order_id"]}, "`columns` must be a table"),
+    ({"constants": {"currency": "eur"}}, "'eur' is not one of USD"),
+    ({"table": "stores", "constants": {"store_id": "12"}}, "does not match"),
+])
+def test_mapping_mistakes_are_named_when_it_is_read(document: dict[str, object],
+                                                    message: str) -> None:
+    """Caught when the mapping is read, not as every row rejected or amounts misread."""
+    with pytest.raises(MappingError, match=message):
+        parse_mapping({"table": "orders", **document})
+
+
+def test_decimal_comma_reads_thousands_dots_and_leaves_decimal_points_alone() -> None:
+    import duckdb
+
+    from shopsight.schema.mapping import decimal_comma_sql
+
+    values = ["1,50", "1.234,5", "1.500", "12.345.678,90", "-3,25", "1234.56", "1.5", "7"]
+    read = duckdb.sql(f"SELECT {decimal_comma_sql('v')} FROM unnest(?::VARCHAR[]) t(v)",
+                      params=[values]).fetchall()
+    assert [r[0] for r in read] == ["1.50", "1234.5", "1500", "12345678.90", "-3.25",
+                                    "1234.56", "1.5", "7"]
+
+
 def test_committed_contract_document_is_up_to_date() -> None:
     from pathlib import Path
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from shopsight.errors import MappingError
 from shopsight.schema import get_table
-from shopsight.schema.model import ColumnType, Table
+from shopsight.schema.model import Column, ColumnType, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
@@ -70,32 +70,56 @@ def parse_mapping(data: dict[str, Any], name: str = "<mapping>") -> Mapping:
         raise MappingError(name, f"unknown keys {sorted(unknown_keys)}; allowed: table, "
                            "columns, constants, encoding, delimiter")
     columns: dict[str, ColumnMapping] = {}
-    for target, spec in dict(data.get("columns", {})).items():
+    for target, spec in _section(data, "columns", name).items():
         _check_column(table, target, name)
         if isinstance(spec, str):
             columns[target] = ColumnMapping(source=spec)
         elif isinstance(spec, dict) and "from" in spec:
+            unknown = set(spec) - {"from", "format", "decimal_comma"}
+            if unknown:
+                raise MappingError(name, f"columns.{target}: unknown keys {sorted(unknown)}; "
+                                   "allowed: from, format, decimal_comma")
             fmt = spec.get("format")
             if fmt is not None and table.column(target).type not in (
                     ColumnType.DATE, ColumnType.TIMESTAMP):
                 raise MappingError(name, f"columns.{target}: `format` only applies to dates "
                                    "and timestamps")
-            columns[target] = ColumnMapping(
-                source=str(spec["from"]), date_format=fmt,
-                decimal_comma=bool(spec.get("decimal_comma", False)),
-            )
+            decimal_comma = spec.get("decimal_comma", False)
+            if not isinstance(decimal_comma, bool):  # "false" is a true string
+                raise MappingError(name, f"columns.{target}: decimal_comma must be true or "
+                                   f"false (unquoted), not {decimal_comma!r}")
+            columns[target] = ColumnMapping(source=str(spec["from"]), date_format=fmt,
+                                            decimal_comma=decimal_comma)
         else:
             raise MappingError(name, f"columns.{target}: expected a column name or "
                                "{ from = \"...\", format = \"...\" }")
     constants = {}
-    for target, value in dict(data.get("constants", {})).items():
+    for target, value in _section(data, "constants", name).items():
         _check_column(table, target, name)
         constants[target] = str(value)
+        _check_constant(table.column(target), constants[target], f"constants.{target}", name)
     delimiter = str(data.get("delimiter", ","))
     if len(delimiter) != 1:
         raise MappingError(name, "delimiter must be one character")
     return Mapping(table=table, columns=columns, constants=constants,
                    encoding=str(data.get("encoding", "utf-8")), delimiter=delimiter, name=name)
+
+
+def _section(data: dict[str, Any], key: str, name: str) -> dict[str, Any]:
+    section = data.get(key, {})
+    if not isinstance(section, dict):
+        raise MappingError(name, f"`{key}` must be a table of <contract column> = <value> "
+                           f"pairs, not a {type(section).__name__}")
+    return section
+
+
+def _check_constant(column: Column, value: str, where: str, name: str) -> None:
+    """A constant breaking the contract would reject every row: say so once, here."""
+    if column.allowed and value not in column.allowed:
+        raise MappingError(name, f"{where}: {value!r} is not one of "
+                           f"{', '.join(column.allowed)}")
+    if column.pattern and not re.fullmatch(column.pattern.strip("^$"), value):
+        raise MappingError(name, f"{where}: {value!r} does not match {column.pattern}")
 
 
 def _check_column(table: Table, target: str, name: str) -> None:
@@ -117,6 +141,17 @@ def header_description(columns: list[str], advice: str = "") -> str:
     return f"the file has: {', '.join(columns)}" + (f" ({advice})" if advice else "")
 
 
+def decimal_comma_sql(text: str) -> str:
+    """SQL reading a number written with a decimal comma: dots are thousands separators
+    only between groups of three digits (``1.234,5``); a value with a dot anywhere else
+    (``1234.56``) is left as it is, read with a decimal point, never made 100 times
+    larger."""
+    grouped = r"[-+]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?"
+    return (f"CASE WHEN contains({text}, '.') AND NOT regexp_full_match(trim({text}), "
+            f"{sql_literal(grouped)}) THEN {text} "
+            f"ELSE replace(replace({text}, '.', ''), ',', '.') END")
+
+
 def mapped_columns(
     file_columns: list[str], table: Table, mapping: Mapping | None
 ) -> tuple[dict[str, str], list[str]]:
@@ -133,7 +168,7 @@ def mapped_columns(
         for target, spec in mapping.columns.items():
             expr = quote_ident(spec.source)
             if spec.decimal_comma:
-                expr = f"replace(replace({expr}, '.', ''), ',', '.')"
+                expr = decimal_comma_sql(expr)
             exprs[target] = expr
             sources.add(spec.source)
         for target, value in mapping.constants.items():
