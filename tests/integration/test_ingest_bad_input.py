@@ -121,18 +121,57 @@ def test_a_file_rejected_whole_is_read_again_with_a_mapping(tmp_path: Path,
     done"; the same file without one is skipped, saying it was rejected."""
     from shopsight.schema.mapping import parse_mapping
 
-    path = write(tmp_path / "in/stores_semicolons.csv",
-                 "store_id;name;region;country;timezone;currency\n"
-                 "0002;Berlin Mitte;Europe;DE;Europe/Berlin;EUR\n")
-    first = ingest_one(ingestor, path)
+    path = write(tmp_path / "in/stores_de.csv",
+                 "Filiale,Name,Region,Land,Zeitzone,Waehrung\n"
+                 "0002,Berlin Mitte,Europe,DE,Europe/Berlin,EUR\n")
+    first = ingest_one(ingestor, path, table="stores")
     assert first.status == "rejected" and "--mapping" in first.message
-    again = ingest_one(ingestor, path)
+    again = ingest_one(ingestor, path, table="stores")
     assert again.status == "skipped" and "was rejected" in again.message
-    mapping = parse_mapping({"table": "stores", "delimiter": ";"})
+    mapping = parse_mapping({"table": "stores", "columns": {
+        "store_id": "Filiale", "name": "Name", "region": "Region", "country": "Land",
+        "timezone": "Zeitzone", "currency": "Waehrung"}})
     fixed = ingest_one(ingestor, path, mapping=mapping)
     assert (fixed.status, fixed.rows_inserted) == ("succeeded", 1)
     assert curated_ids(ingestor.lake, "stores", "store_id") == ["0002"]
     assert ingest_one(ingestor, path, mapping=mapping).status == "skipped"
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [
+    ("orders_semicolons.csv", ";"), ("orders.tsv", "\t"), ("orders_bars.txt", "|")])
+def test_the_delimiter_is_sniffed_from_the_header_and_names_match_in_any_case(
+    tmp_path: Path, base_tables: Ingestor, name: str, delimiter: str
+) -> None:
+    text = (ORDERS_HEADER.upper() + GOOD_ORDER.replace("10.50", '"10.50"')).replace(
+        ",", delimiter)
+    out = ingest_one(base_tables, write(tmp_path / "in" / name, text), table="orders")
+    assert (out.status, out.rows_inserted, out.rows_rejected) == ("succeeded", 1, 0)
+    amounts = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert amounts.column("total_amount").to_pylist() == [10.5]
+
+
+def test_header_names_repeated_in_another_case_reject_the_file(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    path = write(tmp_path / "in/orders_notes.csv",
+                 ORDERS_HEADER.rstrip("\n") + ",Note,NOTE\n" + GOOD_ORDER.rstrip("\n") + ",a,b\n")
+    out = ingest_one(base_tables, path)
+    assert out.status == "rejected"
+    assert "repeats column(s) NOTE, Note" in out.message
+
+
+def test_a_file_column_named_like_an_internal_one_is_ignored(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    """``_row`` numbers rows inside the pipeline; a file's own ``_row`` is not the
+    contract's, also when a row the reader could not parse is read again as text."""
+    path = write(tmp_path / "in/orders_rowcol.csv",
+                 ORDERS_HEADER.rstrip("\n") + ",_row\n" + GOOD_ORDER.rstrip("\n") + ",x\n"
+                 + "O2,C1,2026-01-02,completed,store,0001,USD,abc,2026-01-02 10:00:00,y\n")
+    out = ingest_one(base_tables, path)
+    assert (out.status, out.rows_inserted, out.rows_rejected) == ("succeeded", 1, 1)
+    assert out.ignored_columns == ["_row"]
+    assert "row 3 column total_amount: 'abc' is not an amount" in out.problems[0]
 
 
 def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path,

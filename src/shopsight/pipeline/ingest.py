@@ -851,7 +851,7 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                               exact_tokens_read=scan.exact_tokens_read and mapping is None)
 
     raw = load_raw_file(con, name, path, head,
-                        delimiter=mapping.delimiter if mapping else ",",
+                        delimiter=mapping.delimiter if mapping else None,
                         encoding=mapping.encoding if mapping else "utf-8",
                         reader_types=reader_types(table, mapping), select=typed_select,
                         records=records)

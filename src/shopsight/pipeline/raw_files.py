@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,20 +115,36 @@ def csv_header(name: str, head: bytes, delimiter: str, encoding: str) -> list[st
                                                                           delimiter=delimiter))]
     if any(not c for c in columns):
         raise InputRejected(name, "header has an empty column name")
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    lowered = [c.lower() for c in columns]
+    repeated = sorted({c for c in columns if lowered.count(c.lower()) > 1})
     if repeated:
-        raise InputRejected(name, f"header repeats column(s) {', '.join(repeated)}")
+        raise InputRejected(name, f"header repeats column(s) {', '.join(repeated)} (names "
+                            "that differ only in case are the same column); rename them")
     return columns
 
 
+def sniff_delimiter(name: str, head: bytes) -> str:
+    """The delimiter of a CSV file that no mapping gives one for: a tab for ``.tsv``,
+    else whichever of comma, semicolon, tab and bar splits the header line most often
+    (outside quotes), comma when none does."""
+    if name.lower().endswith(".tsv"):
+        return "\t"
+    first_line = head.split(b"\n", 1)[0].decode("latin-1")
+    unquoted = re.sub(r'"[^"]*"', "", first_line)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
 def load_raw_file(
-    con: Any, name: str, path: str, head: bytes, *, delimiter: str = ",",
+    con: Any, name: str, path: str, head: bytes, *, delimiter: str | None = None,
     encoding: str = "utf-8", reader_types: dict[str, str] | None = None,
     select: Callable[[RawScan], str] | None = None, records: str = RAW_RECORDS,
 ) -> RawText:
     """Load the file at ``path`` (named ``name`` in messages) into the temp table
     ``records``, seen with row numbers as ``_raw_text``.
 
+    ``delimiter`` is sniffed from the header line when not given (``sniff_delimiter``).
     ``reader_types`` (column -> DuckDB type) lets a CSV's reader parse those columns.
     ``select`` turns the scan into the SELECT that is copied instead of the raw columns: a
     projection (one row out per row in, nothing reordered, no ``_row``); it may raise to
@@ -142,6 +159,7 @@ def load_raw_file(
     if fmt == "parquet":
         columns, relation = _parquet_scan(con, name, path)
     else:
+        delimiter = delimiter or sniff_delimiter(name, head)
         native = _encoding(name, encoding)
         columns = csv_header(name, head, delimiter, "utf-8" if native == "utf-8" else encoding)
         typed = {c: t for c, t in (reader_types or {}).items()
@@ -166,7 +184,7 @@ def load_raw_file(
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
-        con, columns, delimiter, encoding)
+        con, columns, delimiter or ",", encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
     if retry:
         _load_retry(con, columns, retry)
@@ -212,11 +230,13 @@ def _load_retry(con: Any, columns: list[str], retry: dict[int, list[str]]) -> No
     with tempfile.NamedTemporaryFile("w", suffix=".csv", newline="",
                                      encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*columns, ROW])
+        # a file column of that name is not the contract's: it is ignored, renamed here
+        writer.writerow([*(f"{c}_in_file" if c.lower() == ROW else c for c in columns), ROW])
         for line in sorted(retry):
             writer.writerow([*retry[line], line])
         handle.flush()
-        types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in columns)
+        types = ", ".join(f"{sql_literal(f'{c}_in_file' if c.lower() == ROW else c)}: "
+                          "'VARCHAR'" for c in columns)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {RAW_RETRY} AS SELECT * FROM "
             f"read_csv({sql_literal(handle.name)}, header = true, auto_detect = false, "

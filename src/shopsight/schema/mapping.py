@@ -4,7 +4,7 @@ A mapping is a small TOML (or YAML) file, for example for a minimal orders expor
 
     table = "orders"
     encoding = "latin-1"        # optional, default utf-8
-    delimiter = ";"             # optional, default ","
+    delimiter = ";"             # optional: by default, sniffed from the header line
 
     [columns]                   # contract column = export column
     order_id = "OrderNo"
@@ -49,7 +49,7 @@ class Mapping:
     columns: dict[str, ColumnMapping] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
     encoding: str = "utf-8"
-    delimiter: str = ","
+    delimiter: str | None = None  # None: sniffed from the file's header line
     name: str = "<mapping>"
 
     @property
@@ -98,8 +98,8 @@ def parse_mapping(data: dict[str, Any], name: str = "<mapping>") -> Mapping:
         _check_column(table, target, name)
         constants[target] = str(value)
         _check_constant(table.column(target), constants[target], f"constants.{target}", name)
-    delimiter = str(data.get("delimiter", ","))
-    if len(delimiter) != 1:
+    delimiter = None if data.get("delimiter") is None else str(data["delimiter"])
+    if delimiter is not None and len(delimiter) != 1:
         raise MappingError(name, "delimiter must be one character")
     return Mapping(table=table, columns=columns, constants=constants,
                    encoding=str(data.get("encoding", "utf-8")), delimiter=delimiter, name=name)
@@ -156,7 +156,8 @@ def mapped_columns(
     file_columns: list[str], table: Table, mapping: Mapping | None
 ) -> tuple[dict[str, str], list[str]]:
     """SQL expression per contract column found in (or given by) the file, and the
-    file's columns that are ignored. Without a mapping, columns match by name."""
+    file's columns that are ignored. Other columns match the contract's by name, in any
+    case (as SQL names do)."""
     present = set(file_columns)
     exprs: dict[str, str] = {}
     sources: set[str] = set()
@@ -173,8 +174,10 @@ def mapped_columns(
             sources.add(spec.source)
         for target, value in mapping.constants.items():
             exprs[target] = sql_literal(value)
+    contract = {c.lower(): c for c in table.column_names}  # Order_ID is order_id
     for name in file_columns:
-        if name in table.column_names and name not in exprs and name not in sources:
-            exprs[name] = quote_ident(name)
-    ignored = [c for c in file_columns if c not in sources and c not in table.column_names]
+        target = contract.get(name.lower())
+        if target and target not in exprs and name not in sources:
+            exprs[target] = quote_ident(name)
+    ignored = [c for c in file_columns if c not in sources and c.lower() not in contract]
     return exprs, ignored
