@@ -107,3 +107,43 @@ def test_crash_after_commit_before_bookkeeping_is_harmless(
     assert DeltaTable(lake.table_uri("curated", "orders")).version() == version
     assert curated_orders(lake).num_rows == 1000
     assert [r.status for r in state.ingest_history()] == ["succeeded"]
+
+
+def test_a_merge_waits_for_another_writer_of_the_same_table(
+    tmp_path: Path, lake: Lake, state: State
+) -> None:
+    """While another process merges into curated/orders (its lock held), an ingest of
+    orders checks its file but commits only once the lock is released, and then merges
+    against what the other wrote."""
+    import threading
+
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    ingestor.ingest_paths([write_orders(tmp_path / "in/orders_1.csv", 0, 10, "paid",
+                                        "2026-01-02 10:00:00")])
+    version = DeltaTable(lake.table_uri("curated", "orders")).version()
+    newer = write_orders(tmp_path / "in/orders_2.csv", 5, 10, "shipped", "2026-01-03 10:00:00")
+    done: list[object] = []
+    with lake.table_lock("curated", "orders"):
+        worker = threading.Thread(target=lambda: done.append(ingestor.ingest_paths([newer])))
+        worker.start()
+        worker.join(timeout=3.0)  # time enough to check 10 rows and reach the merge
+        assert worker.is_alive() and not done
+        assert DeltaTable(lake.table_uri("curated", "orders")).version() == version
+    worker.join(timeout=60)
+    assert done and DeltaTable(lake.table_uri("curated", "orders")).version() == version + 1
+    assert curated_orders(lake).num_rows == 15
+
+
+def test_two_processes_adding_the_same_new_key_leave_one_row(tmp_path: Path) -> None:
+    """`shopsight watch` and an `ingest` at once: without a lock both appended the key."""
+    home = tmp_path / "home"
+    base = write_orders(tmp_path / "in/orders_base.csv", 0, 2000, "paid", "2026-01-02 10:00:00")
+    assert ingest_in_subprocess(home, [base]).wait(timeout=120) == 0
+    first = write_orders(tmp_path / "in/orders_a.csv", 9000, 1, "paid", "2026-01-05 10:00:00")
+    second = write_orders(tmp_path / "in/orders_b.csv", 9000, 1, "shipped",
+                          "2026-01-06 10:00:00")
+    runs = [ingest_in_subprocess(home, [first]), ingest_in_subprocess(home, [second])]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0]
+    rows = curated_orders(Lake(str(home / "lake"))).to_pylist()
+    assert len(rows) == 2001
+    assert [r["status"] for r in rows if r["order_id"] == "O0009000"] == ["shipped"]

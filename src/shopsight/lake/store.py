@@ -1,7 +1,8 @@
 """The object store under the lake: a local folder or ``s3://bucket/prefix``.
 
 Zones: ``raw/`` (files as received, never modified), ``curated/`` and ``prod/`` (Delta
-tables), ``rejected/`` (rejected rows and reason files), ``models/`` and ``exports/``.
+tables), ``rejected/`` (rejected rows and reason files), ``models/`` and ``exports/``;
+a local lake also has ``_locks/`` (one empty file per table being merged into).
 All paths inside the lake are *keys* relative to the root; a key that tries to escape
 (``..``, absolute, NUL) is refused with :class:`PathOutsideLake`.
 """
@@ -88,6 +89,33 @@ class Lake:
     def table_uri(self, zone: str, table: str) -> str:
         """URI of a Delta table such as curated/orders or prod/demand_insights/segments."""
         return self.uri(f"{zone}/{table}")
+
+    @contextmanager
+    def table_lock(self, zone: str, table: str) -> Iterator[None]:
+        """The right to merge into the Delta table ``zone/table`` until the block ends.
+
+        A merge reads the table, works out the rows that change and commits them; two
+        processes doing that at once (``shopsight watch`` and an ``ingest``) would both
+        insert a new key, since one Delta append never conflicts with another. A local
+        lake locks a file under ``<lake>/_locks/`` (the system releases it if the process
+        dies); on S3 the writes rely on Delta's own commit checks.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system
+            fcntl = None  # type: ignore[assignment]
+        if not self.is_local or fcntl is None:
+            yield
+            return
+        folder = os.path.join(self.root, "_locks")
+        os.makedirs(folder, exist_ok=True)
+        name = safe_key(f"{zone}/{table}").replace("/", "--")
+        with open(os.path.join(folder, f"{name}.lock"), "a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def write_bytes(self, key: str, data: bytes) -> None:
         """Write a whole object; local writes are atomic (temp file + rename)."""

@@ -478,8 +478,9 @@ class Ingestor:
                 if checked:
                     t1 = time.perf_counter()
                     self._cores.share(con)
-                    result, counts = self._merge_checked(con, table,
-                                                         [c for _, c in checked])
+                    with self.lake.table_lock(CURATED, table.name):  # another run may merge
+                        result, counts = self._merge_checked(con, table,
+                                                             [c for _, c in checked])
                     merge_ms = round((time.perf_counter() - t1) * 1000)
                     for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
                         outcomes[i] = self._succeeded(table, c, inserted, updated,

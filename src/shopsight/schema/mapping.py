@@ -176,8 +176,8 @@ def mapped_columns(
             exprs[target] = sql_literal(value)
     contract = {c.lower(): c for c in table.column_names}  # Order_ID is order_id
     for name in file_columns:
-        target = contract.get(name.lower())
-        if target and target not in exprs and name not in sources:
-            exprs[target] = quote_ident(name)
+        column = contract.get(name.lower())
+        if column and column not in exprs and name not in sources:
+            exprs[column] = quote_ident(name)
     ignored = [c for c in file_columns if c not in sources and c.lower() not in contract]
     return exprs, ignored
