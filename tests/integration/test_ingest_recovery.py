@@ -147,3 +147,30 @@ def test_two_processes_adding_the_same_new_key_leave_one_row(tmp_path: Path) -> 
     rows = curated_orders(Lake(str(home / "lake"))).to_pylist()
     assert len(rows) == 2001
     assert [r["status"] for r in rows if r["order_id"] == "O0009000"] == ["shipped"]
+
+
+def test_an_unexpected_error_fails_its_file_and_the_other_tables_go_on(
+    tmp_path: Path, lake: Lake, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import STORES_CSV, write
+
+    stores = write(tmp_path / "in/stores.csv", STORES_CSV)
+    orders = write_orders(tmp_path / "in/orders.csv", 0, 100, "paid", "2026-01-02 10:00:00")
+    keep_latest_rows = Ingestor._keep_latest_rows
+
+    def broken(self: Ingestor, con: object, table: object, ordinal: int) -> tuple[int, int]:
+        if getattr(table, "name", "") == "orders":
+            raise RuntimeError("an internal bug")
+        return keep_latest_rows(self, con, table, ordinal)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ingestor, "_keep_latest_rows", broken)
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    outcomes = {o.table: o for o in ingestor.ingest_paths([stores, orders]).outcomes}
+    assert outcomes["stores"].status == "succeeded"
+    assert outcomes["orders"].status == "failed"
+    assert "RuntimeError: an internal bug" in outcomes["orders"].message
+    assert "nothing of this file was committed" in outcomes["orders"].message
+    assert not lake.exists("curated/orders/_delta_log/00000000000000000000.json")
+    monkeypatch.undo()
+    again = ingestor.ingest_paths([orders]).outcomes[0]  # a failed file is tried again
+    assert (again.status, again.rows_inserted) == ("succeeded", 100)

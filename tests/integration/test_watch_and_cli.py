@@ -69,6 +69,34 @@ def test_watcher_ingests_new_files_and_survives_bad_ones(lake: Lake, state: Stat
         con.execute(f"SELECT * FROM read_csv('{raw}/orders/orders.csv')").fetchall()
 
 
+def test_a_failing_scan_is_retried_after_a_growing_pause(
+    lake: Lake, state: State, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lake or state store that is down: the files are retried, but not every second."""
+    raw = Path(lake.local_path("raw"))
+    write(raw / "stores/stores.csv", STORES_CSV)
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    calls: list[float] = []
+    ingest_keys = Ingestor.ingest_keys
+
+    def down(self: Ingestor, *args: Any, **kwargs: Any) -> Any:
+        calls.append(time.monotonic())
+        if len(calls) <= 2:
+            raise OSError("state store unreachable")
+        return ingest_keys(self, *args, **kwargs)
+
+    monkeypatch.setattr(Ingestor, "ingest_keys", down)
+    watcher = RawWatcher(ingestor)
+    assert watcher.scan_once() == []  # the file is seen; ingested once its size is stable
+    deadline = time.monotonic() + 10
+    while not state.ingest_history() and time.monotonic() < deadline:
+        watcher.scan_once()
+        time.sleep(0.05)
+    assert [r.status for r in state.ingest_history()] == ["succeeded"]
+    assert len(calls) == 3  # not one attempt per scan
+    assert calls[1] - calls[0] >= 1.0 and calls[2] - calls[1] >= 2.0
+
+
 def run_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SHOPSIGHT_HOME": str(home), "SHOPSIGHT_LOG_FORMAT": "json",
            "COLUMNS": "200"}

@@ -10,6 +10,7 @@ recorded and logged, and the loop goes on.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,8 @@ from shopsight.logs import fields, get_logger
 from shopsight.pipeline.ingest import RAW_SUFFIXES, Ingestor, IngestOutcome
 
 log = get_logger("watch")
+
+MAX_BACKOFF_SECONDS = 300.0
 
 
 class RawWatcher:
@@ -31,9 +34,15 @@ class RawWatcher:
         self.on_curated_change = on_curated_change
         self._handled: set[tuple[str, int, float]] = set()
         self._last_sizes: dict[str, int] = {}
+        self._failures = 0  # scans failed in a row: the next waits 2^n s (at most 5 min)
+        self._retry_at = 0.0
 
     def scan_once(self) -> list[IngestOutcome]:
-        """Ingest files that are new and stable since the last scan."""
+        """Ingest files that are new and stable since the last scan (after a failed scan,
+        not before its back-off has passed: a lake or state store that is down is not
+        hammered every second)."""
+        if time.monotonic() < self._retry_at:
+            return []
         ready: list[str] = []
         sizes: dict[str, int] = {}
         for item in self.ingestor.lake.list_files(RAW):
@@ -56,8 +65,12 @@ class RawWatcher:
             if self.on_curated_change and any(o.rows_inserted or o.rows_updated
                                                for o in outcomes):
                 self.on_curated_change()  # curated → prod, like the seed's S3 trigger
+            self._failures = 0
         except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
-            log.exception("watcher scan failed; will retry these files",
+            delay = min(MAX_BACKOFF_SECONDS, 2.0 ** self._failures)
+            self._failures += 1
+            self._retry_at = time.monotonic() + delay
+            log.exception(f"watcher scan failed; will retry these files in {delay:g} s",
                           extra=fields(error=str(exc)))
             for key in ready:
                 self._handled = {h for h in self._handled if h[0] != key}
