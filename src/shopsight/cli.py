@@ -16,10 +16,13 @@ from typing import Annotated, Any, Literal
 import typer
 from rich.console import Console
 
-from shopsight.cli_errors import cli_state, handle_errors
+from shopsight.cli_errors import cli_settings, cli_state, handle_errors
 from shopsight.cli_output import print_table
-from shopsight.config import Settings, load_settings
+from shopsight.config import Settings
+from shopsight.errors import InputRejected
+from shopsight.logs import get_logger, timed_step
 
+log = get_logger("cli")
 app = typer.Typer(
     name="shopsight",
     help="AI analytics for retail and e-commerce sales data.",
@@ -36,11 +39,7 @@ def _main(
 
 
 def _setup() -> Settings:
-    from shopsight.logs import configure_logging
-
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    return settings
+    return cli_settings()
 
 
 def _adapters(settings: Settings) -> tuple[Any, Any]:
@@ -271,6 +270,9 @@ def sales_upload(
 ) -> None:
     """Process one store's daily upload from a local file (as an admin)."""
     settings = _setup()
+    if not path.is_file():
+        raise InputRejected(str(path), "is a folder, not a file" if path.is_dir() else
+                            "does not exist")
     result = _store_uploads(settings).process_upload(store, _date(business_date),
                                                      path.read_bytes(), path.name)
     colour = "green" if result.status == "processed" else "red"
@@ -508,9 +510,10 @@ def serve(
         "one per core uses every core.")] = None,
 ) -> None:
     """Serve the REST API (OpenAPI at /docs)."""
-    from shopsight.api.app import create_app, run_server, serve_workers
+    from shopsight.api.app import create_app, ensure_port_free, run_server, serve_workers
 
     settings = _setup()
+    ensure_port_free(host, port)
     processes = workers or settings.api_workers
     console.print(f"shopsight API on http://{host}:{port} (docs at /docs)"
                   + (f", {processes} processes" if processes > 1 else ""))
@@ -527,9 +530,13 @@ def serve(
 @handle_errors
 def publish(force: Annotated[bool, typer.Option(help="Run even if curated is unchanged.")]
             = False) -> None:
-    """Run every system on curated data and write prod/<system>/ tables."""
+    """Run every system on curated data and write prod/<system>/ tables. A system that
+    fails is reported and the others still run; the exit code is then 1."""
     settings = _setup()
-    _print_publish(_run_publish(settings, force))
+    result = _run_publish(settings, force)
+    _print_publish(result)
+    if any(s.error for s in result.systems):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -552,7 +559,8 @@ def train() -> None:
                             ("market_intelligence", MarketIntelligence(lake, models))):
         with console.status(f"training {system}..."):
             try:
-                result = service.train()
+                with timed_step(log, "train", system=system):
+                    result = service.train()
             except ShopsightError as exc:
                 failures.append(f"{system}: {exc}")
                 rows.append([system, f"[red]{exc}[/]", "-"])
@@ -635,6 +643,10 @@ def up(
     """Run the platform on embedded defaults: demo data if raw/ is empty, raw → curated,
     curated → prod, then serve the API and dashboard on 127.0.0.1."""
     settings = _setup()
+    if serve_api:  # before any work, and before a new demo key is made and shown
+        from shopsight.api.app import ensure_port_free
+
+        ensure_port_free("127.0.0.1", port)
     lake, state = _adapters(settings)
     console.print(f"[bold]shopsight[/] lake: {lake.root}  state: {settings.state_database_url}")
     if not lake.list_files("raw"):

@@ -118,6 +118,66 @@ def test_cli_errors_are_one_red_line_with_an_exit_code(tmp_path: Path) -> None:
     assert debug.returncode == 2 and "Traceback" in debug.stderr
 
 
+@pytest.mark.parametrize(("args", "home_is_a_file", "code", "message"), [
+    (["sales", "upload", "missing.csv", "--store", "0001", "--date", "2026-11-21"], False, 3,
+     "missing.csv: does not exist"),
+    (["sales", "resume", "999"], False, 4, "analysis run '999' not found"),
+    (["ask", "question", "top 5 products"], False, 4, "ingest an orders export first"),
+    (["status"], True, 1, "state store: cannot create the folder of"),
+])
+def test_common_mistakes_are_one_red_line_not_a_traceback(
+    tmp_path: Path, args: list[str], home_is_a_file: bool, code: int, message: str
+) -> None:
+    home = write(tmp_path / "home", "a file") if home_is_a_file else tmp_path / "home"
+    result = run_cli(home, *args)
+    lines = [line for line in result.stderr.splitlines() if line.strip()
+             and not line.startswith("{")]  # JSON log lines aside
+    assert (result.returncode, len(lines)) == (code, 1), result.stderr
+    assert lines[0].startswith("error: ") and message in lines[0]
+
+
+def test_publish_with_failing_systems_exits_non_zero(tmp_path: Path) -> None:
+    """Nothing ingested yet: every system that needs orders fails, says what to do (not
+    an exception's class name), and the command says so with its exit code."""
+    result = run_cli(tmp_path / "home", "publish")
+    assert result.returncode == 1
+    assert "ingest the orders export first" in result.stdout
+    assert "NotFound" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["serve", "up"])
+def test_a_busy_port_is_refused_before_anything_is_done(tmp_path: Path, command: str) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli(tmp_path / "home", command, "--port", str(port))
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port} is not free" in result.stderr
+    assert "is up" not in result.stdout and not (tmp_path / "home/lake/raw").exists()
+
+
+def test_an_unexpected_error_is_one_red_line_naming_its_type(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    import typer
+
+    from shopsight.cli_errors import handle_errors
+
+    @handle_errors
+    def broken() -> None:
+        raise KeyError("card 4111111111111111")
+
+    with pytest.raises(typer.Exit) as exit_info:
+        broken()
+    assert exit_info.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert "unexpected KeyError" in err and "--debug" in err
+    assert "4111111111111111" not in err and "Traceback" not in err
+
+
 def test_cli_reports_rejected_files_with_exit_code_3(tmp_path: Path) -> None:
     data = write(tmp_path / "orders_broken.csv", b"\x00\x00 not a csv")
     result = run_cli(tmp_path / "home", "ingest", str(data))

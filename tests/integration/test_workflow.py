@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from pydantic import BaseModel
 
+from shopsight.errors import InvalidParameter, NotFound
 from shopsight.lake.store import Lake
 from shopsight.pipeline.workflow import Step, StepContext, WorkflowRunner
 from shopsight.state.store import State
@@ -81,3 +82,10 @@ def test_failed_run_resumes_from_the_failed_step(lake: Lake, state: State) -> No
     assert all(s["duration_ms"] is not None for s in final)
     out = lake.read_bytes(final[-1]["output_key"])
     assert out == b'{"value":22}'
+    # a run that succeeded is not run again (its alerts would go out twice), nor one
+    # that does not exist
+    with pytest.raises(InvalidParameter, match="this one succeeded"):
+        runner.resume(failed.run_id or 0)
+    with pytest.raises(NotFound, match="analysis run '999' not found"):
+        runner.resume(999)
+    assert calls == ["first", "second", "second", "third"]

@@ -193,6 +193,27 @@ common clients and load balancers (httpx 5 s, AWS ALB 60 s), so the server never
 connection at the moment a client reuses it (which the client sees as a dropped read)."""
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    """Refuse a port something already listens on, before anything is printed or done
+    (uvicorn would only say so after start-up, in its own words)."""
+    import socket
+
+    from shopsight.errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError("--host", f"{host!r} is not an address here ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError("--port", f"{host}:{port} is not free ({exc.strerror}); "
+                              "stop what uses it or pass another --port") from None
+
+
 def run_server(app: FastAPI, host: str, port: int) -> None:
     """Serve ``app`` with uvicorn in this process until interrupted."""
     import uvicorn

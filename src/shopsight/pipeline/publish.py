@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from shopsight.errors import ShopsightError
 from shopsight.lake.delta import open_table
 from shopsight.lake.sql import lake_tables
 from shopsight.lake.store import CURATED, PROD, Lake
@@ -114,8 +115,14 @@ def publish(lake: Lake, state: State, publishers: Mapping[str, Publisher],
                 counts[table] = int(data.num_rows)
             outcomes.append(SystemOutcome(system=system, tables=counts,
                                           seconds=round(time.perf_counter() - t0, 2)))
+            log.info(f"publish {system}: {sum(counts.values())} rows in {len(counts)} "
+                     "table(s)", extra=fields(step="publish", system=system, tables=counts,
+                                              duration_ms=round((time.perf_counter() - t0)
+                                                                * 1000)))
         except Exception as exc:  # noqa: BLE001 - one system must not stop the others
-            error = f"{type(exc).__name__}: {exc}"
+            # a ShopsightError says what to do; anything else is named by its type
+            error = str(exc) if isinstance(exc, ShopsightError) else (
+                f"unexpected {type(exc).__name__}: {exc}")
             outcomes.append(SystemOutcome(system=system, error=error,
                                           seconds=round(time.perf_counter() - t0, 2)))
             log.error(f"publish {system} failed: {error}", extra=fields(system=system))

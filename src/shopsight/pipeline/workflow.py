@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from shopsight.errors import InvalidParameter, NotFound
 from shopsight.lake.store import Lake
 from shopsight.logs import fields, get_logger
 from shopsight.state.store import State, analysis_runs, analysis_steps, utc_now
@@ -104,10 +105,18 @@ class WorkflowRunner:
         return self._execute(context, attempt, start=0)
 
     def resume(self, run_id: int) -> RunResult:
-        """Re-run a failed run from its failed step, reloading earlier outputs."""
+        """Re-run a failed run from its failed step, reloading earlier outputs (a run
+        that succeeded is not run again: its steps' effects, alerts included, are done)."""
         with self.state.engine.connect() as conn:
             run = conn.execute(sa.select(analysis_runs).where(
-                analysis_runs.c.id == run_id)).mappings().one()
+                analysis_runs.c.id == run_id)).mappings().first()
+            if run is None:
+                raise NotFound("analysis run", str(run_id),
+                               "`shopsight sales analyze` starts one and prints its id")
+            if run["status"] == "succeeded":
+                raise InvalidParameter("run_id", run_id, "a run that failed or was "
+                                       "interrupted; this one succeeded (run the day again "
+                                       "with `shopsight sales analyze --force`)")
             done = {r.step: r.output_key for r in conn.execute(sa.select(analysis_steps).where(
                 (analysis_steps.c.run_id == run_id)
                 & (analysis_steps.c.status == "succeeded")))}

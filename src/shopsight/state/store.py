@@ -118,15 +118,22 @@ class State:
     """Access to the state store; create one per process and pass it down."""
 
     def __init__(self, url: str) -> None:
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        where = url.split("@")[-1]  # never the password
         try:
+            if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(url, future=True)
             if self.engine.dialect.name == "sqlite":
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             metadata.create_all(self.engine)
+        except OSError as exc:
+            raise StateError(f"cannot create the folder of {where}: {exc.strerror or exc}; "
+                             "check SHOPSIGHT_HOME or SHOPSIGHT_STATE_URL") from exc
+        except ModuleNotFoundError as exc:  # e.g. postgresql:// without psycopg installed
+            raise StateError(f"{where}: the database driver {exc.name!r} is not installed; "
+                             f"pip install it next to shopsight") from exc
         except sa.exc.SQLAlchemyError as exc:
-            raise StateError(f"cannot open {url.split('@')[-1]}: {exc.__class__.__name__}; "
+            raise StateError(f"cannot open {where}: {exc.__class__.__name__}; "
                              "check SHOPSIGHT_STATE_URL") from exc
         self.url = url
 

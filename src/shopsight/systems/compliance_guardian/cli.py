@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopsight.cli_errors import cli_settings as _settings
 from shopsight.cli_errors import handle_errors as _errors
 from shopsight.cli_output import print_text as _print
 
@@ -20,11 +21,10 @@ app = typer.Typer(name="compliance", no_args_is_help=True,
 
 
 def _service() -> Any:
-    from shopsight.config import load_settings
     from shopsight.lake.store import Lake
     from shopsight.systems.compliance_guardian.service import ComplianceGuardian
 
-    settings = load_settings()
+    settings = _settings()
     return ComplianceGuardian(Lake(settings.lake_root, settings.lake_storage_options))
 
 

@@ -64,7 +64,7 @@ class ComplianceGuardian:
         con = connect(self.lake)
         names = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
         if "payments" not in names:
-            raise NotFound("table", "payments", "ingest a payments export first "
+            raise NotFound("table", "payments", "ingest the payments export first "
                            "(shopsight ingest)")
         payments = con.sql(
             "SELECT payment_id, order_id, customer_id, paid_at, amount, currency, method, "

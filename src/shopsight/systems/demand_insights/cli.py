@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopsight.cli_errors import cli_settings as _settings
 from shopsight.cli_errors import handle_errors as _errors
 from shopsight.cli_output import print_result as _print
 
@@ -22,12 +23,11 @@ CustomersOpt = Annotated[list[str] | None, typer.Option(
 
 
 def _service() -> Any:
-    from shopsight.config import load_settings
     from shopsight.lake.models import ModelStore
     from shopsight.lake.store import Lake
     from shopsight.systems.demand_insights.service import DemandInsights
 
-    settings = load_settings()
+    settings = _settings()
     lake = Lake(settings.lake_root, settings.lake_storage_options)
     return DemandInsights(lake, ModelStore.from_settings(lake, settings))
 

@@ -110,7 +110,8 @@ class DemandInsights:
         names = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
         for needed in ("orders", "order_items", "products"):
             if needed not in names:
-                raise NotFound("table", needed, f"ingest a {needed} export first")
+                raise NotFound("table", needed,
+                               f"ingest the {needed} export first (shopsight ingest)")
         rates = pd.DataFrame({"currency": list(RATES_PER_USD),
                               "rate": list(RATES_PER_USD.values())})
         con.register("fx_rates", rates)

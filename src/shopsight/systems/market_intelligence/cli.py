@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopsight.cli_errors import cli_settings as _settings
 from shopsight.cli_errors import handle_errors as _errors
 from shopsight.cli_output import print_result as _print
 
@@ -23,12 +24,11 @@ MetricOpt = Annotated[str, typer.Option(help="revenue (USD) or units.")]
 
 
 def _service() -> Any:
-    from shopsight.config import load_settings
     from shopsight.lake.models import ModelStore
     from shopsight.lake.store import Lake
     from shopsight.systems.market_intelligence.service import MarketIntelligence
 
-    settings = load_settings()
+    settings = _settings()
     lake = Lake(settings.lake_root, settings.lake_storage_options)
     return MarketIntelligence(lake, ModelStore.from_settings(lake, settings))
 

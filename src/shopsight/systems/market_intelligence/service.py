@@ -131,7 +131,8 @@ class MarketIntelligence:
             names = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
             for needed in ("orders", "order_items", "products", "stores"):
                 if needed not in names:
-                    raise NotFound("table", needed, f"ingest a {needed} export first")
+                    raise NotFound("table", needed,
+                                   f"ingest the {needed} export first (shopsight ingest)")
 
             def read(sql: str) -> pd.DataFrame:
                 frame: pd.DataFrame = con.sql(sql).to_arrow_table().to_pandas()

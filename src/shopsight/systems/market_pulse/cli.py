@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopsight.cli_errors import cli_settings as _settings
 from shopsight.cli_errors import handle_errors as _errors
 
 app = typer.Typer(name="market-pulse", no_args_is_help=True,
@@ -19,11 +20,10 @@ app = typer.Typer(name="market-pulse", no_args_is_help=True,
 
 
 def _service() -> Any:
-    from shopsight.config import load_settings
     from shopsight.lake.store import Lake
     from shopsight.systems.market_pulse.service import MarketPulse
 
-    settings = load_settings()
+    settings = _settings()
     return MarketPulse(Lake(settings.lake_root, settings.lake_storage_options),
                        settings.reporting_currency)
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from shopsight.cli_errors import cli_settings as _settings
 from shopsight.cli_errors import handle_errors as _errors
 from shopsight.cli_output import print_text as _print
 
@@ -20,13 +21,12 @@ app = typer.Typer(name="ask", no_args_is_help=True,
 
 
 def _service() -> Any:
-    from shopsight.config import load_settings
     from shopsight.lake.store import Lake
     from shopsight.llm import make_llm
     from shopsight.state.store import State
     from shopsight.systems.retail_copilot.service import RetailCopilot
 
-    settings = load_settings()
+    settings = _settings()
     return RetailCopilot(Lake(settings.lake_root, settings.lake_storage_options),
                          State(settings.state_database_url), make_llm(settings),
                          temperature=settings.llm_temperature,

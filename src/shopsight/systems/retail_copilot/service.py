@@ -141,8 +141,13 @@ class SqlTools:
 
 def latest_order_date(con: Any) -> date:
     """The data's "today": the latest order date in the lake."""
+    import duckdb
+
     tree = P.exp_max_order_date()
-    value = run_query(con, tree.sql(dialect="duckdb"), max_rows=1).rows[0][0]
+    try:
+        value = run_query(con, tree.sql(dialect="duckdb"), max_rows=1).rows[0][0]
+    except duckdb.CatalogException:  # no curated orders table yet
+        value = None
     if value is None:
         raise NotFound("table", "orders", "ingest an orders export first (shopsight ingest)")
     return value if isinstance(value, date) else date.fromisoformat(str(value))
