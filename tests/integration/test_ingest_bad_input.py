@@ -115,6 +115,27 @@ def test_non_utf8_file_loads_with_an_encoding_in_the_mapping(tmp_path: Path,
     assert names.column("name").to_pylist() == ["Café München"]
 
 
+def test_a_windows_cp1252_file_loads_with_its_encoding_in_the_mapping(
+    tmp_path: Path, ingestor: Ingestor
+) -> None:
+    """Excel's "CSV" on Windows: DuckDB reads no cp1252, so the file is read from a UTF-8
+    copy, with the same row numbers; a byte cp1252 does not define names its line."""
+    from shopsight.schema.mapping import parse_mapping
+
+    text = ("store_id,name,region,country,timezone,currency\n"
+            "0002,Caf\xe9 \u20ac M\xfcnchen,Europe,DE,Europe/Berlin,EUR\n"
+            "12,Bad id,Europe,DE,Europe/Berlin,EUR\n").encode("cp1252")
+    mapping = parse_mapping({"table": "stores", "encoding": "cp1252"})
+    out = ingest_one(ingestor, write(tmp_path / "in/stores_excel.csv", text), mapping=mapping)
+    assert (out.status, out.rows_inserted, out.rows_rejected) == ("succeeded", 1, 1)
+    assert out.problems[0].startswith("row 3 column store_id")
+    names = DeltaTable(ingestor.lake.table_uri("curated", "stores")).to_pyarrow_table()
+    assert names.column("name").to_pylist() == ["Café € München"]
+    broken = write(tmp_path / "in/stores_broken.csv", text.replace(b"Bad", b"B\x81d"))
+    out = ingest_one(ingestor, broken, mapping=mapping)
+    assert out.status == "rejected" and "line 3: byte 0x81 is not valid cp1252" in out.message
+
+
 def test_a_file_rejected_whole_is_read_again_with_a_mapping(tmp_path: Path,
                                                            ingestor: Ingestor) -> None:
     """The fix a whole-file rejection suggests (a mapping) is not skipped as "already

@@ -73,6 +73,7 @@ def test_mapping_is_checked_against_the_contract() -> None:
     ({"columns": ["order_id"]}, "`columns` must be a table"),
     ({"constants": {"currency": "eur"}}, "'eur' is not one of USD"),
     ({"table": "stores", "constants": {"store_id": "12"}}, "does not match"),
+    ({"encoding": "klingon-8"}, "encoding 'klingon-8' is not known"),
 ])
 def test_mapping_mistakes_are_named_when_it_is_read(document: dict[str, object],
                                                     message: str) -> None:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,12 +146,58 @@ def load_raw_file(
     ``records``, seen with row numbers as ``_raw_text``.
 
     ``delimiter`` is sniffed from the header line when not given (``sniff_delimiter``).
+    ``encoding`` is any Python codec: DuckDB reads UTF-8, UTF-16 and Latin-1 itself, a
+    CSV in another (``cp1252``, Excel's "CSV" on Windows) is read from a UTF-8 copy.
     ``reader_types`` (column -> DuckDB type) lets a CSV's reader parse those columns.
     ``select`` turns the scan into the SELECT that is copied instead of the raw columns: a
     projection (one row out per row in, nothing reordered, no ``_row``); it may raise to
     refuse the file before it is read. Leaves ``con`` free to reorder rows
     (``preserve_insertion_order`` off).
     """
+    if duckdb_encoding(encoding) is None and detect_format(name, head) == "csv":
+        with _utf8_copy(name, path, encoding) as copy:
+            with open(copy, "rb") as handle:
+                utf8_head = handle.read(len(head))
+            return _load_raw_file(con, name, copy, utf8_head, delimiter=delimiter,
+                                  encoding="utf-8", reader_types=reader_types,
+                                  select=select, records=records)
+    return _load_raw_file(con, name, path, head, delimiter=delimiter, encoding=encoding,
+                          reader_types=reader_types, select=select, records=records)
+
+
+@contextmanager
+def _utf8_copy(name: str, path: str, encoding: str) -> Iterator[str]:
+    """A temporary UTF-8 copy of a text file in ``encoding`` (the same lines, so the same
+    row numbers); a byte the encoding does not define rejects the file, naming its line."""
+    import codecs
+    import tempfile
+
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    except LookupError:
+        raise InputRejected(name, f"encoding {encoding!r} is not known; use a name such as "
+                            "utf-8, cp1252 (Windows), latin-1 or utf-16") from None
+    with tempfile.NamedTemporaryFile(suffix=".csv") as out, open(path, "rb") as src:
+        line = 1
+        while chunk := src.read(4 << 20):
+            try:
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            except UnicodeDecodeError as exc:
+                bad = chunk[exc.start:exc.start + 1].hex()
+                at = line + chunk[:exc.start].count(b"\n")
+                raise InputRejected(name, f"line {at}: byte 0x{bad} is not valid {encoding}; "
+                                    "set the file's real `encoding` in the mapping") from None
+            line += chunk.count(b"\n")
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        out.flush()
+        yield out.name
+
+
+def _load_raw_file(
+    con: Any, name: str, path: str, head: bytes, *, delimiter: str | None,
+    encoding: str, reader_types: dict[str, str] | None,
+    select: Callable[[RawScan], str] | None, records: str,
+) -> RawText:
     import duckdb
 
     fmt = detect_format(name, head)
@@ -182,7 +229,9 @@ def load_raw_file(
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
-        raise InputRejected(name, f"cannot be {what} ({_first_line(exc)})") from None
+        hint = ("; a file from Windows or Excel is often cp1252: set `encoding = "
+                "\"cp1252\"` in the mapping" if "latin-1" in str(exc).lower() else "")
+        raise InputRejected(name, f"cannot be {what} ({_first_line(exc)}){hint}") from None
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
         con, columns, delimiter or ",", encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
@@ -258,11 +307,10 @@ def _parquet_scan(con: Any, name: str, path: str) -> tuple[list[str], str]:
 
 
 def _encoding(name: str, encoding: str) -> str:
-    """DuckDB's name for the file's encoding, or reject the file."""
+    """DuckDB's name for the file's encoding (others were copied to UTF-8 first)."""
     native = duckdb_encoding(encoding)
     if native is None:
-        raise InputRejected(name, f"encoding {encoding!r} is not supported; use utf-8, "
-                            "latin-1 or utf-16")
+        raise InputRejected(name, f"encoding {encoding!r} is not supported here")
     return native
 
 

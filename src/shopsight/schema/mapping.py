@@ -22,6 +22,7 @@ columns that the export already names correctly need no entry.
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,8 +102,14 @@ def parse_mapping(data: dict[str, Any], name: str = "<mapping>") -> Mapping:
     delimiter = None if data.get("delimiter") is None else str(data["delimiter"])
     if delimiter is not None and len(delimiter) != 1:
         raise MappingError(name, "delimiter must be one character")
+    encoding = str(data.get("encoding", "utf-8"))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise MappingError(name, f"encoding {encoding!r} is not known; use a name such as "
+                           "utf-8, cp1252 (Windows), latin-1 or utf-16") from None
     return Mapping(table=table, columns=columns, constants=constants,
-                   encoding=str(data.get("encoding", "utf-8")), delimiter=delimiter, name=name)
+                   encoding=encoding, delimiter=delimiter, name=name)
 
 
 def _section(data: dict[str, Any], key: str, name: str) -> dict[str, Any]:
