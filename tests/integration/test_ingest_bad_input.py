@@ -240,6 +240,24 @@ def test_duplicate_key_within_a_file_keeps_the_latest_version(
     assert table.column("status").to_pylist() == ["shipped"]  # newest updated_at wins
 
 
+def test_duplicate_keys_without_a_newer_version_keep_the_last_dated_row(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    """Ties: a row with a version beats one without (whatever their order), and between
+    equal versions the later row in the file wins (the export's last word)."""
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER
+                 + "O1,C1,2026-01-02,shipped,store,0001,USD,1.00,2026-01-02 10:00:00\n"
+                 + "O1,C1,2026-01-02,cancelled,store,0001,USD,2.00,\n"
+                 + "O6,C1,2026-01-02,paid,store,0001,USD,14.00,2026-01-02 10:00:00\n"
+                 + "O6,C1,2026-01-02,shipped,store,0001,USD,15.00,2026-01-02 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert (out.rows_inserted, out.rows_duplicate) == (2, 2)
+    rows = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    amounts = dict(zip(rows.column("order_id").to_pylist(),
+                       rows.column("total_amount").to_pylist(), strict=True))
+    assert amounts == {"O1": 1.0, "O6": 15.0}
+
+
 def test_duplicate_key_across_files_newer_wins_and_older_changes_nothing(
     tmp_path: Path, base_tables: Ingestor
 ) -> None:

@@ -124,6 +124,9 @@ def test_card_numbers_and_ssns_in_the_wrong_columns_never_leave_raw(tmp_path: Pa
         f"P2,O1,C1,2026-01-02 10:00:00,5.00,card,{spaced(PANS[1])},,,,10.1.2.3,US,US\n",
         f"P3,O1,C1,2026-01-02 10:00:00,5.00,card,captured,,,,{PANS[2]},US,US\n",
         "P4,O1,C1,2026-01-02 10:00:00,5.00,card,captured,,,,2001:db8::7,US,US\n",
+        # malformed card data: its reasons never quote it (no pattern would redact it)
+        "P5,O1,C1,2026-01-02 10:00:00,5.00,card,captured,4111-1111-1111-111X,98765,,"
+        "10.1.2.3,US,US\n",
     ]))
     write(src / "payments_noheader.csv",
           f"P9,O1,C1,2026-01-02 10:00:00,1.00,card,captured,{PANS[3]},321\n")
@@ -140,4 +143,9 @@ def test_card_numbers_and_ssns_in_the_wrong_columns_never_leave_raw(tmp_path: Pa
     rejected = (home / "lake/rejected/payments").glob("payments-*.rows.csv")
     text = "".join(p.read_text() for p in rejected)
     assert text.count("[REDACTED-PAN]") >= 3 and "ip_address:" in text
+    assert "card_number: value does not have the expected format" in text
+    assert "cvv: value does not have the expected format" in text
+    everything = result.stdout + result.stderr + text + "".join(
+        p.read_text() for p in (home / "lake/rejected").rglob("*.json"))
+    assert "98765" not in everything and "111X" not in everything
     assert files_outside_raw_without_leaks(home) >= 6

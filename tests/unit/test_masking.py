@@ -49,6 +49,10 @@ def test_card_numbers_keep_first_six_and_last_four() -> None:
     assert one(masked_pan("'4111 1111-1111 1111'")) == "411111******1111"
     assert one(masked_pan("'378282246310005'")) == "378282*****0005"
     assert one(masked_pan("'1234'")) == "****"
+    # 13 to 19 digits are a card number; fewer or more say nothing about one
+    assert one(masked_pan("'4111 1111 111'")) == "****"
+    assert one(masked_pan("'4111111111111'")) == "411111***1111"
+    assert one(masked_pan("'41111111111111111111'")) == "****"
 
 
 def test_ip_addresses_keep_their_network() -> None:
