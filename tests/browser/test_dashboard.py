@@ -54,27 +54,6 @@ class Dashboard:
         response.raise_for_status()
         return response.json()
 
-    def endpoint_exists(self, method: str, path: str) -> bool:
-        """False when the router has no such path (404 without the error tree's body)."""
-        response = httpx.request(method, f"{self.base}{path}", json={},
-                                 headers={"X-API-Key": self.keys["admin"]}, timeout=60)
-        return not (response.status_code in (404, 405) and "error" not in response.text)
-
-
-def _ensure_dashboard_served(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mount the dashboard router and make /app/ public if the app does not yet."""
-    from shopsight.api import auth
-    from shopsight.api.routes import web
-
-    if not any(getattr(r, "path", "") == "/app/" for r in app.routes):
-        app.include_router(web.router)
-    if auth.allowed_roles("GET", "/app/") and not any(
-            "/app/".startswith(p) for p in auth.SIGNED_PREFIXES):
-        probe_public = "/app/" in auth.PUBLIC_PATHS or any(
-            "/app/".startswith(p) for p in getattr(auth, "PUBLIC_PREFIXES", ()))
-        if not probe_public:
-            monkeypatch.setattr(auth, "PUBLIC_PATHS", (*auth.PUBLIC_PATHS, "/", "/app"))
-            monkeypatch.setattr(auth, "SIGNED_PREFIXES", (*auth.SIGNED_PREFIXES, "/app/"))
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +72,6 @@ def dashboard(demo_lake: DemoLake, tmp_path_factory: pytest.TempPathFactory
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("SHOPSIGHT_HOME", str(tmp))
         app = create_app(load_settings(), lake=lake, state=state)
-        _ensure_dashboard_served(app, monkeypatch)
         day = sorted(p.name for p in demo_lake.uploads.iterdir() if p.is_dir())[0]
         files = sorted((demo_lake.uploads / day).glob("store_*.csv"))[:2]
         store_ids = [f.stem.removeprefix("store_") for f in files]
@@ -223,7 +201,7 @@ def test_markets_show_the_api_region_revenue(dashboard: Dashboard, page_for: Any
     page.wait_for_selector("#view[data-ready=true]")
     settle(page)
     regions = set(page.locator("[data-testid=opportunities] td[data-col=region]").all_inner_texts())
-    assert regions <= {first}
+    assert regions == {first}  # the region's opportunities, and only they
     goto(page, dashboard.base, "markets?by=country&days=90")
     settle(page)
     countries = dashboard.api("/market-pulse/regions", "analyst", by="country", days=90)
@@ -241,13 +219,13 @@ def test_compliance_shows_the_api_flagged_count_and_reasons(dashboard: Dashboard
     assert f"{flagged['total']:,}" in kpi.inner_text()
     rows = page.locator("[data-testid=flagged] tbody tr")
     assert rows.count() == len(flagged["items"])
-    if flagged["items"]:
-        first = flagged["items"][0]
-        rows.first.click()
-        page.wait_for_selector("[data-testid=risk-detail]")
-        risk = dashboard.api(f"/compliance/transactions/{first['payment_id']}/risk")
-        shown = page.inner_text("#view")
-        assert risk["reasons"] and risk["reasons"][0] in shown
+    assert flagged["items"], "the demo data plants fraud: some payments are flagged"
+    first = flagged["items"][0]
+    rows.first.click()
+    page.wait_for_selector("[data-testid=risk-detail]")
+    risk = dashboard.api(f"/compliance/transactions/{first['payment_id']}/risk")
+    shown = page.inner_text("#view")
+    assert risk["reasons"] and risk["reasons"][0] in shown
     # the PCI scan: none yet, then an admin runs one from the page
     page.get_by_role("button", name="Run a scan now").click()
     page.wait_for_selector("[data-testid=scan-findings]", timeout=TIMEOUT_MS * 3)
@@ -289,10 +267,9 @@ def test_store_uploads_two_files_with_progress_and_the_stores_page_shows_them(
     page.wait_for_selector("[data-testid=upload-result] [data-status=rejected]")
     assert page.locator("[data-testid=upload-result] ol li").count() >= 1
     assert page.locator("[data-testid=session-uploads] tbody tr").count() == 3
-    if dashboard.endpoint_exists("GET", "/sales/files?prefix=uploads/"):
-        page.wait_for_selector("[data-testid=files] tbody tr")
-        statuses = set(page.locator("[data-testid=files] td[data-col=status]").all_inner_texts())
-        assert {"processed", "rejected"} <= statuses
+    page.wait_for_selector("[data-testid=files] tbody tr")
+    statuses = set(page.locator("[data-testid=files] td[data-col=status]").all_inner_texts())
+    assert {"processed", "rejected"} <= statuses
     shot(page, "08-uploads-rejected")
 
     analyst = page_for("analyst")
@@ -320,48 +297,43 @@ def test_every_page_loads_without_errors(dashboard: Dashboard, page_for: Any) ->
         assert "The server could not answer" not in text, f"{route}: {text[:500]}"
         assert page.locator("#nav a.active").inner_text()
         shot(page, f"{number}-{route}")
-    if dashboard.endpoint_exists("POST", "/demand-insights/price-optimization"):
-        header, first_line = dashboard.upload_files[0].read_text().splitlines()[:2]
-        product = dict(zip(header.split(","), first_line.split(","), strict=False))["product_id"]
-        body = {"product_id": product, "current_price": 100.0, "current_quantity": 50.0,
-                "cost_per_unit": 60.0}
-        goto(page, dashboard.base, "products")
-        for name, value in body.items():
-            page.fill(f"#price-{name}", str(value))
-        page.get_by_role("button", name="Recommend a price").click()
-        page.wait_for_selector("[data-testid=price-result] .result", timeout=TIMEOUT_MS * 2)
-        expected = httpx.post(f"{dashboard.base}/demand-insights/price-optimization", json=body,
-                              headers={"X-API-Key": dashboard.keys["analyst"]}, timeout=60).json()
-        assert money(expected["recommended"]["price"]) in page.inner_text(
-            "[data-testid=price-result]")
-        shot(page, "03-products-price")
-    if not dashboard.endpoint_exists("GET", "/sales/reports?limit=1"):
-        goto(page, dashboard.base, "overview")
-        assert "not available" in page.inner_text("#view")
-    else:
+    header, first_line = dashboard.upload_files[0].read_text().splitlines()[:2]
+    product = dict(zip(header.split(","), first_line.split(","), strict=False))["product_id"]
+    body = {"product_id": product, "current_price": 100.0, "current_quantity": 50.0,
+            "cost_per_unit": 60.0}
+    goto(page, dashboard.base, "products")
+    for name, value in body.items():
+        page.fill(f"#price-{name}", str(value))
+    page.get_by_role("button", name="Recommend a price").click()
+    page.wait_for_selector("[data-testid=price-result] .result", timeout=TIMEOUT_MS * 2)
+    expected = httpx.post(f"{dashboard.base}/demand-insights/price-optimization", json=body,
+                          headers={"X-API-Key": dashboard.keys["analyst"]}, timeout=60).json()
+    assert money(expected["recommended"]["price"]) in page.inner_text(
+        "[data-testid=price-result]")
+    shot(page, "03-products-price")
+    reports = dashboard.api("/sales/reports", "analyst", limit=1)
+    goto(page, dashboard.base, "overview")
+    settle(page)
+    if not reports:
+        assert "No daily report yet" in page.inner_text("#view")
+        run = httpx.post(f"{dashboard.base}/sales/analysis/{dashboard.upload_day}", timeout=120,
+                         headers={"X-API-Key": dashboard.keys["admin"]})
+        assert run.json()["status"] == "succeeded", run.text
         reports = dashboard.api("/sales/reports", "analyst", limit=1)
-        goto(page, dashboard.base, "overview")
+        page.reload()  # same hash route: reload so the overview asks again
+        page.wait_for_selector("#view[data-ready=true]")
         settle(page)
-        if not reports:
-            assert "No daily report yet" in page.inner_text("#view")
-            run = httpx.post(f"{dashboard.base}/sales/analysis/{dashboard.upload_day}", timeout=120,
-                             headers={"X-API-Key": dashboard.keys["admin"]})
-            assert run.json()["status"] == "succeeded", run.text
-            reports = dashboard.api("/sales/reports", "analyst", limit=1)
-            page.reload()  # same hash route: reload so the overview asks again
-            page.wait_for_selector("#view[data-ready=true]")
-            settle(page)
-        if reports:
-            day = str(reports[0]["business_date"])[:10]
-            insights = dashboard.api(f"/sales/reports/{day}", "analyst")
-            kpi = page.locator("[data-testid=kpi-revenue]")
-            assert float(kpi.get_attribute("data-value")) == pytest.approx(insights["revenue"])
-            assert int(page.get_attribute("[data-testid=kpi-transactions]", "data-value")) == (
-                insights["transactions"])
-            # the stores' revenue trend carries Market Intelligence's forecast band
-            page.wait_for_selector("[data-testid=revenue-trend] svg", timeout=TIMEOUT_MS * 2)
-            assert "Forecast" in page.inner_text("[data-testid=revenue-trend]")
-            shot(page, "01-overview")
+    assert reports
+    day = str(reports[0]["business_date"])[:10]
+    insights = dashboard.api(f"/sales/reports/{day}", "analyst")
+    kpi = page.locator("[data-testid=kpi-revenue]")
+    assert float(kpi.get_attribute("data-value")) == pytest.approx(insights["revenue"])
+    assert int(page.get_attribute("[data-testid=kpi-transactions]", "data-value")) == (
+        insights["transactions"])
+    # the stores' revenue trend carries Market Intelligence's forecast band
+    page.wait_for_selector("[data-testid=revenue-trend] svg", timeout=TIMEOUT_MS * 2)
+    assert "Forecast" in page.inner_text("[data-testid=revenue-trend]")
+    shot(page, "01-overview")
 
 
 def test_copilot_answers_with_rows(dashboard: Dashboard, page_for: Any) -> None:
@@ -370,11 +342,6 @@ def test_copilot_answers_with_rows(dashboard: Dashboard, page_for: Any) -> None:
     question = "What were the top 5 products by revenue last month?"
     page.fill("input[name=question]", question)
     page.click(".ask-form button[type=submit]")
-    if not dashboard.endpoint_exists("POST", "/copilot/ask"):
-        page.wait_for_selector("[data-testid=state-error]")
-        assert "not available" in page.inner_text("[data-testid=messages]")
-        shot(page, "07-copilot")
-        pytest.skip("POST /copilot/ask is not deployed yet; the page shows 'not available'")
     page.wait_for_selector("[data-testid=answer]", timeout=TIMEOUT_MS * 3)
     answer = httpx.post(f"{dashboard.base}/copilot/ask", json={"question": question},
                         headers={"X-API-Key": dashboard.keys["analyst"]}, timeout=60).json()

@@ -41,6 +41,11 @@ def test_every_role_against_every_endpoint(tmp_path: Path,
     checked = 0
     with live_server(app) as base, httpx.Client(base_url=base, timeout=60) as client:
         assert client.get("/health").status_code == 200
+        # the dashboard's page and files load without a key (its API calls need one)
+        for path in ("/", "/app", "/app/", "/app/app.js", "/app/styles.css"):
+            page = client.get(path, follow_redirects=True)
+            assert page.status_code == 200 and page.content, path
+        assert client.get("/app/app.js").text.count("X-API-Key") >= 1
         for method, path in routes:
             url = concrete(path)
             if path in PUBLIC_PATHS or url.startswith(SIGNED_PREFIXES):
