@@ -39,6 +39,20 @@ def test_scores_recover_planted_fraud(guardian: ComplianceGuardian, demo_lake: A
     assert y[top].mean() >= 0.9
     assert table["risk_score"].between(0, 100).all()
     assert (table["scoring_method"] == "unsupervised").all()  # the demo has no chargebacks
+    # every planted pattern is told apart from legitimate payments, not only the easy ones
+    from sklearn.metrics import roc_auc_score
+
+    legit = table.loc[~y, "risk_score"].to_numpy()
+    by_pattern = {}
+    for pattern, ids in truth.groupby("pattern")["payment_id"]:
+        fraud = table.loc[table["payment_id"].isin(ids), "risk_score"].to_numpy()
+        by_pattern[pattern] = roc_auc_score(
+            np.r_[np.zeros(len(legit)), np.ones(len(fraud))], np.r_[legit, fraud])
+    assert min(by_pattern.values()) >= 0.95, by_pattern
+    # and most of each pattern is at least medium risk, where few legitimate payments are
+    medium = set(table.loc[table["risk_score"] >= 40, "payment_id"])
+    caught = truth.assign(hit=truth["payment_id"].isin(medium)).groupby("pattern")["hit"].mean()
+    assert caught.min() >= 0.6 and (legit >= 40).mean() < 0.01, caught.to_dict()
 
 
 def test_score_flagged_and_errors(guardian: ComplianceGuardian) -> None:
@@ -60,17 +74,19 @@ def test_score_flagged_and_errors(guardian: ComplianceGuardian) -> None:
 
 
 def test_flagged_within_a_period(guardian: ComplianceGuardian) -> None:
-    from datetime import date, timedelta
+    """The period is inclusive at both ends; the count is checked against the published
+    risk table, filtered here by date on its own."""
+    from datetime import date
 
-    everything = guardian.flagged_transactions(min_score=70, limit=500)
-    days = sorted({i.paid_at.date() for i in everything.items if i.paid_at})
-    since, until = days[len(days) // 2], days[len(days) // 2] + timedelta(days=6)
+    risk = guardian.publish()["payment_risk"].to_pandas()
+    flagged = risk[risk["risk_score"] >= 70]
+    days = sorted(flagged["paid_at"].dt.date.dropna().unique())
+    since, until = days[len(days) // 2], days[len(days) // 2 + 6]  # both days have flags
     week = guardian.flagged_transactions(min_score=70, limit=500, since=since, until=until)
-    assert 0 < week.total < everything.total
-    assert all(i.paid_at and since <= i.paid_at.date() <= until for i in week.items)
-    expected = sum(1 for i in everything.items if i.paid_at and since <= i.paid_at.date()
-                   <= until) if everything.total <= 500 else week.total
-    assert week.total == expected
+    in_week = flagged[flagged["paid_at"].dt.date.between(since, until)]
+    assert 0 < week.total == len(in_week) < len(flagged)
+    assert {i.payment_id for i in week.items} == set(in_week["payment_id"])
+    assert {i.paid_at.date() for i in week.items if i.paid_at} >= {since, until}
     with pytest.raises(InvalidParameter, match="on or after"):
         guardian.flagged_transactions(since=date(2026, 2, 2), until=date(2026, 2, 1))
 
