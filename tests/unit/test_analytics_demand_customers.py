@@ -89,5 +89,10 @@ def test_churn_features_labels_and_levels() -> None:
     assert {"orders_90d", "recency_over_gap", "spend_trend"} <= set(feats.columns)
     labels = churn_labels(orders, feats["customer_id"], date(2026, 3, 31), 90)
     assert set(np.unique(labels)) <= {0, 1}
+    # churned: no order in (as_of, as_of + 90 days]; an order on as_of itself is not after
+    days = pd.DataFrame({"customer_id": ["A", "B", "C", "D"],
+                         "order_date": ["2026-04-10", "2026-06-29", "2026-03-31", "2026-06-30"]})
+    assert churn_labels(days, pd.Series(["A", "B", "C", "D", "E"]), date(2026, 3, 31),
+                        90).tolist() == [0, 0, 1, 1, 1]
     assert risk_level(0.7) == "high" and risk_level(0.4) == "medium"
     assert risk_level(0.1) == "low"
