@@ -82,7 +82,9 @@ def register_table(con: Any, name: str, uri: str,
 def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str],
                      source: str = "_merge_source", target: str = "_merge_target") -> str:
     """SELECT of the rows of ``source`` that would change ``target``: new keys, strictly
-    newer versions, or (tables without a version column) different content."""
+    newer versions, or (tables without a version column) different content. Lineage
+    columns (``_source_file``, ``_ingested_at``...: names starting with ``_``) say where a
+    row came from, not what it says, so the same row from another file changes nothing."""
     join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
     first_key = quote_ident(keys[0])
     if version_column:
@@ -90,7 +92,7 @@ def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns:
         newer = (f"(s.{v} > t.{v} OR (s.{v} IS NOT NULL AND t.{v} IS NULL))")
     else:
         diffs = " OR ".join(f"s.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}"
-                            for c in columns if c not in keys)
+                            for c in columns if c not in keys and not c.startswith("_"))
         newer = f"({diffs or 'FALSE'})"
     return (f"SELECT s.* FROM {source} s LEFT JOIN {target} t ON {join} "
             f"WHERE t.{first_key} IS NULL OR {newer}")
