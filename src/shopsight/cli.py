@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
 
 from shopsight.cli_errors import cli_settings, cli_state, handle_errors
-from shopsight.cli_output import print_table
+from shopsight.cli_output import output_console, print_table
 from shopsight.config import Settings
 from shopsight.errors import InputRejected
 from shopsight.logs import get_logger, timed_step
@@ -30,7 +29,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=False)
+console = output_console()
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
@@ -63,10 +62,10 @@ def schema(
     from shopsight.schema import TABLES, get_table
     from shopsight.schema.docs import contract_markdown
 
+    tables = [get_table(table)] if table else list(TABLES)  # an unknown name is an error
     if markdown:
         sys.stdout.write(contract_markdown())
         return
-    tables = [get_table(table)] if table else list(TABLES)
     for t in tables:
         print_table(f"{t.name}  (key: {', '.join(t.primary_key)})",
                     ["column", "type", "required", "privacy", "allowed"],
@@ -94,7 +93,13 @@ def demo_data(
     summary = _generate_demo(settings, lake, scale, seed, end_date)
     console.print(f"[green]demo data[/] ({scale}, seed {seed}) written to "
                   f"{lake.uri('raw')}; truth in {settings.truth_path}")
-    console.print(summary)
+    print_table("raw files", ["file", "table", "rows", "MB"],
+                [[f.key, f.table, f"{f.rows:,}", f"{f.bytes / 1e6:,.1f}"]
+                 for f in summary.files])
+    truth = ", ".join(f"{name} ({rows:,})" for name, rows in summary.truth.items())
+    console.print(f"truth: {truth}", highlight=False, soft_wrap=True)
+    console.print(f"store uploads: {summary.uploads} files, {summary.upload_lines:,} lines "
+                  f"in {summary.uploads_dir}", highlight=False, soft_wrap=True)
 
 
 def _generate_demo(settings: Settings, lake: Any, scale: str, seed: int, end_date: str) -> Any:
@@ -103,11 +108,14 @@ def _generate_demo(settings: Settings, lake: Any, scale: str, seed: int, end_dat
     from shopsight.errors import ConfigError
 
     if scale not in ("small", "medium", "large"):
-        raise ConfigError("scale", f"{scale!r} is not one of small, medium, large")
+        raise ConfigError("--scale", f"{scale!r} is not one of small, medium, large")
+    if not 0 <= seed < 2**32:
+        raise ConfigError("--seed", f"{seed} is not a seed: use a whole number from 0 to "
+                          f"{2**32 - 1}")
     try:
         last_day = date.fromisoformat(end_date)
     except ValueError:
-        raise ConfigError("end_date", f"{end_date!r} is not a date (YYYY-MM-DD)") from None
+        raise ConfigError("--end-date", f"{end_date!r} is not a date (YYYY-MM-DD)") from None
     with console.status(f"generating {scale} demo data..."):
         dataset = generate_demo_data(scale, seed, last_day)  # type: ignore[arg-type]
     with console.status("writing raw files..."):
@@ -158,6 +166,11 @@ def _run_ingest(settings: Settings, paths: list[Path], table: str | None,
 
 
 def _print_summary(summary: Any) -> None:
+    if not summary.outcomes:
+        console.print("[dim]nothing to ingest:[/] no file given, and no .csv, .parquet, .txt "
+                      "or .tsv file in raw/ (give files or folders: `shopsight ingest PATH`)",
+                      highlight=False, soft_wrap=True)
+        return
     counts = ["files", "read", "new", "updated", "dupes", "rejected", "bad files", "skipped"]
     print_table("raw → curated", ["table", *counts], [
         [table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",

@@ -216,6 +216,18 @@ class Settings(BaseSettings):
     sns_topic_arn: str = Field("", validation_alias=_env("SNS_TOPIC_ARN"),
                                description="SNS topic for alerts on AWS.")
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value  # debug is DEBUG
+
+    @field_validator("lake")
+    @classmethod
+    def _lake_root(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("s3://", "file://")):
+            raise ValueError(f"{value!r}: use a folder or s3://bucket/prefix")
+        return value
+
     @field_validator("reporting_currency")
     @classmethod
     def _currency_code(cls, value: str) -> str:
@@ -281,5 +293,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(field, first["msg"]) from None
+        # a check of several settings together names them in its message
+        field = ".".join(str(p) for p in first["loc"]) or "environment"
+        raise ConfigError(field, str(first["msg"]).removeprefix("Value error, ")) from None

@@ -124,6 +124,8 @@ def test_cli_errors_are_one_red_line_with_an_exit_code(tmp_path: Path) -> None:
     (["sales", "resume", "999"], False, 4, "analysis run '999' not found"),
     (["ask", "question", "top 5 products"], False, 4, "ingest an orders export first"),
     (["status"], True, 1, "state store: cannot create the folder of"),
+    (["schema", "nosuch", "--markdown"], False, 2, "table 'nosuch': not in the data contract"),
+    (["demo-data", "--seed", "-5"], False, 2, "-5 is not a seed"),
 ])
 def test_common_mistakes_are_one_red_line_not_a_traceback(
     tmp_path: Path, args: list[str], home_is_a_file: bool, code: int, message: str
@@ -157,6 +159,20 @@ def test_a_busy_port_is_refused_before_anything_is_done(tmp_path: Path, command:
     assert result.returncode == 2
     assert f"127.0.0.1:{port} is not free" in result.stderr
     assert "is up" not in result.stdout and not (tmp_path / "home/lake/raw").exists()
+
+
+def test_ingest_with_nothing_to_do_says_so_and_piped_tables_are_not_cut(
+    tmp_path: Path
+) -> None:
+    nothing = run_cli(tmp_path / "home", "ingest")
+    assert nothing.returncode == 0 and "nothing to ingest" in nothing.stdout
+    long_name = write(tmp_path / "in" / ("stores_" + "x" * 90 + ".csv"), STORES_CSV)
+    assert run_cli(tmp_path / "home", "ingest", str(long_name)).returncode == 0
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # piped, no width given
+    piped = subprocess.run([sys.executable, "-m", "shopsight.cli", "status"], timeout=120,
+                           env={**env, "SHOPSIGHT_HOME": str(tmp_path / "home")},
+                           capture_output=True, text=True)
+    assert long_name.name in piped.stdout  # the file name whole, not cut at 80 columns
 
 
 def test_an_unexpected_error_is_one_red_line_naming_its_type(

@@ -52,12 +52,20 @@ def test_bad_settings_become_one_config_error(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LLM_PROVIDER", "magic")
     with pytest.raises(ConfigError, match="LLM_PROVIDER: Input should be"):
         load_settings()
+    monkeypatch.delenv("LLM_PROVIDER")
+    monkeypatch.setenv("SHOPSIGHT_LAKE", "ftp://files.example/lake")
+    with pytest.raises(ConfigError, match="setting SHOPSIGHT_LAKE: 'ftp://files.example/lake'"):
+        load_settings()
+    monkeypatch.delenv("SHOPSIGHT_LAKE")
+    monkeypatch.setenv("LOG_LEVEL", "debug")  # any case
+    assert load_settings().log_level == "DEBUG"
 
 
 def test_production_refuses_the_placeholder_masking_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHOPSIGHT_ENV", "production")
-    with pytest.raises(ConfigError, match="SHOPSIGHT_MASKING_KEY"):
+    with pytest.raises(ConfigError, match="SHOPSIGHT_MASKING_KEY") as refused:
         load_settings()
+    assert str(refused.value).startswith("setting environment: SHOPSIGHT_MASKING_KEY is")
     monkeypatch.setenv("SHOPSIGHT_MASKING_KEY", "a" * 64)
     with pytest.raises(ConfigError, match="SHOPSIGHT_SIGNING_KEY"):
         load_settings()

@@ -57,8 +57,9 @@ def flagged(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Payments at or above a risk score, riskiest first, optionally within a period."""
-    from rich.console import Console
     from rich.table import Table
+
+    from shopsight.cli_output import output_console
 
     page = _service().flagged_transactions(
         min_score=min_score, limit=limit, offset=offset,
@@ -75,7 +76,7 @@ def flagged(
         grid.add_row(item.payment_id, f"{item.risk_score:.1f}",
                      f"{item.amount:,.2f} {item.currency}", item.status or "",
                      item.reasons[0] if item.reasons else "")
-    Console().print(grid)
+    output_console().print(grid)
 
 
 @app.command()

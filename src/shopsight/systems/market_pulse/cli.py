@@ -41,9 +41,9 @@ def regions(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Revenue, orders, customers, AOV, share and growth by region or country."""
-    from rich.console import Console
     from rich.table import Table
 
+    from shopsight.cli_output import output_console
     from shopsight.errors import InvalidParameter
 
     try:
@@ -51,7 +51,7 @@ def regions(
     except ValueError:
         raise InvalidParameter("as_of", as_of, "a date YYYY-MM-DD") from None
     report = _service().regions(by=by, days=days, as_of=end)
-    console = Console()
+    console = output_console()
     if as_json:
         console.print(report.model_dump_json(indent=2), highlight=False, soft_wrap=True)
         return
@@ -75,11 +75,12 @@ def opportunities(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Ranked (region, category) opportunities and the figures behind each score."""
-    from rich.console import Console
     from rich.table import Table
 
+    from shopsight.cli_output import output_console
+
     report = _service().opportunities(limit=limit)
-    console = Console()
+    console = output_console()
     if as_json:
         console.print(report.model_dump_json(indent=2), highlight=False, soft_wrap=True)
         return

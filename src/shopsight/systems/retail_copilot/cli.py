@@ -50,8 +50,9 @@ def question(
     show_sql: Annotated[bool, typer.Option("--sql", help="Print the SQL that ran.")] = False,
 ) -> None:
     """Ask one question (follow-ups: pass --conversation with the id printed)."""
-    from rich.console import Console
     from rich.table import Table
+
+    from shopsight.cli_output import output_console
 
     answer = _service().ask(user or getpass.getuser(), " ".join(text),
                             conversation or None, page, page_size)
@@ -67,7 +68,7 @@ def question(
             grid.add_column(name)
         for row in answer.data.rows:
             grid.add_row(*("" if row[c] is None else str(row[c]) for c in answer.data.columns))
-        Console().print(grid)
+        output_console().print(grid)
     if show_sql and (answer.sql or answer.system_call):
         _print(f"[dim]{answer.system_call or ''}\n{answer.sql or ''}[/]")
     for suggestion in answer.suggestions:
