@@ -278,6 +278,20 @@ def test_a_table_without_versions_takes_changed_rows_only(tmp_path: Path,
     assert by_id["T1"]["_source_file"].endswith("_1.csv")  # unchanged, not rewritten
 
 
+def test_spaces_around_values_are_dropped_so_padded_keys_match(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    """A fixed-width export pads its values: 'O1  ' is order O1, and 'Ann ' is Ann."""
+    path = write(tmp_path / "in/orders.csv", ORDERS_HEADER
+                 + "O1,C1,2026-01-02,paid,store,0001,USD,1.00,2026-01-02 10:00:00\n"
+                 + "O1  ,C1 ,2026-01-02,shipped ,store,0001,USD,2.00,2026-01-03 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    assert (out.rows_inserted, out.rows_duplicate, out.rows_rejected) == (1, 1, 0)
+    rows = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert rows.select(["order_id", "customer_id", "status"]).to_pylist() == [
+        {"order_id": "O1", "customer_id": "C1", "status": "shipped"}]
+
+
 def test_duplicate_key_across_files_newer_wins_and_older_changes_nothing(
     tmp_path: Path, base_tables: Ingestor
 ) -> None:

@@ -165,7 +165,8 @@ def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> N
     assert len(as_text) == width + 9
     assert [r[:8] for r in parsed] == [r[:8] for r in as_text]
     assert typed_while_read() == parsed
-    assert [r[1] for r in as_text[:14]] == ["a", " a ", "a b"] + [None] * 8 + [
+    # spaces around a text value are dropped (a tab is not a space)
+    assert [r[1] for r in as_text[:14]] == ["a", "a", "a b"] + [None] * 8 + [
         "NULLx", "N ULL", "\t"]
     # a rejected row shows the value it was judged on, whichever path read it
     for p, t in zip(parsed, as_text, strict=True):

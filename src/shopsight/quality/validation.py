@@ -44,7 +44,9 @@ class RowProblem:
 
 def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
     """SQL for the raw string with MySQL/CSV null tokens (spaces around them allowed)
-    turned into NULL. Cheap on purpose: only short or space-padded values are looked at.
+    turned into NULL and the spaces around a value dropped (a fixed-width export pads its
+    ids: ``'O1  '`` is order ``O1``). Cheap on purpose: only short or space-padded values
+    are looked at.
 
     ``exact_tokens_read``: the CSV reader already read the exact tokens as NULL, so only
     space-padded values are left to look at; a value that is not padded is taken first,
@@ -52,12 +54,12 @@ def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
     ident = quote_ident(column)
     tokens = ", ".join(sql_literal(t) for t in NULL_TOKENS)
     longest = max(len(t) for t in NULL_TOKENS)
+    padded = (f"WHEN NOT (prefix({ident}, ' ') OR suffix({ident}, ' ')) THEN {ident} "
+              f"WHEN trim({ident}) IN ({tokens}) THEN NULL ELSE trim({ident}) END)")
     if exact_tokens_read:
-        return (f"(CASE WHEN NOT (prefix({ident}, ' ') OR suffix({ident}, ' ')) THEN {ident} "
-                f"WHEN trim({ident}) IN ({tokens}) THEN NULL ELSE {ident} END)")
-    return (f"(CASE WHEN strlen({ident}) <= {longest} AND {ident} IN ({tokens}) THEN NULL "
-            f"WHEN (prefix({ident}, ' ') OR suffix({ident}, ' ')) AND trim({ident}) IN "
-            f"({tokens}) THEN NULL ELSE {ident} END)")
+        return f"(CASE {padded}"
+    return f"(CASE WHEN strlen({ident}) <= {longest} AND {ident} IN ({tokens}) THEN NULL {padded}"
+
 
 
 def parsed_value(col: Column, column: str) -> str:

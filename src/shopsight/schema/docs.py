@@ -57,7 +57,8 @@ def contract_markdown() -> str:
         "",
         "Types: `money` is a float rounded to cents; `timestamp` is UTC (values with an "
         "offset are converted, values without one are taken as UTC); dates are "
-        "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values.",
+        "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values. Spaces around a "
+        "value are dropped (`'O1  '` is `O1`). Column names match in any case.",
         "",
         "Privacy classes: **public**, **PII** (personal data, pseudonymised where marked), "
         "**PCI** (cardholder data: never returned by the API or copilot).",
