@@ -28,6 +28,7 @@ names, not sensitive values (see ``quality.validation``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 
 class ShopsightError(Exception):
@@ -168,7 +169,9 @@ class InvalidParameter(ShopsightError):
     exit_code = 2
 
     def __init__(self, name: str, value: object, valid: str) -> None:
-        super().__init__(f"{name}={value!r} is not valid: expected {valid}")
+        # a date as typed (2026-11-18), not as Python writes it (datetime.date(2026, 11, 18))
+        shown = value.isoformat() if isinstance(value, date) else repr(value)
+        super().__init__(f"{name}={shown} is not valid: expected {valid}")
         self.name = name
         self.value = value
         self.valid = valid

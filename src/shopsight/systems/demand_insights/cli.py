@@ -32,8 +32,13 @@ def _service() -> Any:
     return DemandInsights(lake, ModelStore.from_settings(lake, settings))
 
 
+# request fields whose command-line option has another name
+_OPTIONS = {"forecast_days": "--days", "category_id": "--category", "customer_ids": "--customer"}
+
+
 def _request(model: Any, **values: Any) -> Any:
-    """Build a request model; pydantic range errors become InvalidParameter."""
+    """Build a request model; pydantic range errors become InvalidParameter, named as
+    the option the user typed (``--days``, not ``forecast_days``)."""
     from pydantic import ValidationError
 
     from shopsight.errors import InvalidParameter
@@ -42,8 +47,10 @@ def _request(model: Any, **values: Any) -> Any:
         return model(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = ".".join(str(p) for p in err["loc"]) or "request"
-        raise InvalidParameter(name, err.get("input"), err["msg"]) from None
+        field = ".".join(str(p) for p in err["loc"]) or "request"
+        option = _OPTIONS.get(field, "--" + field.replace("_", "-"))
+        expected = str(err["msg"]).removeprefix("Input should be ").removeprefix("Value error, ")
+        raise InvalidParameter(option, err.get("input"), expected) from None
 
 
 @app.command()
