@@ -288,9 +288,8 @@ def sales_upload(
                             "does not exist")
     result = _store_uploads(settings).process_upload(store, _date(business_date),
                                                      path.read_bytes(), path.name)
-    colour = "green" if result.status == "processed" else "red"
-    console.print(f"[{colour}]{result.status}[/] {result.message}", highlight=False,
-                  soft_wrap=True)
+    colour = "green" if result.status == "processed" else "red"  # the message says which
+    console.print(f"[{colour}]{result.message}[/]", highlight=False, soft_wrap=True)
     if result.status != "processed":
         raise typer.Exit(3)
 

@@ -99,7 +99,8 @@ class WorkflowRunner:
         if claimed is None:
             return RunResult(run_id=None, business_date=business_date, status="skipped",
                              trigger=trigger, message=f"{self.name} for {business_date} "
-                             "already ran or is running; re-run explicitly to repeat it")
+                             "already ran or is running; re-run explicitly to repeat it "
+                             "(`shopsight sales analyze --force`, or the API's force=true)")
         run_id, attempt = claimed
         context = StepContext(business_date, run_id, trigger, missing)
         return self._execute(context, attempt, start=0)
