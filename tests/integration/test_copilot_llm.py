@@ -31,6 +31,26 @@ GOOD_SQL = ("SELECT channel, ROUND(AVG(total_amount), 2) AS aov FROM orders "
             "GROUP BY channel ORDER BY channel")
 
 
+class JsonHandler(BaseHTTPRequestHandler):
+    """A POST of JSON answered with the JSON ``answer`` makes of it (and of the path and
+    headers); quiet."""
+
+    def answer(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        data = json.dumps(self.answer(
+            json.loads(self.rfile.read(int(self.headers["Content-Length"]))))).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 class ChatServer:
     """An OpenAI-compatible chat server on 127.0.0.1: answers with its scripted replies in
     order (the last one forever) and records every request."""
@@ -40,23 +60,13 @@ class ChatServer:
         self.requests: list[dict[str, Any]] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        class Handler(JsonHandler):
+            def answer(self, body: dict[str, Any]) -> dict[str, Any]:
                 body["_path"] = self.path
                 body["_auth"] = self.headers.get("Authorization")
                 server.requests.append(body)
                 content = server.replies[min(len(server.requests), len(server.replies)) - 1]
-                data = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                            "content": content}}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                return {"choices": [{"message": {"role": "assistant", "content": content}}]}
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
@@ -147,27 +157,16 @@ def test_bedrock_converse_through_a_local_endpoint(demo_lake: Any, state: State,
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     requests: list[dict[str, Any]] = []
-    reply = json.dumps({
-        "output": {"message": {"role": "assistant",
-                               "content": [{"text": f"```sql\n{GOOD_SQL}\n```"}]}},
-        "stopReason": "end_turn",
-        "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
-        "metrics": {"latencyMs": 12},
-    }).encode()
 
-    class Converse(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+    class Converse(JsonHandler):
+        def answer(self, body: dict[str, Any]) -> dict[str, Any]:
             requests.append({"path": self.path, "signed": self.headers.get("Authorization"),
                              **body})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(reply)))
-            self.end_headers()
-            self.wfile.write(reply)
-
-        def log_message(self, *args: Any) -> None:
-            pass
+            return {"output": {"message": {"role": "assistant", "content": [
+                        {"text": f"```sql\n{GOOD_SQL}\n```"}]}},
+                    "stopReason": "end_turn",
+                    "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
+                    "metrics": {"latencyMs": 12}}
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Converse)
     threading.Thread(target=server.serve_forever, daemon=True).start()
