@@ -12,6 +12,7 @@ import pytest
 from shopsight.api.app import create_app
 from shopsight.api.auth import PUBLIC_PATHS, SIGNED_PREFIXES, allowed_roles
 from shopsight.config import load_settings
+from shopsight.errors import InvalidParameter
 from shopsight.lake.store import Lake
 from shopsight.state.store import State
 from tests.live import live_server
@@ -31,8 +32,14 @@ def test_every_role_against_every_endpoint(tmp_path: Path,
     monkeypatch.setenv("SHOPSIGHT_HOME", str(tmp_path))
     state = State(f"sqlite:///{tmp_path / 'state.db'}")
     app = create_app(load_settings(), lake=Lake(str(tmp_path / "lake")), state=state)
-    keys = {role: app.state.api_keys.create(role, role, store_ids=["0001"])[0]
+    keys = {role: app.state.api_keys.create(
+        role, role, store_ids=["0001"] if role == "store" else None)[0]
             for role in ("admin", "analyst", "store")}
+    for name, role, stores, expected in (
+            ("", "analyst", None, "not empty"), ("x", "admin", ["0001"], "none for an admin"),
+            ("x", "store", ["12"], "four-digit store ids")):
+        with pytest.raises(InvalidParameter, match=expected):
+            app.state.api_keys.create(name, role, store_ids=stores)
     revoked, info = app.state.api_keys.create("gone", "admin")
     app.state.api_keys.revoke(info.key_id)
     routes = [(method.upper(), path) for path, item in app.openapi()["paths"].items()

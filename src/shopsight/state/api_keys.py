@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 from typing import Literal
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from shopsight.errors import InvalidParameter, NotFound
+from shopsight.schema.tables import STORE_ID_PATTERN
 from shopsight.state.store import State, metadata, utc_now
 
 Role = Literal["admin", "analyst", "store"]
@@ -74,9 +76,17 @@ class ApiKeys:
         """A new key; the full key is returned once and never stored."""
         if role not in ROLES:
             raise InvalidParameter("role", role, "one of " + ", ".join(ROLES))
+        if not name.strip():
+            raise InvalidParameter("name", name, "who or what the key is for (not empty)")
         stores = sorted(set(store_ids or []))
         if role == "store" and not stores:
             raise InvalidParameter("store_ids", stores, "at least one store id for a store key")
+        if role != "store" and stores:  # the role sees every store: a list would mislead
+            raise InvalidParameter("store_ids", stores, f"none for an {role} key (store ids "
+                                   "scope store keys only)")
+        malformed = [s for s in stores if not re.fullmatch(STORE_ID_PATTERN.strip("^$"), s)]
+        if malformed:
+            raise InvalidParameter("store_ids", malformed, "four-digit store ids such as 0001")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         row = {"key_id": key_id, "secret_sha256": _digest(secret), "name": name,
                "user_id": user_id or name, "role": role, "store_ids": stores,
