@@ -116,3 +116,26 @@ def test_changes_compare_the_reporting_stores_like_for_like(tmp_path: Path,
     # two stores' week is compared with the same two stores' previous week, not 11 stores'
     assert week.previous is not None and week.previous < 3 * week.current
     state.engine.dispose()
+
+
+def test_a_day_no_store_reported_is_not_analysed_and_says_so(
+        tmp_path: Path, demo_lake: DemoLake, smtp_server: tuple[int, _Inbox]  # noqa: F811
+) -> None:
+    """A report of zeros would read as a day without sales: the run is skipped and the
+    alert says that nothing arrived."""
+    port, inbox = smtp_server
+    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
+    lake = Lake(str(tmp_path / "lake"))
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
+                           ttl_seconds=60, expected_stores=STORES)
+    notifier = FanOutNotifier([EmailNotifier("127.0.0.1", port, "shopsight@test",
+                                             ["ops@shop.test"])])
+    analysis = DailyAnalysis(lake, state, uploads, notifier)
+    result = analysis.run(DAY, "fallback", STORES)
+    assert (result.status, result.run_id) == ("skipped", None)
+    assert "no store has reported sales for 2026-11-20" in result.message
+    subjects = [message["Subject"] for _, message in inbox.messages]
+    assert any("No store reported sales for 2026-11-20" in s for s in subjects), subjects
+    assert not lake.list_files("reports")
+    state.engine.dispose()
