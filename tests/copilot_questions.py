@@ -39,6 +39,8 @@ class Truth:
                                "reorder_point FROM inventory")
         self.payments = frame("SELECT payment_id, order_id, paid_at, amount, status, "
                               "card_number_token, billing_country, ip_country FROM payments")
+        stores = frame("SELECT store_id, region, country FROM stores")
+        self.orders = self.orders.merge(stores, on="store_id", how="left")  # web: no store
         self.today: date = max(self.orders["order_date"])
         self.sales = self.orders[~self.orders["status"].isin(NOT_SALES)]
         lines = self.items.merge(self.sales, on="order_id").merge(
@@ -277,6 +279,10 @@ def build_questions(t: Truth) -> list[Question]:
         "sales")
     add("Online sales last week", total(t.order_sales(lw, channel="web")),  # type: ignore[arg-type]
         "sales")
+    add("Sales by region last month",
+        by_key("region", t.order_sales(lm, "region")), "sales")  # type: ignore[arg-type]
+    add("Revenue per country in October 2026",
+        by_key("country", t.order_sales(oct_, "country")), "sales")  # type: ignore[arg-type]
     add("Revenue by category last month", by_key("category", dict(zip(
         *t.line_sales(lm, "category")[["category", "revenue"]].T.values, strict=True))),
         "sales")

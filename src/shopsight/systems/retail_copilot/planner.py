@@ -175,7 +175,7 @@ class Entities:
     channel: str | None = None
     period: Period | None = None
     compare: bool = False
-    dimension: str | None = None  # store | category | product | channel | total
+    dimension: str | None = None  # store | region | country | category | product | channel | total
     grain: str | None = None  # day | week | month
     top_n: int | None = None
     direction: str = "top"  # top | bottom
@@ -225,8 +225,8 @@ _FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also fo
 CAPABILITIES = (
     "low stock products (optionally per store or category)",
     "the status of an order, e.g. ORD-000010482",
-    "sales by store, category, product or channel over a period, compared with the "
-    "period before",
+    "sales by store, region, country, category, product or channel over a period, compared "
+    "with the period before",
     "top or bottom N products by revenue or units",
     "a customer's summary, e.g. C0000881",
     "customers likely to churn",
@@ -288,6 +288,10 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if re.search(r"\b(by|per|each|across|for all|for every) (stores?|locations?|shops?)\b|"
                  r"\bstores? breakdown\b", low):
         ent.dimension = "store"
+    elif re.search(r"\b(by|per|each|across) (regions?|markets?)\b|\bregions\b", low):
+        ent.dimension = "region"  # the stores' regions; web orders have none
+    elif re.search(r"\b(by|per|each|across) (countr(y|ies))\b|\bcountries\b", low):
+        ent.dimension = "country"
     elif re.search(r"\b(by|per|each|across) (categor(y|ies))\b|\bcategories\b", low):
         ent.dimension = "category"
     elif re.search(r"\b(by|per|each) (products?|skus?|items?)\b", low):
@@ -632,8 +636,13 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         amount = usd(col("o", "orders", "total_amount"), col("o", "orders", "currency"))
         query = exp.select().from_(_table("orders", "o"))
     order_id = col("o", "orders", "order_id")
+    if ent.dimension in ("region", "country"):
+        query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
+            col("o", "orders", "store_id")), join_type="left")
     dims = {
         "store": [col("o", "orders", "store_id")],
+        "region": [col("s", "stores", "region")],
+        "country": [col("s", "stores", "country")],
         "channel": [col("o", "orders", "channel")],
         "category": [col("p", "products", "category")],
         "product": [col("oi", "order_items", "product_id"), col("p", "products", "name")],
