@@ -377,8 +377,8 @@ def sales_trends(
     insights = _daily_analysis(settings).report(_date(business_date))
     for change in insights.changes:
         pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.1f}%"
-        console.print(f"{change.label}: {change.current:,.0f} vs "
-                      f"{change.previous if change.previous is not None else 'n/a'} ({pct})",
+        previous = "n/a" if change.previous is None else f"{change.previous:,.0f}"
+        console.print(f"{change.label}: {change.current:,.0f} vs {previous} ({pct})",
                       highlight=False)
     for d in insights.drivers:
         console.print(f"  {d.dimension} {d.name}: {d.change:+,.0f} "
