@@ -124,7 +124,8 @@ class ConversationStore:
             row = conn.execute(query).mappings().first()
         if row is None:
             raise NotFound("conversation", conversation_id,
-                           "list your conversations with GET /copilot/conversations")
+                           "list your conversations with `shopsight ask history` or GET "
+                           "/copilot/conversations")
         return self._model(row)
 
     def summaries(self, user_id: str, *, now: datetime | None = None,
