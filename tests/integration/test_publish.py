@@ -9,23 +9,18 @@ import pytest
 from deltalake import DeltaTable
 
 from shopsight.lake.sql import connect
+from shopsight.notify import EmailNotifier
 from shopsight.pipeline.ingest import Ingestor
 from shopsight.pipeline.publish import publish
 from tests.conftest import STORES_CSV, write
+from tests.integration.test_notify import _Inbox, smtp_server  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.alerts: list[str] = []
-
-    def send(self, alert: object) -> None:
-        self.alerts.append(alert.subject)  # type: ignore[attr-defined]
-
-
 def test_publish_writes_prod_tables_once_and_isolates_failures(
-        tmp_path: Path, ingestor: Ingestor) -> None:
+        tmp_path: Path, ingestor: Ingestor, smtp_server: tuple[int, _Inbox]  # noqa: F811
+) -> None:
     lake, state = ingestor.lake, ingestor.state
     ingestor.ingest_paths([write(tmp_path / "in/stores.csv", STORES_CSV)])
     calls: list[str] = []
@@ -40,13 +35,15 @@ def test_publish_writes_prod_tables_once_and_isolates_failures(
     def broken() -> dict[str, pa.Table]:
         raise RuntimeError("model file missing")
 
-    notifier = Recorder()
+    port, inbox = smtp_server  # the failure alert goes out by mail, to a real SMTP server
+    notifier = EmailNotifier("127.0.0.1", port, "shopsight@test", ["ops@shop.test"])
     first = publish(lake, state, {"market_pulse": good, "compliance_guardian": broken},
                     notifier)
     assert first.status == "partial"
     assert {s.system: s.tables for s in first.systems}["market_pulse"] == {"stores_by_region": 2}
     assert "model file missing" in (first.systems[1].error or "")
-    assert notifier.alerts == ["prod step failed for compliance_guardian"]
+    assert [m["Subject"] for _, m in inbox.messages] == [
+        "[shopsight] prod step failed for compliance_guardian"]
     prod = DeltaTable(lake.table_uri("prod", "market_pulse/stores_by_region")).to_pyarrow_table()
     assert prod.num_rows == 2
     assert "market_pulse_stores_by_region" in {
