@@ -82,26 +82,25 @@ def test_tool_answers_say_which_tool(copilot: RetailCopilot) -> None:
 
 
 def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
-    class FakeTools:
-        name = "demand_insights"
+    """A forecast question goes to Demand Insights plugged in as a tool, and the answer
+    holds its forecast."""
+    from shopsight.lake.store import Lake
+    from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+    from shopsight.systems.demand_insights.models import ForecastRequest
+    from shopsight.systems.demand_insights.service import DemandInsights
+    from shopsight.systems.retail_copilot.system_tools import SystemTools
 
-        def churn_risk(self, limit: int) -> list[dict[str, Any]]:
-            return [{"customer_id": "C0000001", "churn_probability": 0.9}][:limit]
-
-        def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
-            assert product_id == "SKU-00002"
-            return [{"date": f"d{i}", "forecast_units": 1.0} for i in range(days)]
-
-        def flagged_payments(self, since: Any, limit: int,
-                             until: Any = None) -> tuple[list[dict[str, Any]], int]:
-            del since, limit, until
-            return [], 0
-
+    demand = DemandInsights(demo_lake.lake, ModelStore(Lake(str(tmp_path / "models")),
+                                                       SIGNING_KEY), n_estimators=50)
+    tools = SystemTools(demo_lake.lake, demand, ComplianceGuardian(demo_lake.lake))
     state = State(f"sqlite:///{tmp_path / 'c.db'}")
-    copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=FakeTools())
+    copilot = RetailCopilot(demo_lake.lake, state, OfflineLlm(), tools=tools)
     answer = copilot.ask("u", "Forecast demand for SKU-00002 next 10 days")
     assert answer.metadata.tool == "demand_insights.forecast"
-    assert answer.data and answer.data.total == 10 and "10 units" in answer.answer
+    expected = demand.forecast(ForecastRequest(product_id="SKU-00002", forecast_days=10))
+    assert answer.data and answer.data.total == 10
+    assert [r["forecast_units"] for r in answer.data.rows] == [
+        round(p.units, 2) for p in expected.forecast]
     state.engine.dispose()
 
 
