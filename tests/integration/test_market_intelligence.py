@@ -165,8 +165,14 @@ def test_cli_commands(hub: MarketIntelligence, monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 0 and "Europe" in result.output
     result = runner.invoke(cli.app, ["forecast", "--horizon-days", "3", "--json"])
     assert result.exit_code == 0 and '"naive_wape"' in result.output
-    assert runner.invoke(cli.app, ["movers", "--days", "90"]).exit_code == 0
-    assert runner.invoke(cli.app, ["change-points", "--level", "region"]).exit_code == 0
+    movers = runner.invoke(cli.app, ["movers", "--days", "90"])
+    expected = hub.movers("all", 90, 5, "revenue_growth_yoy")
+    assert movers.exit_code == 0
+    assert all(m.key in movers.output for m in expected.risers + expected.fallers)
+    breaks = runner.invoke(cli.app, ["change-points", "--level", "region"])
+    found = hub.change_points("region", None, "revenue")
+    count = sum(len(s.change_points) for s in found.series)
+    assert breaks.exit_code == 0 and f"region revenue change points ({count})" in breaks.output
     bad = runner.invoke(cli.app, ["movers", "--days", "0"])
     assert bad.exit_code == 2
 
