@@ -161,15 +161,21 @@ def test_an_unexpected_error_fails_its_file_and_the_other_tables_go_on(
     def broken(self: Ingestor, con: object, table: object, ordinal: int) -> tuple[int, int]:
         if getattr(table, "name", "") == "orders":
             raise RuntimeError("an internal bug")
+        if getattr(table, "name", "") == "products":
+            raise KeyError  # no message at all
         return keep_latest_rows(self, con, table, ordinal)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Ingestor, "_keep_latest_rows", broken)
     ingestor = Ingestor(lake, state, MASKING_KEY)
-    outcomes = {o.table: o for o in ingestor.ingest_paths([stores, orders]).outcomes}
+    products = write(tmp_path / "in/products.csv", "product_id,name,category,unit_cost,"
+                     "list_price\nP1,Socks,Apparel,1.00,2.00\n")
+    outcomes = {o.table: o for o in ingestor.ingest_paths([stores, products, orders]).outcomes}
     assert outcomes["stores"].status == "succeeded"
     assert outcomes["orders"].status == "failed"
     assert "RuntimeError: an internal bug" in outcomes["orders"].message
     assert "nothing of this file was committed" in outcomes["orders"].message
+    assert outcomes["products"].status == "failed"
+    assert "unexpected error (KeyError: )" in outcomes["products"].message
     assert not lake.exists("curated/orders/_delta_log/00000000000000000000.json")
     monkeypatch.undo()
     again = ingestor.ingest_paths([orders]).outcomes[0]  # a failed file is tried again

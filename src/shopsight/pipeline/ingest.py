@@ -492,10 +492,10 @@ class Ingestor:
         except Exception as exc:  # noqa: BLE001 - a bug: this group fails, the others go on
             log.exception("unexpected error while ingesting",
                           extra=fields(table=table.name, files=[f.key for f in files]))
+            first_line = (str(exc).splitlines() or [""])[0][:200]
             failure = ShopsightError(
-                f"unexpected error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
-                "nothing of this file was committed. This is a bug in shopsight: please "
-                "report it with the log")
+                f"unexpected error ({type(exc).__name__}: {first_line}); nothing of this "
+                "file was committed. This is a bug in shopsight: please report it with the log")
             for i, file in enumerate(files):
                 if outcomes[i] is None:
                     outcomes[i] = self._file_failed(file.key, table.name, failure)
