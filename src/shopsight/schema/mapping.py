@@ -3,7 +3,7 @@
 A mapping is a small TOML (or YAML) file, for example for a minimal orders export::
 
     table = "orders"
-    encoding = "latin-1"        # optional, default utf-8
+    encoding = "cp1252"         # optional, default utf-8; any encoding Python knows
     delimiter = ";"             # optional: by default, sniffed from the header line
 
     [columns]                   # contract column = export column
@@ -17,7 +17,9 @@ A mapping is a small TOML (or YAML) file, for example for a minimal orders expor
     channel = "store"
 
 Columns of the export that the mapping does not name are ignored (and reported); contract
-columns that the export already names correctly need no entry.
+columns that the export already names (in any case) need no entry. Mistakes (an unknown
+column or option, a constant the contract does not allow, an unknown encoding) are
+reported when the mapping is read.
 """
 
 from __future__ import annotations
