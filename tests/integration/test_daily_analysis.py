@@ -28,17 +28,24 @@ STORES = [f"{i:04d}" for i in range(1, 12)]
 MISSING = "0011"
 
 
-def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
-                            smtp_server: tuple[int, _Inbox]) -> None:  # noqa: F811
-    port, inbox = smtp_server
+def a_business_day(tmp_path: Path, demo_lake: DemoLake, smtp_port: int | None = None
+                   ) -> tuple[Lake, State, StoreUploads, FanOutNotifier, DailyAnalysis]:
+    """A private copy of the demo lake, a state store, the uploads and the analysis, its
+    alerts mailed to the SMTP server on ``smtp_port`` (none without one)."""
     shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
     lake = Lake(str(tmp_path / "lake"))
     state = State(f"sqlite:///{tmp_path / 'state.db'}")
     uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
                            ttl_seconds=60, expected_stores=STORES)
-    notifier = FanOutNotifier([EmailNotifier("127.0.0.1", port, "shopsight@test",
-                                             ["ops@shop.test"])])
-    analysis = DailyAnalysis(lake, state, uploads, notifier)
+    notifier = FanOutNotifier([] if smtp_port is None else [EmailNotifier(
+        "127.0.0.1", smtp_port, "shopsight@test", ["ops@shop.test"])])
+    return lake, state, uploads, notifier, DailyAnalysis(lake, state, uploads, notifier)
+
+
+def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
+                            smtp_server: tuple[int, _Inbox]) -> None:  # noqa: F811
+    port, inbox = smtp_server
+    lake, state, uploads, notifier, analysis = a_business_day(tmp_path, demo_lake, port)
     triggers = DailyTriggers(uploads, analysis.run, notifier,
                              FallbackSchedule("0 23 * * *", "America/New_York"))
     for store in STORES:
@@ -100,12 +107,7 @@ def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
 
 def test_changes_compare_the_reporting_stores_like_for_like(tmp_path: Path,
                                                             demo_lake: DemoLake) -> None:
-    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
-    lake = Lake(str(tmp_path / "lake"))
-    state = State(f"sqlite:///{tmp_path / 'state.db'}")
-    uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
-                           ttl_seconds=60, expected_stores=STORES)
-    analysis = DailyAnalysis(lake, state, uploads, FanOutNotifier([]))
+    lake, state, uploads, _, analysis = a_business_day(tmp_path, demo_lake)
     for store in ("0002", "0003"):
         data = (demo_lake.uploads / DAY.isoformat() / f"store_{store}.csv").read_bytes()
         uploads.process_upload(store, DAY, data)
@@ -124,14 +126,7 @@ def test_a_day_no_store_reported_is_not_analysed_and_says_so(
     """A report of zeros would read as a day without sales: the run is skipped and the
     alert says that nothing arrived."""
     port, inbox = smtp_server
-    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
-    lake = Lake(str(tmp_path / "lake"))
-    state = State(f"sqlite:///{tmp_path / 'state.db'}")
-    uploads = StoreUploads(lake, state, signing_key="k", base_url="http://127.0.0.1",
-                           ttl_seconds=60, expected_stores=STORES)
-    notifier = FanOutNotifier([EmailNotifier("127.0.0.1", port, "shopsight@test",
-                                             ["ops@shop.test"])])
-    analysis = DailyAnalysis(lake, state, uploads, notifier)
+    lake, state, uploads, notifier, analysis = a_business_day(tmp_path, demo_lake, port)
     result = analysis.run(DAY, "fallback", STORES)
     assert (result.status, result.run_id) == ("skipped", None)
     assert "no store has reported sales for 2026-11-20" in result.message
