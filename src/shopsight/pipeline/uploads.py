@@ -34,7 +34,7 @@ from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
 from shopsight.quality.pci import redact
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
-from shopsight.schema.tables import STORE_ID_PATTERN
+from shopsight.schema.tables import STORES
 from shopsight.state.store import State, store_metrics, uploads, utc_now
 
 log = get_logger("uploads")
@@ -84,9 +84,7 @@ class StoreCheck(BaseModel):
 
 
 def _parse_store(store_id: str) -> str:
-    import re
-
-    if not re.fullmatch(STORE_ID_PATTERN.strip("^$"), store_id):
+    if not STORES.column("store_id").matches_pattern(store_id):
         raise InvalidParameter("store_id", store_id, "a four-digit store id such as 0001")
     return store_id
 

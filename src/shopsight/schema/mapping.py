@@ -127,7 +127,7 @@ def _check_constant(column: Column, value: str, where: str, name: str) -> None:
     if column.allowed and value not in column.allowed:
         raise MappingError(name, f"{where}: {value!r} is not one of "
                            f"{', '.join(column.allowed)}")
-    if column.pattern and not re.fullmatch(column.pattern.strip("^$"), value):
+    if not column.matches_pattern(value):
         raise MappingError(name, f"{where}: {value!r} does not match {column.pattern}")
 
 

@@ -8,6 +8,7 @@ documentation and, later, the copilot's schema prompt. Pure data, no I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -78,6 +79,11 @@ class Column:
     def __post_init__(self) -> None:
         if self.masking in (Masking.PAN, Masking.DROP) and self.privacy is Privacy.PUBLIC:
             raise ValueError(f"column {self.name}: masked columns must be PII or PCI")
+
+    def matches_pattern(self, value: str) -> bool:
+        """Whether ``value`` has this column's pattern (any value when it has none): the
+        contract's rule, for the checks made in Python rather than in SQL."""
+        return self.pattern is None or re.fullmatch(self.pattern.strip("^$"), value) is not None
 
     @property
     def is_sensitive_value(self) -> bool:

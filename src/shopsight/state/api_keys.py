@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from datetime import datetime
 from typing import Literal
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 
 from shopsight.errors import InvalidParameter, NotFound
-from shopsight.schema.tables import STORE_ID_PATTERN
+from shopsight.schema.tables import STORES
 from shopsight.state.store import State, metadata, utc_now
 
 Role = Literal["admin", "analyst", "store"]
@@ -84,7 +83,7 @@ class ApiKeys:
         if role != "store" and stores:  # the role sees every store: a list would mislead
             raise InvalidParameter("store_ids", stores, f"none for an {role} key (store ids "
                                    "scope store keys only)")
-        malformed = [s for s in stores if not re.fullmatch(STORE_ID_PATTERN.strip("^$"), s)]
+        malformed = [s for s in stores if not STORES.column("store_id").matches_pattern(s)]
         if malformed:
             raise InvalidParameter("store_ids", malformed, "four-digit store ids such as 0001")
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
