@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from shopsight.errors import ShopsightError
-from shopsight.quality.pci import redact
+from shopsight.quality.pci import gist
 
 if TYPE_CHECKING:
     from shopsight.config import Settings
@@ -43,9 +43,8 @@ def handle_errors(func: F) -> F:
             _red_line(str(exc))
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # noqa: BLE001 - no raw traceback without --debug
-            first = (str(exc).strip().splitlines() or [""])[0][:300]
             hint = "" if cli_state["debug"] else " (run with `shopsight --debug` for details)"
-            _red_line(f"unexpected {type(exc).__name__}: {redact(first)}{hint}")
+            _red_line(f"unexpected {type(exc).__name__}: {gist(str(exc))}{hint}")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

@@ -57,7 +57,7 @@ from shopsight.pipeline.raw_files import (
 )
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
-from shopsight.quality.pci import redact, redact_text_columns
+from shopsight.quality.pci import gist, redact, redact_text_columns
 from shopsight.quality.validation import (
     FK_PROBLEMS,
     REJECTED_ROWS,
@@ -453,7 +453,7 @@ class Ingestor:
         message = redact(str(exc))
         outcome = IngestOutcome(file_key=key, table=table, status="rejected", message=message)
         outcome.rejected_key = self._write_file_rejection(key, digest, table, message)
-        log.warning(str(exc), extra=fields(file=key, table=table))
+        log.warning(message, extra=fields(file=key, table=table))
         return outcome
 
     def _ingest_group(
@@ -492,10 +492,10 @@ class Ingestor:
         except Exception as exc:  # noqa: BLE001 - a bug: this group fails, the others go on
             log.exception("unexpected error while ingesting",
                           extra=fields(table=table.name, files=[f.key for f in files]))
-            first_line = (str(exc).splitlines() or [""])[0][:200]
             failure = ShopsightError(
-                f"unexpected error ({type(exc).__name__}: {first_line}); nothing of this "
-                "file was committed. This is a bug in shopsight: please report it with the log")
+                f"unexpected error ({type(exc).__name__}: {gist(str(exc), 200)}); nothing of "
+                "this file was committed. This is a bug in shopsight: please report it with "
+                "the log")
             for i, file in enumerate(files):
                 if outcomes[i] is None:
                     outcomes[i] = self._file_failed(file.key, table.name, failure)

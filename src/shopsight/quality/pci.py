@@ -36,6 +36,12 @@ def redact(text: str) -> str:
     return _SSN.sub("[REDACTED-SSN]", _PAN_CANDIDATE.sub(_pan, text))
 
 
+def gist(text: str, limit: int = 300) -> str:
+    """The first line of an error's text, redacted and at most ``limit`` characters: what
+    a one-line message may quote of an error nobody worded for the user."""
+    return redact((text.strip().splitlines() or [""])[0])[:limit]
+
+
 # What ``redact`` may change, in DuckDB's (RE2) spelling: 13-19 digits with single spaces
 # or dashes between them, or an SSN. A superset of what it redacts (no Luhn check, no
 # look-around), so only the values it matches need the Python function.

@@ -61,7 +61,6 @@ def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
     return f"(CASE WHEN strlen({ident}) <= {longest} AND {ident} IN ({tokens}) THEN NULL {padded}"
 
 
-
 def parsed_value(col: Column, column: str) -> str:
     """SQL that finishes a value the CSV reader already parsed (see ``reader_type``):
     NULL for what the contract's text rules would refuse, the contract's type."""
@@ -269,7 +268,8 @@ def typed_rows_sql(table: Table, present: set[str], source: str,
         candidate = None
         if col.type is ColumnType.INTEGER and is_present and not is_parsed:
             # the cast of the uncleaned text: it differs from the cleaned one only for a
-            # padded null token, whose cleaned text (NULL) never equals a printed number
+            # padded value, whose cleaned text is trimmed (a padded null token's is NULL,
+            # which never equals a printed number)
             cleaned.append(f"TRY_CAST({quote_ident(col.name)} AS BIGINT) AS c{i}")
             candidate = f"c{i}"
         value = (parsed_value(col, f"s{i}") if is_parsed
