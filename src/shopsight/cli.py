@@ -171,16 +171,20 @@ def _print_summary(summary: Any) -> None:
                       "or .tsv file in raw/ (give files or folders: `shopsight ingest PATH`)",
                       highlight=False, soft_wrap=True)
         return
-    counts = ["files", "read", "new", "updated", "dupes", "rejected", "bad files", "skipped"]
+    by_table = summary.by_table()
+    removals = any(t["rows_removed"] for t in by_table.values())  # only replacing tables
+    counts = ["files", "read", "new", "updated", *(["removed"] if removals else []), "dupes",
+              "rejected", "bad files", "skipped"]
     print_table("raw → curated", ["table", *counts], [
         [table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",
-         f"{t['rows_updated']:,}", f"{t['rows_duplicate']:,}", f"{t['rows_rejected']:,}",
+         f"{t['rows_updated']:,}", *([f"{t['rows_removed']:,}"] if removals else []),
+         f"{t['rows_duplicate']:,}", f"{t['rows_rejected']:,}",
          str(t["files_rejected"]), str(t["files_skipped"])]
-        for table, t in summary.by_table().items()], right=tuple(counts))
+        for table, t in by_table.items()], right=tuple(counts))
     for o in summary.outcomes:
         if o.status in ("rejected", "failed"):
             console.print(f"[red]{o.status}[/] {o.message}", highlight=False, soft_wrap=True)
-        elif o.rows_rejected or o.ignored_columns:
+        elif o.rows_rejected or o.ignored_columns or o.rows_removed:
             console.print(f"[yellow]{o.file_key}[/]: {o.message}", highlight=False,
                           soft_wrap=True)
             for line in o.problems[:3]:

@@ -55,3 +55,40 @@ def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,
     again = ingestor.ingest_raw_zone().outcomes
     assert {o.status for o in again} == {"skipped"}
     state.engine.dispose()
+
+
+def test_a_corrected_store_day_replaces_the_day_on_an_s3_lake(
+        s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an object store delta-rs merges: the lines a corrected file no longer has are
+    deleted by the same commit that updates the others."""
+    import boto3
+    from deltalake import DeltaTable
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_ENDPOINT_URL": s3_endpoint, "AWS_REGION": "us-east-1",
+                        "SHOPSIGHT_LAKE": "s3://sales-lake/acme"}.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
+        Bucket="sales-lake")
+    settings = load_settings()
+    lake = Lake(settings.lake_root, settings.lake_storage_options)
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    header = ("store_id,business_date,transaction_id,line_number,product_id,quantity,"
+              "unit_price,net_amount\n")
+    lake.write_bytes("raw/store_sales/day.csv", (
+        header + "0001,2026-01-05,T1,1,P1,1,10,10\n0001,2026-01-05,T2,1,P1,2,10,20\n"
+        "0002,2026-01-05,T1,1,P1,3,10,30\n").encode())
+    first = ingestor.ingest_raw_zone().outcomes
+    assert [(o.rows_inserted, o.rows_removed) for o in first] == [(3, 0)]
+    lake.write_bytes("raw/store_sales/day_fixed.csv", (
+        header + "0001,2026-01-05,T1,1,P1,4,10,40\n").encode())
+    (fixed,) = [o for o in ingestor.ingest_raw_zone().outcomes if o.status == "succeeded"]
+    assert (fixed.rows_inserted, fixed.rows_updated, fixed.rows_removed) == (0, 1, 1)
+    table = DeltaTable(lake.table_uri("curated", "store_sales"),
+                       storage_options=lake.storage_options)
+    assert table.version() == fixed.table_version == 1
+    assert sorted((r["store_id"], r["transaction_id"], r["quantity"])
+                  for r in table.to_pyarrow_table().to_pylist()) == [
+        ("0001", "T1", 4), ("0002", "T1", 3)]
+    state.engine.dispose()

@@ -8,7 +8,7 @@ from shopsight.errors import ContractError, MappingError
 from shopsight.schema import TABLES, get_table, table_for_name
 from shopsight.schema.docs import contract_markdown
 from shopsight.schema.mapping import parse_mapping
-from shopsight.schema.model import Masking, Privacy
+from shopsight.schema.model import Column, ColumnType, Masking, Privacy, Table
 
 
 def test_every_table_has_a_declared_key_and_known_references() -> None:
@@ -21,6 +21,18 @@ def test_every_table_has_a_declared_key_and_known_references() -> None:
             assert ref_table in names, (table.name, column)
             assert ref_column in get_table(ref_table).column_names
             assert get_table(ref_table).order < table.order, "referenced tables load first"
+
+
+def test_a_file_replaces_groups_of_its_key_only() -> None:
+    """store_sales files are whole store-days; a group outside the key could not be told
+    from the rows a file holds."""
+    assert get_table("store_sales").file_replaces == ("store_id", "business_date")
+    assert "replaces every row of each (`store_id`, `business_date`)" in contract_markdown()
+    columns = (Column("day", ColumnType.DATE, "Day."), Column("id", ColumnType.STRING, "Id."),
+               Column("note", ColumnType.STRING, "Note."))
+    with pytest.raises(ValueError, match="file_replaces"):
+        Table(name="t", description="t", columns=columns, primary_key=("day", "id"),
+              file_replaces=("note",))
 
 
 def test_card_data_is_pci_and_never_reaches_curated_in_clear() -> None:

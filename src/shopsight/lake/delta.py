@@ -1,9 +1,10 @@
 """Delta tables in the lake: create, merge on primary key, read.
 
 The merge keeps exactly one row per key and lets a strictly newer version win, so
-re-merging the same rows, or older ones, changes nothing and commits nothing. Each
-commit is atomic (Delta's transaction log): a crash leaves the table at its last
-committed version.
+re-merging the same rows, or older ones, changes nothing and commits nothing. A merge may
+also replace groups whole (:class:`Replacing`): the table's rows of a group the merge holds
+but of a key it does not are removed in the same commit. Each commit is atomic (Delta's
+transaction log): a crash leaves the table at its last committed version.
 """
 
 from __future__ import annotations
@@ -22,10 +23,32 @@ class MergeResult:
     version: int | None  # table version after the merge (None: the table does not exist)
     inserted: int
     updated: int
+    removed: int = 0  # rows of replaced groups the merged rows no longer have
 
     @property
     def changed(self) -> int:
-        return self.inserted + self.updated
+        return self.inserted + self.updated + self.removed
+
+
+@dataclass(frozen=True)
+class Replacing:
+    """Groups a merge replaces whole: ``groups`` are key columns, and ``keys`` a relation
+    of the keys the new data holds (at least the merged rows' keys). A table row whose
+    group is in ``keys`` but whose key is not is removed."""
+
+    groups: tuple[str, ...]
+    keys: str
+
+
+def removed_rows_sql(keys: tuple[str, ...], replacing: Replacing, target: str,
+                     extra: str = "") -> str:
+    """SELECT of the key columns (and ``extra``) of the rows of ``target`` that
+    ``replacing`` removes."""
+    group_list = ", ".join(quote_ident(g) for g in replacing.groups)
+    key_list = ", ".join(quote_ident(k) for k in keys)
+    return (f"SELECT {key_list}{extra} FROM {target} SEMI JOIN (SELECT DISTINCT {group_list} "
+            f"FROM {replacing.keys}) USING ({group_list}) ANTI JOIN (SELECT {key_list} FROM "
+            f"{replacing.keys}) USING ({key_list})")
 
 
 def table_exists(uri: str, storage_options: dict[str, str] | None = None) -> bool:
@@ -105,11 +128,13 @@ def merge_rows(
     keys: tuple[str, ...],
     version_column: str | None,
     storage_options: dict[str, str] | None = None,
+    replacing: Replacing | None = None,
 ) -> MergeResult:
     """Merge Arrow ``rows`` (already unique per key) into the Delta table at ``uri``.
 
     ``con`` is a DuckDB connection used to find the rows that would change, so a merge of
-    nothing commits nothing.
+    nothing commits nothing. With ``replacing``, the rows it removes are deleted by the
+    same commit (they join the merge's source marked as removals).
     """
     from deltalake import write_deltalake
 
@@ -123,26 +148,36 @@ def merge_rows(
     con.register("_merge_source", rows)
     con.register("_merge_target", dt.to_pyarrow_dataset())
     try:
-        changed = con.sql(
-            changed_rows_sql(keys, version_column, rows.column_names)
-        ).to_arrow_table()
+        changed_sql = changed_rows_sql(keys, version_column, rows.column_names)
+        if replacing is not None:  # the removed rows' keys, the other columns NULL
+            changed_sql = (f"SELECT *, false AS {REMOVE} FROM ({changed_sql}) UNION ALL BY NAME "
+                           + removed_rows_sql(keys, replacing, "_merge_target",
+                                              f", true AS {REMOVE}"))
+        changed = con.sql(changed_sql).to_arrow_table()
     finally:
         con.unregister("_merge_source")
         con.unregister("_merge_target")
     if changed.num_rows == 0:
         return MergeResult(version=dt.version(), inserted=0, updated=0)
     predicate = " AND ".join(f"t.{quote_ident(k)} = s.{quote_ident(k)}" for k in keys)
-    metrics = (
-        dt.merge(source=changed, predicate=predicate, source_alias="s", target_alias="t")
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
-    )
+    merger = dt.merge(source=changed, predicate=predicate, source_alias="s", target_alias="t")
+    if replacing is not None:
+        kept, hidden = f"NOT s.{REMOVE}", [REMOVE]
+        merger = (merger.when_matched_delete(predicate=f"s.{REMOVE}")
+                  .when_matched_update_all(predicate=kept, except_cols=hidden)
+                  .when_not_matched_insert_all(predicate=kept, except_cols=hidden))
+    else:
+        merger = merger.when_matched_update_all().when_not_matched_insert_all()
+    metrics = merger.execute()
     return MergeResult(
         version=dt.version(),
         inserted=int(metrics.get("num_target_rows_inserted", 0)),
         updated=int(metrics.get("num_target_rows_updated", 0)),
+        removed=int(metrics.get("num_target_rows_deleted", 0)),
     )
+
+
+REMOVE = "_merge_remove"  # marks a merge source row that deletes its key
 
 
 # A table's columns as (name, DuckDB type): the types DuckDB writes to Parquet as Delta
@@ -192,15 +227,16 @@ def create_table_from_query(con: Any, directory: str, sql: str, columns: Columns
 
 
 def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, ...],
-                           version_column: str | None,
-                           columns: Columns) -> MergeResult:
+                           version_column: str | None, columns: Columns,
+                           replacing: Replacing | None = None) -> MergeResult:
     """Merge the rows of a DuckDB query (unique per key) into the local Delta table in
     ``directory``, as :func:`merge_rows` does.
 
-    Only the files holding a replaced key are rewritten: DuckDB writes their kept rows and
-    the changed rows to one new Parquet file, and one commit adds it and removes the
-    files it replaces (a crash before the commit leaves only an unreferenced file).
-    Tables using reader features (deletion vectors, column mapping) go through delta-rs.
+    Only the files holding a replaced or removed key are rewritten: DuckDB writes their
+    kept rows and the changed rows to one new Parquet file, and one commit adds it and
+    removes the files it replaces (a crash before the commit leaves only an unreferenced
+    file). Tables using reader features (deletion vectors, column mapping) go through
+    delta-rs.
     """
     import time
 
@@ -213,7 +249,7 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
     if files is None:
         source = con.sql("SELECT * FROM _merge_query_rows").to_arrow_table().cast(
             arrow_schema(columns))
-        return merge_rows(con, directory, source, keys, version_column)
+        return merge_rows(con, directory, source, keys, version_column, replacing=replacing)
     con.execute("CREATE OR REPLACE TEMP VIEW _merge_table_rows AS SELECT * FROM "
                 + parquet_scan_sql(files, filename=True))
     con.execute("CREATE OR REPLACE TEMP TABLE _merge_changed AS "
@@ -221,28 +257,40 @@ def merge_query_into_table(con: Any, directory: str, sql: str, keys: tuple[str, 
                                    source="_merge_query_rows",
                                    target="_merge_table_rows"))
     changed = int(con.execute("SELECT count(*) FROM _merge_changed").fetchall()[0][0])
-    if changed == 0:
+    if changed == 0 and replacing is None:
         return MergeResult(version=dt.version(), inserted=0, updated=0)
-    join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
-    matched = con.execute(
-        "SELECT t.filename, count(*) FROM _merge_changed s JOIN _merge_table_rows t ON "
-        f"{join} GROUP BY t.filename").fetchall()
-    updated = sum(int(n) for _, n in matched)
-    rewritten = [str(f) for f, _ in matched]
+    key_list = ", ".join(quote_ident(k) for k in keys)
+    # the keys whose rows in the table are not kept as they are: replaced or removed
+    gone = f"SELECT {key_list}, false AS _removed FROM _merge_changed"
+    if replacing is not None:
+        con.execute("CREATE OR REPLACE TEMP TABLE _merge_removed AS "
+                    + removed_rows_sql(keys, replacing, "_merge_table_rows"))
+        gone += f" UNION ALL SELECT {key_list}, true FROM _merge_removed"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_gone AS SELECT t.filename, s._removed "
+                f"FROM ({gone}) s JOIN _merge_table_rows t USING ({key_list})")
+    counts = con.execute("SELECT count(*) FILTER (WHERE NOT _removed), count(*) FILTER "
+                         "(WHERE _removed) FROM _merge_gone").fetchall()[0]
+    updated, removed = int(counts[0]), int(counts[1])
+    if changed == 0 and removed == 0:
+        return MergeResult(version=dt.version(), inserted=0, updated=0)
+    rewritten = [str(r[0]) for r in con.execute(
+        "SELECT DISTINCT filename FROM _merge_gone ORDER BY 1").fetchall()]
     new_rows = "SELECT * FROM _merge_changed"
-    if rewritten:  # the rewritten files' rows that no changed row replaces
+    if rewritten:  # the rewritten files' rows that are neither replaced nor removed
         new_rows += (f" UNION ALL BY NAME SELECT t.* EXCLUDE (filename) FROM "
-                     f"_merge_table_rows t WHERE t.filename IN "
-                     f"({', '.join(sql_literal(f) for f in rewritten)}) AND NOT EXISTS "
-                     f"(SELECT 1 FROM _merge_changed s WHERE {join})")
-    action, _ = _write_parquet(con, directory, new_rows, columns)
+                     f"_merge_table_rows t ANTI JOIN ({gone}) USING ({key_list}) "
+                     f"WHERE t.filename IN ({', '.join(sql_literal(f) for f in rewritten)})")
+    action, written = _write_parquet(con, directory, new_rows, columns)
     now = int(time.time() * 1000)
     removes = [RemoveAction(path=os.path.relpath(f, directory), data_change=True,
                             deletion_timestamp=now) for f in rewritten]
-    dt.create_write_transaction([action, *removes], mode="append",
+    adds = [action] if written else []  # every row of the rewritten files removed
+    if not written:
+        os.remove(os.path.join(directory, action.path))
+    dt.create_write_transaction([*adds, *removes], mode="append",
                                 schema=delta_schema(columns))
     return MergeResult(version=open_table(directory).version(), inserted=changed - updated,
-                       updated=updated)
+                       updated=updated, removed=removed)
 
 
 def conforming_sql(con: Any, sql: str, columns: Columns) -> str:

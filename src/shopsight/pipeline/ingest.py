@@ -38,6 +38,7 @@ from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import (
     Columns,
     MergeResult,
+    Replacing,
     arrow_schema,
     create_table_from_query,
     merge_query_into_table,
@@ -98,6 +99,7 @@ class IngestOutcome(BaseModel):
     rows_duplicate: int = 0
     rows_inserted: int = 0
     rows_updated: int = 0
+    rows_removed: int = 0  # lines a corrected file no longer has (tables it replaces)
     table_version: int | None = None
     message: str = ""
     problems: list[str] = []
@@ -115,13 +117,15 @@ class IngestSummary:
         out: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
             t = out.setdefault(o.table, {"files": 0, "rows_read": 0, "rows_inserted": 0,
-                                         "rows_updated": 0, "rows_rejected": 0,
+                                         "rows_updated": 0, "rows_removed": 0,
+                                         "rows_rejected": 0,
                                          "rows_duplicate": 0, "files_rejected": 0,
                                          "files_skipped": 0})
             t["files"] += 1
             t["rows_read"] += o.rows_read
             t["rows_inserted"] += o.rows_inserted
             t["rows_updated"] += o.rows_updated
+            t["rows_removed"] += o.rows_removed
             t["rows_rejected"] += o.rows_rejected
             t["rows_duplicate"] += o.rows_duplicate
             t["files_rejected"] += o.status in ("rejected", "failed")
@@ -184,15 +188,17 @@ def _same_table_runs(files: list[_PendingFile],
                      sizes: dict[str, int] | None = None) -> list[list[_PendingFile]]:
     """Files to write together: consecutive files of one table with a version column
     (without one, a later file's row replaces an earlier one whenever it differs, which
-    only merging one file at a time says), at most ``MAX_GROUP_FILES`` files and
-    ``MAX_GROUP_BYTES`` of raw data (``sizes``, when known) per group."""
+    only merging one file at a time says) and whose files do not replace groups of rows,
+    at most ``MAX_GROUP_FILES`` files and ``MAX_GROUP_BYTES`` of raw data (``sizes``, when
+    known) per group."""
     groups: list[list[_PendingFile]] = []
     total = 0
     for file in files:
         size = (sizes or {}).get(file.key, 0)
         last = groups[-1] if groups else None
         if (last and last[0].table.name == file.table.name and file.table.version_column
-                and len(last) < MAX_GROUP_FILES and total + size <= MAX_GROUP_BYTES):
+                and not file.table.file_replaces and len(last) < MAX_GROUP_FILES
+                and total + size <= MAX_GROUP_BYTES):
             last.append(file)
             total += size
         else:
@@ -482,9 +488,11 @@ class Ingestor:
                         result, counts = self._merge_checked(con, table,
                                                              [c for _, c in checked])
                     merge_ms = round((time.perf_counter() - t1) * 1000)
+                    # (only groups of one file remove rows: see _same_table_runs)
                     for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
                         outcomes[i] = self._succeeded(table, c, inserted, updated,
-                                                      result.version, merge_ms)
+                                                      result.removed, result.version,
+                                                      merge_ms)
         except ShopsightError as exc:  # the write failed: nothing of the group committed
             for i, file in enumerate(files):
                 if outcomes[i] is None:
@@ -541,15 +549,16 @@ class Ingestor:
                             check_ms=round((time.perf_counter() - t0) * 1000))
 
     def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
-                   version: int | None, merge_ms: int) -> IngestOutcome:
+                   removed: int, version: int | None, merge_ms: int) -> IngestOutcome:
         outcome = IngestOutcome(
             file_key=c.key, table=table.name, status="succeeded",
             rows_read=c.rows_read, rows_rejected=c.rows_rejected,
             rows_duplicate=c.rows_good - c.rows_unique,
-            rows_inserted=inserted, rows_updated=updated, table_version=version,
+            rows_inserted=inserted, rows_updated=updated, rows_removed=removed,
+            table_version=version,
             problems=[f"row {r} column {col or '-'}: {m}" for r, col, m in c.problems[:20]],
             rejected_key=c.rejected_key, ignored_columns=c.ignored,
-            message=_outcome_message(table.name, c.rows_rejected, c.ignored),
+            message=_outcome_message(table, c.rows_rejected, c.ignored, removed),
         )
         log.info(
             f"{c.key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
@@ -582,7 +591,8 @@ class Ingestor:
                 digest.update(chunk)
         return digest.hexdigest(), head
 
-    def _write_curated(self, con: Any, table: Table, sql: str) -> MergeResult:
+    def _write_curated(self, con: Any, table: Table, sql: str,
+                       replacing: Replacing | None = None) -> MergeResult:
         """Merge the curated rows into ``curated/<table>``. DuckDB writes a local table's
         files itself; tables in an object store are merged by delta-rs from Arrow rows."""
         uri = self.lake.table_uri(CURATED, table.name)
@@ -591,13 +601,13 @@ class Ingestor:
             directory = self.lake.local_path(f"{CURATED}/{table.name}")
             if table_exists(uri):
                 return merge_query_into_table(con, directory, sql, table.primary_key,
-                                              table.version_column, columns)
+                                              table.version_column, columns, replacing)
             with _lookups_built_first(con):
                 rows = create_table_from_query(con, directory, sql, columns)
             return MergeResult(version=0, inserted=rows, updated=0)
         curated = con.sql(sql).to_arrow_table().cast(arrow_schema(columns))
         return merge_rows(con, uri, curated, table.primary_key, table.version_column,
-                          self.lake.storage_options)
+                          self.lake.storage_options, replacing)
 
     def _keep_latest_rows(self, con: Any, table: Table, ordinal: int) -> tuple[int, int]:
         """Keep the file's valid rows, latest version per key, as ``_latest_<ordinal>``
@@ -647,7 +657,15 @@ class Ingestor:
             rows = "_batch_winners"
         sql = masked_rows_sql(table, self.masking_key, rows,
                               after=("_source_file", *lineage), values_from=f"({values})")
-        result = self._write_curated(con, table, sql)
+        replacing = None
+        if table.file_replaces:  # every key the file holds, rejected rows' too: the
+            # table's row of a line whose correction was rejected is kept, not removed
+            key_list = ", ".join(quote_ident(k) for k in table.primary_key)
+            replacing = Replacing(table.file_replaces, (
+                f"(SELECT {key_list} FROM ({values}) WHERE "
+                + " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in table.primary_key)
+                + ")"))
+        result = self._write_curated(con, table, sql, replacing)
         return result, counts or [(result.inserted, result.updated)]
 
     def _sequential_winners(self, con: Any, table: Table,
@@ -899,10 +917,14 @@ def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None
     return {c.name: reader_type(c) for c in table.columns}
 
 
-def _outcome_message(table: str, rejected: int, ignored: list[str]) -> str:
+def _outcome_message(table: Table, rejected: int, ignored: list[str],
+                     removed: int = 0) -> str:
     parts = []
+    if removed:
+        parts.append(f"{removed} row(s) removed: the file replaces each "
+                     f"({', '.join(table.file_replaces)}) it holds, and no longer has them")
     if rejected:
-        parts.append(f"{rejected} row(s) rejected, see rejected/{table}/")
+        parts.append(f"{rejected} row(s) rejected, see rejected/{table.name}/")
     if ignored:
         parts.append(f"ignored column(s) not in the contract: {', '.join(ignored)}")
     return "; ".join(parts)

@@ -62,7 +62,7 @@ class RawWatcher:
         try:
             summary = self.ingestor.ingest_keys(ready, on_file=self.on_file)
             outcomes = summary.outcomes
-            if self.on_curated_change and any(o.rows_inserted or o.rows_updated
+            if self.on_curated_change and any(o.rows_inserted or o.rows_updated or o.rows_removed
                                                for o in outcomes):
                 self.on_curated_change()  # curated → prod, like the seed's S3 trigger
             self._failures = 0

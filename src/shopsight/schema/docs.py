@@ -24,6 +24,10 @@ def _table_markdown(table: Table) -> str:
         f"- Later versions win by: `{table.version_column}`" if table.version_column
         else "- Later versions win by: the latest ingested file",
     ]
+    if table.file_replaces:
+        lines.append("- A file replaces every row of each "
+                     f"(`{'`, `'.join(table.file_replaces)}`) it holds: lines a corrected "
+                     "file no longer has are removed")
     if table.aliases:
         lines.append(f"- File names also recognised: {', '.join(table.aliases)}")
     lines += [

@@ -122,12 +122,19 @@ class Table:
     version_column: str | None = None  # later versions of a row replace earlier ones
     order: int = 100  # ingest order: referenced tables first
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # A file holds every row of each group of these key columns it has rows of, so its
+    # rows replace the group's rows: lines a corrected file no longer has are removed
+    # (store_sales: a store's business day). Empty: rows are only ever added or updated.
+    file_replaces: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
         missing = [k for k in (*self.primary_key, self.version_column) if k and k not in names]
         if missing:
             raise ValueError(f"table {self.name}: key columns {missing} are not declared")
+        if not set(self.file_replaces) <= set(self.primary_key):
+            raise ValueError(f"table {self.name}: file_replaces {self.file_replaces} must be "
+                             "primary key columns")
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -228,6 +228,7 @@ STORE_SALES = Table(
     order=60,
     primary_key=("store_id", "business_date", "transaction_id", "line_number"),
     aliases=("daily_sales", "store_upload"),
+    file_replaces=("store_id", "business_date"),
     columns=(
         Column("store_id", S, "Store that sold.", required=True, pattern=STORE_ID_PATTERN,
                references="stores.store_id"),
