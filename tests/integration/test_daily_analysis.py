@@ -133,4 +133,10 @@ def test_a_day_no_store_reported_is_not_analysed_and_says_so(
     subjects = [message["Subject"] for _, message in inbox.messages]
     assert any("No store reported sales for 2026-11-20" in s for s in subjects), subjects
     assert not lake.list_files("reports")
+    # every API worker runs the fallback: the others' runs say the same, alert no more
+    other_worker = DailyAnalysis(lake, State(state.url), uploads, notifier)
+    assert other_worker.run(DAY, "schedule", STORES).status == "skipped"
+    assert analysis.run(DAY, "manual", STORES).message == result.message
+    assert len(inbox.messages) == len(subjects)
+    other_worker.state.engine.dispose()
     state.engine.dispose()

@@ -94,6 +94,14 @@ analysis_steps = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
 )
 
+sent_once = sa.Table(  # things done once however many processes try (an alert per day)
+    "sent_once",
+    metadata,
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(256), primary_key=True),
+    sa.Column("sent_at", sa.DateTime, nullable=False),
+)
+
 
 class IngestRecord(BaseModel):
     """One attempt to ingest one raw file."""
@@ -136,6 +144,16 @@ class State:
             raise StateError(f"cannot open {where}: {exc.__class__.__name__}; "
                              "check SHOPSIGHT_STATE_URL") from exc
         self.url = url
+
+    def first_to_send(self, kind: str, key: str) -> bool:
+        """True for the first caller with this (kind, key), in any process sharing the
+        store: the API's workers each run the daily fallback, and one alert is enough."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sent_once.insert().values(kind=kind, key=key, sent_at=utc_now()))
+        except sa.exc.IntegrityError:
+            return False
+        return True
 
     def record_ingest(self, record: IngestRecord) -> None:
         """Append one ingest attempt."""

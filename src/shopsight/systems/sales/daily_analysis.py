@@ -123,13 +123,14 @@ class DailyAnalysis:
             force: bool = False) -> RunResult:
         """Run once for the date (unless forced), then alert about what it found. A day
         no store reported for is not analysed: a report of zeros would read as a day
-        without sales; the alert says that nothing arrived."""
+        without sales; the alert (once per date, whoever asks) says that nothing arrived."""
         if not self.uploads.check_all_stores(business_date).reported:
             message = (f"no store has reported sales for {business_date}; nothing to "
                        "analyse (the stores upload their day's file first)")
-            self.notifier.send(Alert(kind="missing_stores", severity="critical",
-                                     subject=f"No store reported sales for {business_date}",
-                                     text=message))
+            if self.state.first_to_send("no_store_reported", business_date.isoformat()):
+                self.notifier.send(Alert(kind="missing_stores", severity="critical",
+                                         subject=f"No store reported sales for "
+                                         f"{business_date}", text=message))
             return RunResult(run_id=None, business_date=business_date, status="skipped",
                              trigger=trigger, message=message)
         result = self.runner.run(business_date, trigger, missing or [], force)
