@@ -35,6 +35,17 @@ def test_a_file_replaces_groups_of_its_key_only() -> None:
               file_replaces=("note",))
 
 
+def test_a_card_number_has_13_to_19_digits_however_it_is_spaced() -> None:
+    """Anything else is not a card number: a 20-digit value used to be stored as '****'."""
+    card = get_table("payments").column("card_number")
+    for good in ("4111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111",
+                 "6011 1111 1111 1111 117"):
+        assert card.matches_pattern(good), good
+    for bad in ("411111111111", "41111111111111111111", "4111  1111 1111 1111",
+                "4111 1111 1111 1111 ", "-4111111111111111", "4111-1111-1111-111X"):
+        assert not card.matches_pattern(bad), bad
+
+
 def test_card_data_is_pci_and_never_reaches_curated_in_clear() -> None:
     payments = get_table("payments")
     assert payments.column("card_number").privacy is Privacy.PCI
