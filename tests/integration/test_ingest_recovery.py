@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -55,19 +56,44 @@ def curated_orders(lake: Lake) -> pa.Table:
         columns=["order_id", "status"])
 
 
-@pytest.mark.parametrize("kill_after", [0.6, 1.2, 1.8, 2.6])
-def test_killed_ingest_then_rerun_gives_the_clean_result(tmp_path: Path,
-                                                         kill_after: float) -> None:
+def landed(home: Path) -> bool:
+    """Both files are in raw/: the run is reading and checking them."""
+    return len(list((home / "lake/raw/orders").glob("*.csv"))) == 2
+
+
+def written_not_committed(home: Path) -> bool:
+    """The curated data file is (being) written; the table's first commit is not made."""
+    table = home / "lake/curated/orders"
+    return any(table.glob("*.parquet")) and not any(table.glob("_delta_log/*.json"))
+
+
+def committed(home: Path) -> bool:
+    """The table is committed; the state store may not know yet."""
+    return any((home / "lake/curated/orders").glob("_delta_log/*.json"))
+
+
+def kill_when(proc: subprocess.Popen[bytes], reached: Callable[[], bool]) -> bool:
+    """Kill the process as soon as ``reached()`` (the step it is in depends on the
+    check's 2 ms resolution, not on the machine's speed); False if it finished first."""
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if reached():
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    return proc.wait(timeout=30) == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("reached", [landed, written_not_committed, committed])
+def test_killed_ingest_then_rerun_gives_the_clean_result(
+        tmp_path: Path, reached: Callable[[Path], bool]) -> None:
     files = [
         write_orders(tmp_path / "in/orders_1.csv", 0, ROWS, "paid", "2026-01-02 10:00:00"),
         write_orders(tmp_path / "in/orders_2.csv", ROWS // 2, ROWS, "shipped",
                      "2026-01-03 10:00:00"),
     ]
     home = tmp_path / "home"
-    proc = ingest_in_subprocess(home, files)
-    time.sleep(kill_after)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    assert kill_when(ingest_in_subprocess(home, files), lambda: reached(home))
 
     lake = Lake(str(home / "lake"))
     state = State(f"sqlite:///{home / 'state.db'}")
