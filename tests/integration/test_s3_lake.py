@@ -24,18 +24,23 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def s3_lake(endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch) -> Lake:
+    """A lake at s3://<bucket>/acme on moto's server, configured as a user would."""
     import boto3
 
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_ENDPOINT_URL": s3_endpoint, "AWS_REGION": "us-east-1",
-                        "SHOPSIGHT_LAKE": "s3://shop-lake/acme"}.items():
+                        "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+                        "SHOPSIGHT_LAKE": f"s3://{bucket}/acme"}.items():
         monkeypatch.setenv(name, value)
-    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
-        Bucket="shop-lake")
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket)
     settings = load_settings()
-    lake = Lake(settings.lake_root, settings.lake_storage_options)
+    return Lake(settings.lake_root, settings.lake_storage_options)
+
+
+def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    lake = s3_lake(s3_endpoint, "shop-lake", monkeypatch)
     state = State(f"sqlite:///{tmp_path / 'state.db'}")
     ingestor = Ingestor(lake, state, MASKING_KEY)
     lake.write_bytes("raw/stores/stores.csv", STORES_CSV.encode())
