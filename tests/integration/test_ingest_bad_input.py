@@ -212,20 +212,43 @@ def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path,
     assert sorted(sources.column("_source_row").to_pylist()) == [3, 5]
 
 
-@pytest.mark.parametrize("line_end", ["\r\n", "\n\n"], ids=["crlf", "blank-lines"])
+@pytest.mark.parametrize(("line_end", "lines"), [("\r\n", (2, 3, 4)), ("\n\n", (3, 5, 7))],
+                         ids=["crlf", "blank-lines"])
 def test_ragged_rows_after_crlf_or_blank_line_ends_are_rejected_not_fatal(
-    tmp_path: Path, base_tables: Ingestor, line_end: str
+    tmp_path: Path, base_tables: Ingestor, line_end: str, lines: tuple[int, int, int]
 ) -> None:
     """DuckDB keeps a line end at the start of the line it sets aside after a CRLF line
-    end or a blank line; the row is still rejected with its field count, not the run."""
+    end or a blank line; the row is still rejected with its field count, not the run.
+    Rows keep their line numbers around the empty lines the reader skips."""
     text = (ORDERS_HEADER + GOOD_ORDER + "O9,C1,2026-01-02\n"
             + "O7,C2,2026-01-05,completed,store,0002,EUR,2.00,2026-01-05 10:00:00\n")
     path = write(tmp_path / "in/orders.csv", text.replace("\n", line_end).encode())
     out = ingest_one(base_tables, path)
     assert out.status == "succeeded"
     assert (out.rows_inserted, out.rows_rejected) == (2, 1)
-    assert any("row has 3 fields, the header has 9" in p for p in out.problems)
+    assert f"row {lines[1]} column -: row has 3 fields, the header has 9" in out.problems
     assert curated_ids(base_tables.lake, "orders", "order_id") == ["O1", "O7"]
+    rows = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert sorted(zip(rows.column("order_id").to_pylist(),
+                      rows.column("_source_row").to_pylist(), strict=True)) == [
+        ("O1", lines[0]), ("O7", lines[2])]
+
+
+def test_rows_after_empty_lines_keep_their_line_numbers(
+    tmp_path: Path, base_tables: Ingestor
+) -> None:
+    """An export with empty lines (between blocks, after the header): curated rows and
+    rejected rows name the file's own line numbers."""
+    text = (ORDERS_HEADER + "\n" + GOOD_ORDER + "\n\n"
+            + "O8,C1,2026-13-45,paid,store,0001,USD,1.00,2026-01-02 10:00:00\n\n"
+            + "O7,C2,2026-01-05,completed,store,0002,EUR,2.00,2026-01-05 10:00:00\n")
+    out = ingest_one(base_tables, write(tmp_path / "in/orders.csv", text))
+    assert (out.rows_read, out.rows_inserted, out.rows_rejected) == (3, 2, 1)
+    assert [r["row"] for r in rejected_rows(base_tables.lake, out.rejected_key or "")] == ["6"]
+    rows = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
+    assert sorted(zip(rows.column("order_id").to_pylist(),
+                      rows.column("_source_row").to_pylist(), strict=True)) == [
+        ("O1", 3), ("O7", 8)]
 
 
 def test_duplicate_key_within_a_file_keeps_the_latest_version(

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from shopsight.errors import InputRejected
-from shopsight.pipeline.raw_files import RAW_TEXT, load_raw_file
+from shopsight.pipeline.raw_files import RAW_TEXT, blank_lines, line_count, load_raw_file
 
 
 def load(tmp_path: Path, content: bytes, name: str = "x.csv", **kw: str):  # type: ignore[no-untyped-def]
@@ -77,3 +77,18 @@ def test_csv_rows_keep_their_line_number_in_a_large_file(tmp_path: Path) -> None
     mismatched = con.execute(
         f"SELECT count(*) FROM {RAW_TEXT} WHERE CAST(id AS BIGINT) + 2 <> _row").fetchall()
     assert mismatched == [(0,)]
+
+
+@pytest.mark.parametrize("text", [
+    b"h\n1\n\n2\n\n\n3\n", b"h\r\n\r\n1\r\n\r\n", b"h\n1\n", b"h\n1\n\n", b"h\n\n"])
+def test_empty_lines_are_found_across_chunk_boundaries(tmp_path: Path, text: bytes) -> None:
+    """The scan agrees with a plain split wherever its chunks cut the line ends, and the
+    line count with the split's lines."""
+    lines = text.replace(b"\r\n", b"\n").split(b"\n")[:-1]
+    expected = [n for n, line in enumerate(lines, start=1) if not line]
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    for size in (1, 2, 3, 4, 1 << 20):
+        assert blank_lines(str(path), size) == expected, size
+    assert line_count(text.count(b"\n"), text[-1:]) == len(lines)
+    assert line_count(1, b"1") == 2 and line_count(0, b"") == 0  # "h\n1": no last line end
