@@ -145,6 +145,14 @@ def test_files_worked_on_at_once_share_the_cores() -> None:
             with cores.waiting():  # waiting for referenced tables uses no core
                 cores.share(con)
                 assert con.execute("SELECT current_setting('threads')").fetchall() == [(4,)]
+            # a write starting while the other file still checks takes its share; once
+            # every other file is writing too (they end first), it takes every core
+            with cores.writing():
+                assert cores.threads(writing=True) == 2
+                with cores.writing():
+                    cores.share(con, writing=True)
+                    assert con.execute("SELECT current_setting('threads')").fetchall() == [(4,)]
+                    assert cores.threads() == 2  # a statement that is not the write
     assert cores.threads() == 4
 
 

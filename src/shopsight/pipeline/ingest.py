@@ -55,6 +55,7 @@ from shopsight.pipeline.raw_files import (
     RawScan,
     RawText,
     line_count,
+    line_feeds,
     load_raw_file,
 )
 from shopsight.pipeline.schedule import run_table_chains
@@ -485,8 +486,8 @@ class Ingestor:
                         outcomes[i] = self._file_failed(file.key, table.name, exc)
                 if checked:
                     t1 = time.perf_counter()
-                    self._cores.share(con)
-                    with self.lake.table_lock(CURATED, table.name):  # another run may merge
+                    with self._cores.writing(), self.lake.table_lock(CURATED, table.name):
+                        self._cores.share(con, writing=True)  # (another run may merge)
                         result, counts = self._merge_checked(con, table,
                                                              [c for _, c in checked])
                     merge_ms = round((time.perf_counter() - t1) * 1000)
@@ -586,15 +587,15 @@ class Ingestor:
     def _fingerprint(self, key: str) -> tuple[str, bytes, int]:
         """SHA-256, first MiB and lines (as text) of a raw file read as a stream (never
         held whole: a run may fingerprint every file of a table before checking the
-        first). Counting the lines costs ~0.3 s per GB."""
+        first)."""
         digest = hashlib.sha256()
         with self.lake.open_input(key) as handle:
             head = handle.read(HEAD_BYTES)
             digest.update(head)
-            newlines, last = head.count(b"\n"), head[-1:]
+            newlines, last = line_feeds(head), head[-1:]
             while chunk := handle.read(READ_CHUNK_BYTES):
                 digest.update(chunk)
-                newlines += chunk.count(b"\n")
+                newlines += line_feeds(chunk)
                 last = chunk[-1:]
         return digest.hexdigest(), head, line_count(newlines, last)
 
@@ -790,12 +791,28 @@ class CoreShare:
     runs on its share of the cores: two files each running as many threads as there are
     cores cost about 10 % more CPU for the same work (measured on 2 cores), and a file
     left alone gets every core back. A file waiting for its referenced tables is not
-    working."""
+    working.
+
+    A statement keeps the threads it started with, so a file starting its curated write
+    (one long statement) while every other file is in its own takes every core: the
+    others end first, and the write would otherwise finish alone on its share."""
 
     def __init__(self, cores: int) -> None:
         self.cores = cores
         self._working = 0
+        self._writing = 0
         self._lock = threading.Lock()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """This (working) file is in its last step, the curated write."""
+        with self._lock:
+            self._writing += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writing -= 1
 
     @contextmanager
     def working(self) -> Iterator[None]:
@@ -817,13 +834,16 @@ class CoreShare:
             with self._lock:
                 self._working += 1
 
-    def threads(self) -> int:
+    def threads(self, writing: bool = False) -> int:
         with self._lock:
+            if writing and self._writing == self._working:
+                return self.cores
             return max(1, self.cores // max(1, self._working))
 
-    def share(self, con: Any) -> None:
-        """Set ``con``'s DuckDB threads to this file's share of the cores now."""
-        con.execute(f"SET threads = {self.threads()}")
+    def share(self, con: Any, writing: bool = False) -> None:
+        """Set ``con``'s DuckDB threads to this file's share of the cores now (a file
+        ``writing`` inside :meth:`writing`)."""
+        con.execute(f"SET threads = {self.threads(writing)}")
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from shopsight.lake.store import CURATED, REJECTED, Lake
 from shopsight.logs import fields, get_logger
 from shopsight.pipeline.connections import file_connection
 from shopsight.pipeline.ingest import check_rows, local_copy, safe_file_name
-from shopsight.pipeline.raw_files import line_count
+from shopsight.pipeline.raw_files import line_count, line_feeds
 from shopsight.quality.pci import redact
 from shopsight.quality.validation import VALIDATED, list_problems
 from shopsight.schema import get_table
@@ -201,7 +201,7 @@ class StoreUploads:
         with file_connection() as con:
             with local_copy(self.lake, key, data) as path:
                 raw, _ = check_rows(con, key, path, data[:1 << 20], table, None, self.lake,
-                                    lines=line_count(data.count(b"\n"), data[-1:]))
+                                    lines=line_count(line_feeds(data), data[-1:]))
             problems = [f"row {r} column {c or '-'}: {m}" for r, c, m in raw.bad_rows]
             problems += [f"row {p.row} column {p.column}: {p.reason}"
                          for p in list_problems(con, limit=200)]
