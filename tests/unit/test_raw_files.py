@@ -98,3 +98,25 @@ def test_empty_lines_are_found_across_chunk_boundaries(tmp_path: Path, text: byt
         assert blank_lines(str(path), size) == expected, size
     assert line_count(line_feeds(text), text[-1:]) == len(lines)
     assert line_count(1, b"1") == 2 and line_count(0, b"") == 0  # "h\n1": no last line end
+
+
+def test_mixed_line_ends_are_read_with_their_line_numbers(tmp_path: Path) -> None:
+    """Files pasted together from Windows and Unix tools end lines in both CRLF and LF,
+    which DuckDB's strict reader refuses: they are read from a copy with LF line ends,
+    ragged rows still rejected one by one."""
+    raw, rows = load(tmp_path, b"a,b\n1,x\r\n2,y,extra\n\r\n3,z\n4,w\r\n")
+    assert rows == [("1", "x", 2), ("3", "z", 5), ("4", "w", 6)]
+    assert raw.bad_rows == [(3, "", "row has 3 fields, the header has 2")]
+    with pytest.raises(InputRejected, match="line end"):
+        load(tmp_path, b"a,b\n1,x\r\r\n2,y\n")
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 1 << 20])
+def test_the_lf_copy_keeps_every_line_wherever_the_chunks_cut(tmp_path: Path,
+                                                              size: int) -> None:
+    from shopsight.pipeline.raw_files import _lf_copy
+
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"h\r\n1\r\n\r\n2\n3\r\r\n")
+    with _lf_copy(str(path), size) as copy:
+        assert Path(copy).read_bytes() == b"h\n1\n\n2\n3\r\n"

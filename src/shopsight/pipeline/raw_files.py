@@ -119,6 +119,16 @@ def blank_lines(path: str, chunk_bytes: int = 4 << 20) -> list[int]:
     return found
 
 
+def _has_crlf(path: str) -> bool:
+    last = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(4 << 20):
+            if b"\r\n" in last + chunk:
+                return True
+            last = chunk[-1:]
+    return False
+
+
 def _positions(data: bytes, pattern: bytes) -> Iterator[int]:
     i = data.find(pattern)
     while i >= 0:
@@ -216,9 +226,45 @@ def load_raw_file(
                                   encoding="utf-8", reader_types=reader_types,
                                   select=select, records=records,
                                   lines=None)  # (counted in other bytes)
-    return _load_raw_file(con, name, path, head, delimiter=delimiter, encoding=encoding,
-                          reader_types=reader_types, select=select, records=records,
-                          lines=lines)
+    try:
+        return _load_raw_file(con, name, path, head, delimiter=delimiter, encoding=encoding,
+                              reader_types=reader_types, select=select, records=records,
+                              lines=lines)
+    except _MixedLineEnds:
+        pass  # read again below, from a copy with LF line ends
+    with _lf_copy(path) as copy:
+        try:
+            return _load_raw_file(con, name, copy, head, delimiter=delimiter,
+                                  encoding=encoding, reader_types=reader_types,
+                                  select=select, records=records, lines=None)
+        except _MixedLineEnds:  # a CR before a CRLF: not a CSV line structure
+            raise InputRejected(name, "cannot be parsed as CSV: its lines end in both CRLF "
+                                "and LF, and some in CR CRLF; save it with one kind of "
+                                "line end") from None
+
+
+class _MixedLineEnds(Exception):
+    """DuckDB's CSV reader refuses a file whose lines end in both LF and CRLF."""
+
+
+@contextmanager
+def _lf_copy(path: str, chunk_bytes: int = 4 << 20) -> Iterator[str]:
+    """A temporary copy of the text file at ``path`` with every CRLF line end written as
+    LF: the same lines, so the same row numbers (a CRLF inside a quoted value becomes LF
+    too). Files pasted together from Windows and Unix tools mix the two, which DuckDB's
+    strict reader refuses, and its lenient mode would drop the extra fields of a ragged
+    row without a word."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".csv") as out, open(path, "rb") as src:
+        carry = b""
+        while chunk := src.read(chunk_bytes):
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""  # its LF may be in the next
+            out.write(data[:len(data) - len(carry)].replace(b"\r\n", b"\n"))
+        out.write(carry)
+        out.flush()
+        yield out.name
 
 
 @contextmanager
@@ -284,6 +330,9 @@ def _load_raw_file(
         with optimizers_disabled(con, "in_clause"):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
+        if fmt == "csv" and "state machine reached an invalid state" in str(exc) and (
+                _has_crlf(path)):
+            raise _MixedLineEnds from None
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         hint = ("; a file from Windows or Excel is often cp1252: set `encoding = "
                 "\"cp1252\"` in the mapping" if "latin-1" in str(exc).lower() else "")
