@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -799,46 +799,37 @@ class CoreShare:
 
     def __init__(self, cores: int) -> None:
         self.cores = cores
-        self._working = 0
-        self._writing = 0
+        self._files = {"working": 0, "writing": 0}
         self._lock = threading.Lock()
 
-    @contextmanager
-    def writing(self) -> Iterator[None]:
-        """This (working) file is in its last step, the curated write."""
-        with self._lock:
-            self._writing += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._writing -= 1
+    def working(self) -> AbstractContextManager[None]:
+        """A file is being worked on."""
+        return self._counted("working", 1)
+
+    def waiting(self) -> AbstractContextManager[None]:
+        """A working file waits for its referenced tables."""
+        return self._counted("working", -1)
+
+    def writing(self) -> AbstractContextManager[None]:
+        """A working file is in its last step, the curated write."""
+        return self._counted("writing", 1)
 
     @contextmanager
-    def working(self) -> Iterator[None]:
+    def _counted(self, state: str, change: int) -> Iterator[None]:
         with self._lock:
-            self._working += 1
+            self._files[state] += change
         try:
             yield
         finally:
             with self._lock:
-                self._working -= 1
-
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
-        with self._lock:
-            self._working -= 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._working += 1
+                self._files[state] -= change
 
     def threads(self, writing: bool = False) -> int:
         with self._lock:
-            if writing and self._writing == self._working:
+            working = self._files["working"]
+            if writing and self._files["writing"] == working:
                 return self.cores
-            return max(1, self.cores // max(1, self._working))
+            return max(1, self.cores // max(1, working))
 
     def share(self, con: Any, writing: bool = False) -> None:
         """Set ``con``'s DuckDB threads to this file's share of the cores now (a file
