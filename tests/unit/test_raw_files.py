@@ -109,6 +109,9 @@ def test_mixed_line_ends_are_read_with_their_line_numbers(tmp_path: Path) -> Non
     assert raw.bad_rows == [(3, "", "row has 3 fields, the header has 2")]
     with pytest.raises(InputRejected, match="line end"):
         load(tmp_path, b"a,b\n1,x\r\r\n2,y\n")
+    # a file read from a UTF-8 copy (cp1252) has its line ends made alike too
+    _, rows = load(tmp_path, b"a,b\n1,caf\xe9\r\n2,y\n", encoding="cp1252")
+    assert rows == [("1", "caf\u00e9", 2), ("2", "y", 3)]
 
 
 @pytest.mark.parametrize("size", [1, 2, 3, 1 << 20])

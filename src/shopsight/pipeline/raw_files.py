@@ -26,7 +26,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,25 +218,23 @@ def load_raw_file(
     refuse the file before it is read. Leaves ``con`` free to reorder rows
     (``preserve_insertion_order`` off).
     """
-    if duckdb_encoding(encoding) is None and detect_format(name, head) == "csv":
-        with _utf8_copy(name, path, encoding) as copy:
-            with open(copy, "rb") as handle:
-                utf8_head = handle.read(len(head))
-            return _load_raw_file(con, name, copy, utf8_head, delimiter=delimiter,
-                                  encoding="utf-8", reader_types=reader_types,
-                                  select=select, records=records,
-                                  lines=None)  # (counted in other bytes)
-    try:
-        return _load_raw_file(con, name, path, head, delimiter=delimiter, encoding=encoding,
-                              reader_types=reader_types, select=select, records=records,
-                              lines=lines)
-    except _MixedLineEnds:
-        pass  # read again below, from a copy with LF line ends
-    with _lf_copy(path) as copy:
+    def load(from_path: str, from_head: bytes, counted: int | None) -> RawText:
+        return _load_raw_file(con, name, from_path, from_head, delimiter=delimiter,
+                              encoding=encoding, reader_types=reader_types, select=select,
+                              records=records, lines=counted)
+
+    with ExitStack() as copies:
+        if duckdb_encoding(encoding) is None and detect_format(name, head) == "csv":
+            path = copies.enter_context(_utf8_copy(name, path, encoding))
+            with open(path, "rb") as handle:
+                head = handle.read(len(head))
+            encoding, lines = "utf-8", None  # (the lines were counted in other bytes)
         try:
-            return _load_raw_file(con, name, copy, head, delimiter=delimiter,
-                                  encoding=encoding, reader_types=reader_types,
-                                  select=select, records=records, lines=None)
+            return load(path, head, lines)
+        except _MixedLineEnds:
+            pass  # read again below, from a copy with LF line ends
+        try:
+            return load(copies.enter_context(_lf_copy(path)), head, None)
         except _MixedLineEnds:  # a CR before a CRLF: not a CSV line structure
             raise InputRejected(name, "cannot be parsed as CSV: its lines end in both CRLF "
                                 "and LF, and some in CR CRLF; save it with one kind of "
