@@ -52,6 +52,7 @@ from shopsight.pipeline.connections import FileConnections
 from shopsight.pipeline.raw_files import (
     RAW_RECORDS,
     RAW_RETRY,
+    READ_CHUNK_BYTES,
     RawScan,
     RawText,
     line_count,
@@ -86,7 +87,6 @@ log = get_logger("ingest")
 
 RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 HEAD_BYTES = 1 << 20  # read to sniff the format and the header
-READ_CHUNK_BYTES = 4 << 20  # raw files are hashed and copied in pieces this size
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
 
 

@@ -78,6 +78,7 @@ class RawText:
     shifted: bool = False
 
 
+READ_CHUNK_BYTES = 4 << 20  # raw files are hashed, scanned and copied in pieces this size
 _BLANK_LINES = (b"\n\n", b"\n\r\n")
 
 
@@ -96,7 +97,7 @@ def line_count(newlines: int, last_byte: bytes) -> int:
     return newlines + (last_byte not in (b"", b"\n"))
 
 
-def blank_lines(path: str, chunk_bytes: int = 4 << 20) -> list[int]:
+def blank_lines(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> list[int]:
     """Line numbers of the empty lines of the text file at ``path`` (an ASCII-compatible
     encoding). DuckDB's CSV reader skips them, so the records after them are numbered
     around them like the lines it rejects. A scan in Python (~1.5 s per GB): only files
@@ -122,7 +123,7 @@ def blank_lines(path: str, chunk_bytes: int = 4 << 20) -> list[int]:
 def _has_crlf(path: str) -> bool:
     last = b""
     with open(path, "rb") as handle:
-        while chunk := handle.read(4 << 20):
+        while chunk := handle.read(READ_CHUNK_BYTES):
             if b"\r\n" in last + chunk:
                 return True
             last = chunk[-1:]
@@ -246,7 +247,7 @@ class _MixedLineEnds(Exception):
 
 
 @contextmanager
-def _lf_copy(path: str, chunk_bytes: int = 4 << 20) -> Iterator[str]:
+def _lf_copy(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> Iterator[str]:
     """A temporary copy of the text file at ``path`` with every CRLF line end written as
     LF: the same lines, so the same row numbers (a CRLF inside a quoted value becomes LF
     too). Files pasted together from Windows and Unix tools mix the two, which DuckDB's
@@ -279,7 +280,7 @@ def _utf8_copy(name: str, path: str, encoding: str) -> Iterator[str]:
                             "utf-8, cp1252 (Windows), latin-1 or utf-16") from None
     with tempfile.NamedTemporaryFile(suffix=".csv") as out, open(path, "rb") as src:
         line = 1
-        while chunk := src.read(4 << 20):
+        while chunk := src.read(READ_CHUNK_BYTES):
             try:
                 out.write(decoder.decode(chunk).encode("utf-8"))
             except UnicodeDecodeError as exc:
