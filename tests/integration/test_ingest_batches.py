@@ -178,3 +178,42 @@ def test_a_copy_of_a_file_that_failed_is_ingested_not_skipped(tmp_path: Path) ->
                                             FILES["orders_b.csv"])]).outcomes
     assert [o.status for o in outcomes] == ["failed", "succeeded"]
     assert (outcomes[1].rows_inserted, outcomes[1].rows_rejected) == (3, 1)
+
+
+# An export without versions (an empty updated_at, or none at all with a mapping): a row
+# of a later file replaces the table's when it says something else, and only then.
+UNVERSIONED = {
+    "orders_d.csv": ORDERS_HEADER + (
+        order("O3", 30, "")                        # corrects the table's unversioned row
+        + order("O2", 31, "")                      # the table's row has a version: it stays
+        + order("O10", 32, "")),                   # new key
+    "orders_e.csv": ORDERS_HEADER + (
+        order("O3", 30, "")                        # what file d said: no change
+        + order("O10", 33, "")),                   # corrects file d's row
+    "orders_f.csv": ORDERS_HEADER + (
+        order("O10", 32, "")),                     # back to file d's value: a change
+}
+
+
+def test_a_later_file_corrects_rows_without_a_version(tmp_path: Path) -> None:
+    together, one_by_one = prepared(tmp_path / "together"), prepared(tmp_path / "alone")
+    paths = {root: [write(root / "in" / name, text) for name, text in UNVERSIONED.items()]
+             for root in (tmp_path / "together", tmp_path / "alone")}
+
+    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
+    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
+
+    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    assert curated_orders(together) == curated_orders(one_by_one)
+    winners = {row[0]: (row[1], row[3].rsplit("/", 1)[-1]) for row in curated_orders(together)}
+    assert {k: winners[k] for k in ("O2", "O3", "O10")} == {
+        "O2": (2, "orders_0.csv"), "O3": (30, "orders_d.csv"), "O10": (32, "orders_f.csv")}
+    by_file = {o.file_key.rsplit("/", 1)[-1]: o for o in batch}
+    assert [(by_file[f].rows_inserted, by_file[f].rows_updated)
+            for f in ("orders_d.csv", "orders_e.csv", "orders_f.csv")] == [(1, 1), (0, 1), (0, 1)]
+
+    # the same rows again, in a file of another name: nothing changes
+    same = UNVERSIONED["orders_e.csv"].replace(",33.00,", ",32.00,")
+    again = together.ingest_paths([write(tmp_path / "together/in/orders_g.csv", same)])
+    assert (again.outcomes[0].rows_inserted, again.outcomes[0].rows_updated) == (0, 0)
+    assert curated_orders(together) == curated_orders(one_by_one)

@@ -233,6 +233,16 @@ currency = "EUR"
     ]
     assert "ignored column(s) not in the contract: Notiz" in result.stdout
 
+    # the next day's export, without versions either, corrects an amount
+    write(tmp_path / "export-2.csv", "Bestellnr;Kunde;Datum;Betrag\n"
+                                     "1001;K1;03.02.2026;1.234,50\n1002;K2;04.02.2026;89,90\n")
+    result = run_cli(home, "ingest", str(tmp_path / "export-2.csv"), "--mapping", str(mapping))
+    assert result.returncode == 0, result.stdout + result.stderr
+    orders = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table().to_pylist()
+    assert sorted((o["order_id"], o["total_amount"], o["_source_file"].rsplit("/", 1)[-1])
+                  for o in orders) == [("1001", 1234.5, "export.csv"),
+                                       ("1002", 89.9, "export-2.csv")]
+
 
 def test_schema_markdown_command(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "schema", "--markdown")

@@ -75,6 +75,31 @@ def test_a_merge_of_nothing_new_commits_nothing_and_matches_delta_rs(tmp_path: P
     assert _content(ours) == _content(theirs)
 
 
+def _unversioned(*rows: tuple[str, float]) -> str:
+    values = ", ".join(f"('{i}', {a}, NULL::TIMESTAMPTZ)" for i, a in rows)
+    return f"SELECT * FROM (VALUES {values}) v(id, amount, updated_at)"
+
+
+def test_a_row_without_a_version_is_replaced_only_by_one_that_differs(
+        tmp_path: Path) -> None:
+    """An export without versions: the later file wins when it says something else,
+    on both merge paths (a versioned row still beats an unversioned one)."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    first = con.sql(_unversioned(("u1", 1.0), ("u2", 2.0))).to_arrow_table().cast(SCHEMA)
+    ours, theirs = str(tmp_path / "ours"), str(tmp_path / "theirs")
+    for path in (ours, theirs):
+        write_deltalake(path, first, mode="error")
+        write_deltalake(path, con.sql(_rows(("v1", 1.0, "2026-01-01 00:00:00")))
+                        .to_arrow_table().cast(SCHEMA), mode="append")
+    later = _unversioned(("u1", 1.0), ("u2", 20.0), ("v1", 10.0))  # same, differs, older
+    mine = merge_query_into_table(con, ours, later, ("id",), "updated_at", COLUMNS)
+    other = merge_rows(con, theirs, con.sql(later).to_arrow_table().cast(SCHEMA), ("id",),
+                       "updated_at")
+    assert (mine.inserted, mine.updated) == (other.inserted, other.updated) == (0, 1)
+    assert _content(ours) == _content(theirs) == [("u1", 1.0), ("u2", 20.0), ("v1", 1.0)]
+
+
 def test_a_registered_local_table_reads_its_current_version_only(tmp_path: Path) -> None:
     """DuckDB scans the current version's Parquet files itself, not the files a merge
     removed from the table (which are still on disk)."""

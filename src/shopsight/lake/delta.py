@@ -1,7 +1,8 @@
 """Delta tables in the lake: create, merge on primary key, read.
 
-The merge keeps exactly one row per key and lets a strictly newer version win, so
-re-merging the same rows, or older ones, changes nothing and commits nothing. A merge may
+The merge keeps exactly one row per key and lets a strictly newer version win (a row
+without a version: one that differs), so re-merging the same rows, or older ones, changes
+nothing and commits nothing. A merge may
 also replace groups whole (:class:`Replacing`): the table's rows of a group the merge holds
 but of a key it does not are removed in the same commit. Each commit is atomic (Delta's
 transaction log): a crash leaves the table at its last committed version.
@@ -105,18 +106,20 @@ def register_table(con: Any, name: str, uri: str,
 def changed_rows_sql(keys: tuple[str, ...], version_column: str | None, columns: list[str],
                      source: str = "_merge_source", target: str = "_merge_target") -> str:
     """SELECT of the rows of ``source`` that would change ``target``: new keys, strictly
-    newer versions, or (tables without a version column) different content. Lineage
-    columns (``_source_file``, ``_ingested_at``...: names starting with ``_``) say where a
-    row came from, not what it says, so the same row from another file changes nothing."""
+    newer versions, or different content where neither row has a version (a table
+    without a version column, or an export without its values: the later file wins when
+    it says something else). Lineage columns (``_source_file``, ``_ingested_at``...:
+    names starting with ``_``) say where a row came from, not what it says, so the same
+    row from another file changes nothing."""
     join = " AND ".join(f"s.{quote_ident(k)} = t.{quote_ident(k)}" for k in keys)
     first_key = quote_ident(keys[0])
+    diffs = " OR ".join(f"s.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}"
+                        for c in columns if c not in keys and not c.startswith("_"))
+    newer = f"({diffs or 'FALSE'})"
     if version_column:
         v = quote_ident(version_column)
-        newer = (f"(s.{v} > t.{v} OR (s.{v} IS NOT NULL AND t.{v} IS NULL))")
-    else:
-        diffs = " OR ".join(f"s.{quote_ident(c)} IS DISTINCT FROM t.{quote_ident(c)}"
-                            for c in columns if c not in keys and not c.startswith("_"))
-        newer = f"({diffs or 'FALSE'})"
+        newer = (f"(s.{v} > t.{v} OR (s.{v} IS NOT NULL AND t.{v} IS NULL) "
+                 f"OR (s.{v} IS NULL AND t.{v} IS NULL AND {newer}))")
     return (f"SELECT s.* FROM {source} s LEFT JOIN {target} t ON {join} "
             f"WHERE t.{first_key} IS NULL OR {newer}")
 

@@ -682,11 +682,12 @@ class Ingestor:
         files one after the other would leave in the table, and per file (inserted,
         updated) counted the same way.
 
-        A later file's row replaces an earlier one only when its version is strictly
-        newer (as a merge does), so the winner of a key is its newest version, from the
-        earliest file that has it (the table itself first). Only contested keys (in a
-        later file, or already in the table) go through the window; the first file's
-        other rows are simply inserted."""
+        A later file's row changes the table's when it is new, strictly newer, or (neither
+        having a version) says something else, as a merge does; the winner of a key is
+        the last row that changed it (the table's own row if none did). Only contested
+        keys (in a later file, or already in the table) go through the window, their
+        content compared masked, as the table holds it; the first file's other rows are
+        simply inserted."""
         row = quote_ident(ROW)
         keys = [quote_ident(k) for k in table.primary_key]
         key_list = ", ".join(keys)
@@ -695,36 +696,43 @@ class Ingestor:
             f"SELECT *, {f.ordinal} AS _file, {sql_literal(f.key)} AS _source_file "
             f"FROM _latest_{f.ordinal}" for f in files))
         first = files[0].ordinal
+        content = _content_sql(table)
         uri = self.lake.table_uri(CURATED, table.name)
         in_table = ""
         if table_exists(uri, self.lake.storage_options):
             # the table's rows of the batch's keys, read once for both uses below
             register_table(con, "_batch_table", uri, self.lake.storage_options)
             con.execute(f"CREATE OR REPLACE TEMP TABLE _batch_in_table AS SELECT {key_list}, "
-                        f"{version} AS _v FROM _batch_table SEMI JOIN _batch_rows "
-                        f"USING ({key_list})")
+                        f"{version} AS _v, {content} AS _content FROM _batch_table "
+                        f"SEMI JOIN _batch_rows USING ({key_list})")
             in_table = (f" UNION ALL SELECT {key_list}, _v, -1 AS _file, NULL::BIGINT AS "
-                        f"{row} FROM _batch_in_table")
+                        f"{row}, _content FROM _batch_in_table")
         contested_keys = (f"SELECT DISTINCT {key_list} FROM _batch_rows WHERE _file <> {first}"
                           + (f" UNION SELECT {key_list} FROM _batch_in_table"
                              if in_table else ""))
+        masked = masked_rows_sql(table, self.masking_key, f"(SELECT * FROM _batch_rows SEMI "
+                                 f"JOIN ({contested_keys}) USING ({key_list}))",
+                                 after=("_file", row))
+        changed = ("_before = 0 OR _v > _newest_before OR (_v IS NOT NULL AND _newest_before "
+                   "IS NULL) OR (_v IS NULL AND _newest_before IS NULL AND _content IS "
+                   "DISTINCT FROM _previous)")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _contested AS SELECT *, row_number() OVER "
-            f"(PARTITION BY {key_list} ORDER BY _v DESC NULLS LAST, _file, {row} DESC) AS _rank, "
-            f"count(*) OVER earlier AS _before, max(_v) OVER earlier AS _newest_before FROM "
-            f"(SELECT {key_list}, {version} AS _v, _file, {row} FROM _batch_rows SEMI JOIN "
-            f"({contested_keys}) USING ({key_list}){in_table}) WINDOW earlier AS (PARTITION BY "
-            f"{key_list} ORDER BY _file ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)")
+            f"(PARTITION BY {key_list} ORDER BY _changed DESC, _file DESC) AS _rank FROM ("
+            f"SELECT *, {changed} AS _changed FROM (SELECT *, count(*) OVER earlier AS "
+            f"_before, max(_v) OVER earlier AS _newest_before, lag(_content) OVER (PARTITION "
+            f"BY {key_list} ORDER BY _file) AS _previous FROM (SELECT {key_list}, {version} "
+            f"AS _v, _file, {row}, {content} AS _content FROM ({masked}){in_table}) WINDOW "
+            f"earlier AS (PARTITION BY {key_list} ORDER BY _file ROWS BETWEEN UNBOUNDED "
+            f"PRECEDING AND 1 PRECEDING)))")
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW _batch_winners AS SELECT b.* FROM _batch_rows b "
             f"ANTI JOIN (SELECT _file, {row} FROM _contested WHERE _rank > 1 AND _file >= 0) "
             f"c USING (_file, {row})")
-        changed = ("_before = 0 OR _v > _newest_before "
-                   "OR (_v IS NOT NULL AND _newest_before IS NULL)")
         tallies = {int(f): (int(i), int(u), int(n)) for f, i, u, n in con.execute(
-            f"SELECT _file, count(*) FILTER (WHERE _before = 0), count(*) FILTER (WHERE "
-            f"_before > 0 AND ({changed})), count(*) FROM _contested WHERE _file >= 0 "
-            f"GROUP BY _file").fetchall()}
+            "SELECT _file, count(*) FILTER (WHERE _before = 0), count(*) FILTER (WHERE "
+            "_before > 0 AND _changed), count(*) FROM _contested WHERE _file >= 0 "
+            "GROUP BY _file").fetchall()}
         # the first file has one row per key: those not contested are simply inserted
         uncontested = files[0].rows_unique - tallies.get(first, (0, 0, 0))[2]
         counts = []
@@ -926,6 +934,17 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
     return raw, list(chosen["ignored"])
+
+
+def _content_sql(table: Table) -> str:
+    """What a curated row of ``table`` says, as one comparable value: its masked columns
+    but the key, the version and the lineage, in the curated types (a merge replaces a
+    row without a version only when this differs)."""
+    skipped = {*table.primary_key, table.version_column}
+    said = [f"{quote_ident(name)} := CAST({quote_ident(name)} AS {kind})"
+            for name, kind in curated_columns(table)
+            if name not in skipped and not name.startswith("_")]
+    return f"struct_pack({', '.join(said)})" if said else "NULL::BOOLEAN"
 
 
 def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None:
