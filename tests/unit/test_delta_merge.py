@@ -56,6 +56,9 @@ def test_only_files_holding_a_replaced_key_are_rewritten(tmp_path: Path) -> None
                               ("b2", 20.0), ("b3", 3.0), ("c1", 5.0)]
     after = set(DeltaTable(path).file_uris())
     assert len(before & after) == 1 and len(after) == 2  # the a-file was not touched
+    (written,) = after - before  # format 2 pages: timestamps delta-encoded
+    assert con.sql(f"SELECT encodings FROM parquet_metadata('{written}') WHERE "
+                   "path_in_schema = 'updated_at'").fetchall() == [("DELTA_BINARY_PACKED",)]
     assert _content(path, version=1)[4] == ("b2", 2.0)  # history kept
 
 
