@@ -134,17 +134,23 @@ def ingest(
     table: Annotated[str | None, typer.Option(help="Contract table of the files.")] = None,
     mapping: Annotated[Path | None, typer.Option(
         help="TOML/YAML mapping of your columns onto the contract.")] = None,
+    reread: Annotated[bool, typer.Option(
+        help="Read files again whose content was already ingested (after fixing what "
+        "their rejected rows needed, such as the customers they reference).")] = False,
 ) -> None:
-    """Ingest files raw → curated: validate, reject, deduplicate, mask, merge."""
+    """Ingest files raw → curated: validate, reject, deduplicate, mask, merge.
+
+    Content already ingested is skipped (a file with rejected rows is read again with
+    --mapping or --reread). Exit code 3 when a file was rejected whole or failed."""
     settings = _setup()
-    summary = _run_ingest(settings, paths or [], table, mapping)
-    _print_summary(summary)
+    summary = _run_ingest(settings, paths or [], table, mapping, reread)
+    _print_summary(summary, skips=bool(paths))
     if any(o.status in ("rejected", "failed") for o in summary.outcomes):
         raise typer.Exit(3)
 
 
 def _run_ingest(settings: Settings, paths: list[Path], table: str | None,
-                mapping_path: Path | None) -> Any:
+                mapping_path: Path | None, reread: bool = False) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from shopsight.pipeline.ingest import Ingestor
@@ -161,11 +167,14 @@ def _run_ingest(settings: Settings, paths: list[Path], table: str | None,
             progress.update(task, advance=1, description=f"ingested {outcome.file_key}")
 
         if paths:
-            return ingestor.ingest_paths(paths, table=table, mapping=mapping, on_file=on_file)
+            return ingestor.ingest_paths(paths, table=table, mapping=mapping, on_file=on_file,
+                                         reread=reread)
         return ingestor.ingest_raw_zone(on_file=on_file)
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, skips: bool = False) -> None:
+    """The ingest summary table, then what needs a look: rejected or failed files, rows
+    rejected, and (``skips``: files were named) why a named file was skipped."""
     if not summary.outcomes:
         console.print("[dim]nothing to ingest:[/] no file given, and no .csv, .parquet, .txt "
                       "or .tsv file in raw/ (give files or folders: `shopsight ingest PATH`)",
@@ -189,6 +198,9 @@ def _print_summary(summary: Any) -> None:
                           soft_wrap=True)
             for line in o.problems[:3]:
                 console.print(f"    {line}", highlight=False, soft_wrap=True)
+        elif skips and o.status == "skipped":
+            console.print(f"[dim]{o.file_key}: {o.message}[/]", highlight=False,
+                          soft_wrap=True)
 
 
 # -- watch ----------------------------------------------------------------------------

@@ -59,6 +59,14 @@ def test_ingest_and_query_on_an_s3_lake(s3_endpoint: str, tmp_path: Path,
         ("O1", "returned", "0001"), ("O3", "completed", "0002")]
     again = ingestor.ingest_raw_zone().outcomes
     assert {o.status for o in again} == {"skipped"}
+    # a file with some of the columns keeps the table's other values
+    lake.write_bytes("raw/orders/orders_amounts.csv", (
+        b"order_id,order_date,total_amount,updated_at\n"
+        b"O3,2026-01-03,4.00,2026-01-04 10:00:00\n"))
+    (amounts,) = [o for o in ingestor.ingest_raw_zone().outcomes if o.status == "succeeded"]
+    assert (amounts.rows_inserted, amounts.rows_updated) == (0, 1)
+    assert connect(lake).execute("SELECT status, store_id, total_amount FROM orders WHERE "
+                                 "order_id = 'O3'").fetchall() == [("completed", "0002", 4.0)]
     state.engine.dispose()
 
 

@@ -201,6 +201,46 @@ def test_cli_reports_rejected_files_with_exit_code_3(tmp_path: Path) -> None:
     assert "orders_broken.csv: is not a CSV or Parquet file" in result.stdout
 
 
+def test_a_file_with_rejected_rows_is_read_again_once_they_can_pass(tmp_path: Path) -> None:
+    """Rows rejected for an unknown customer pass once the customer is in: the same
+    file is skipped (saying how to read it again), then read again with --reread."""
+    home = tmp_path / "home"
+    first = run_cli(home, "ingest", str(write(tmp_path / "stores.csv", STORES_CSV)),
+                    str(write(tmp_path / "customers.csv", CUSTOMERS_CSV)))
+    assert first.returncode == 0, first.stdout + first.stderr
+    orders = write(tmp_path / "orders.csv", ORDERS_HEADER
+                   + "O1,C1,2026-01-02,paid,store,0001,USD,5.00,2026-01-02 00:00:00\n"
+                   + "O2,C77,2026-01-02,paid,store,0001,USD,6.00,2026-01-02 00:00:00\n")
+    result = run_cli(home, "ingest", str(orders))
+    assert "row 3 column customer_id: 'C77' is not a known customers.customer_id" in (
+        result.stdout)
+    run_cli(home, "ingest", str(write(tmp_path / "late.csv",
+                                      "customer_id,first_name\nC77,Cem\n")), "--table",
+            "customers")
+    skipped = run_cli(home, "ingest", str(orders))
+    assert "same content already ingested from raw/orders/orders.csv" in skipped.stdout
+    assert "with 1 row(s) rejected" in skipped.stdout and "--reread" in skipped.stdout
+    again = run_cli(home, "ingest", str(orders), "--reread")
+    assert again.returncode == 0, again.stdout + again.stderr
+    rows = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table(
+        columns=["order_id", "_source_file"]).to_pylist()
+    assert sorted(r["order_id"] for r in rows) == ["O1", "O2"]
+
+
+def test_a_table_that_contradicts_the_mapping_is_refused(tmp_path: Path) -> None:
+    mapping = write(tmp_path / "map.toml", 'table = "orders"\n[columns]\norder_id = "Nr"\n')
+    data = write(tmp_path / "export.csv", "Nr,customer_id,order_date,total_amount\n"
+                                          "1,C1,2026-01-02,5.00\n")
+    result = run_cli(tmp_path / "home", "ingest", str(data), "--table", "customers",
+                     "--mapping", str(mapping))
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2
+    assert lines == [f"error: mapping {mapping}: maps onto table orders, but the files were "
+                     "given as customers; drop the table option, or use a mapping for customers"]
+    assert not (tmp_path / "home/lake/curated/customers").exists()
+    assert not (tmp_path / "home/lake/raw").exists()  # refused before anything landed
+
+
 def test_minimal_orders_export_with_a_mapping(tmp_path: Path) -> None:
     mapping = write(tmp_path / "shop-mapping.toml", """
 table = "orders"

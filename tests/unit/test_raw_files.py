@@ -10,10 +10,10 @@ import pytest
 from shopsight.errors import InputRejected
 from shopsight.pipeline.raw_files import (
     RAW_TEXT,
-    blank_lines,
     line_count,
     line_feeds,
     load_raw_file,
+    recordless_lines,
 )
 
 
@@ -95,9 +95,44 @@ def test_empty_lines_are_found_across_chunk_boundaries(tmp_path: Path, text: byt
     path = tmp_path / "f.csv"
     path.write_bytes(text)
     for size in (1, 2, 3, 4, 1 << 20):
-        assert blank_lines(str(path), size) == expected, size
+        found = recordless_lines(str(path), size)
+        assert (found.empty, found.continued) == (expected, []), size
     assert line_count(line_feeds(text), text[-1:]) == len(lines)
     assert line_count(1, b"1") == 2 and line_count(0, b"") == 0  # "h\n1": no last line end
+
+
+QUOTED_BREAKS = (b'a,b\n1,"x\ny"\n\n2,z\n3,w,extra\n4,"\n\n"\n5,"p\r\nq\nr"\n'
+                 b'6,u,x\n7,"say ""hi""\nthere"\n8,t\n')
+
+
+def test_records_with_quoted_line_breaks_keep_the_line_they_start_on(tmp_path: Path) -> None:
+    """A value with a line break in it (an address, a note) spans lines: the records after
+    it keep their own line numbers, rejected ones too, and an empty line inside a quoted
+    value is part of the value."""
+    raw, rows = load(tmp_path, QUOTED_BREAKS)
+    assert [(r[0], r[2]) for r in rows] == [
+        ("1", 2), ("2", 5), ("4", 7), ("5", 10), ("7", 14), ("8", 16)]
+    assert rows[2][1] == "\n\n" and rows[4][1] == 'say "hi"\nthere'
+    assert [line for line, _, _ in raw.bad_rows] == [6, 13]
+    # the same with the line count the ingest passes: the scan is not skipped
+    lines = line_count(line_feeds(QUOTED_BREAKS), QUOTED_BREAKS[-1:])
+    path = tmp_path / "counted.csv"
+    path.write_bytes(QUOTED_BREAKS)
+    con = duckdb.connect()
+    counted = load_raw_file(con, path.name, str(path), QUOTED_BREAKS, lines=lines)
+    assert counted.bad_rows == raw.bad_rows
+    assert con.execute(f"SELECT list(_row ORDER BY _row) FROM {RAW_TEXT}").fetchall() == [
+        ([2, 5, 7, 10, 14, 16],)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 1 << 20])
+def test_recordless_lines_are_found_wherever_the_chunks_cut(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(QUOTED_BREAKS)
+    found = recordless_lines(str(path), size)
+    assert (found.empty, found.continued) == ([4], [3, 8, 9, 11, 12, 15])
+    # what the reader numbers 5 (rejected "3,w,extra") and 8 ("6,u,x") start on
+    assert (found.line_of(5), found.line_of(8), found.line_of(1)) == (6, 13, 1)
 
 
 def test_mixed_line_ends_are_read_with_their_line_numbers(tmp_path: Path) -> None:
@@ -109,6 +144,11 @@ def test_mixed_line_ends_are_read_with_their_line_numbers(tmp_path: Path) -> Non
     assert raw.bad_rows == [(3, "", "row has 3 fields, the header has 2")]
     with pytest.raises(InputRejected, match="line end"):
         load(tmp_path, b"a,b\n1,x\r\r\n2,y\n")
+    # a mix the strict reader does not refuse but misreads (a quoted CRLF, then LF ends)
+    raw, rows = load(tmp_path, b'a,b,c\r\n1,x,\r\n2,y,"p\r\nq"\n3,z,\n4,w,\r\n\r\n5,v,\n')
+    assert rows == [("1", "x", None, 2), ("2", "y", "p\nq", 3), ("3", "z", None, 5),
+                    ("4", "w", None, 6), ("5", "v", None, 8)]
+    assert raw.bad_rows == []
     # a file read from a UTF-8 copy (cp1252) has its line ends made alike too
     _, rows = load(tmp_path, b"a,b\n1,caf\xe9\r\n2,y\n", encoding="cp1252")
     assert rows == [("1", "caf\u00e9", 2), ("2", "y", 3)]

@@ -152,8 +152,8 @@ def test_the_csv_reader_parses_exactly_what_the_text_rules_accept(tmp_path) -> N
 
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        raw, _ = check_rows(con, "edge.csv", str(path), path.read_bytes(), table, None,
-                            Lake(str(tmp_path / "lake")))
+        raw = check_rows(con, "edge.csv", str(path), path.read_bytes(), table, None,
+                         Lake(str(tmp_path / "lake"))).raw
         assert raw.retried > 0 and raw.shifted
         names = ", ".join(f'"{c}"' for c in _EDGE_VALUES)
         return con.execute(
@@ -222,8 +222,8 @@ def test_rows_typed_while_read_keep_their_line(tmp_path) -> None:  # type: ignor
         path = tmp_path / f"days-{dirty}.csv"
         path.write_text("id,day\n" + "".join(lines))
         con = duckdb.connect()
-        raw, _ = check_rows(con, path.name, str(path), path.read_bytes()[:1 << 20], table,
-                            None, Lake(str(tmp_path / "lake")))
+        raw = check_rows(con, path.name, str(path), path.read_bytes()[:1 << 20], table,
+                         None, Lake(str(tmp_path / "lake"))).raw
         assert raw.rows == n and raw.shifted == dirty
         counts = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id + 2 <> _row), "
                              f"count(*) FILTER (WHERE _invalid) FROM {TYPED}").fetchall()

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -180,6 +180,7 @@ class _CheckedFile:
     rejected_key: str | None
     problems: list[tuple[int, str, str]]
     ignored: list[str]
+    present: frozenset[str]  # contract columns the file has (or its mapping gives)
     check_ms: int
 
 
@@ -208,6 +209,31 @@ def _same_table_runs(files: list[_PendingFile],
             groups.append([file])
             total = size
     return groups
+
+
+def _same_columns_runs(
+        checked: list[tuple[int, _CheckedFile]]) -> list[list[tuple[int, _CheckedFile]]]:
+    """``checked`` cut into runs of consecutive files with the same contract columns: each
+    run is merged with one write, one run after the other, since a file changes only the
+    columns it has."""
+    runs: list[list[tuple[int, _CheckedFile]]] = []
+    for item in checked:
+        if runs and runs[-1][-1][1].present == item[1].present:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
+
+
+def _chosen_table(table: str | None, mapping: Mapping | None) -> Table | None:
+    """The table files are given as (``table``, else the mapping's); a mapping for
+    another table is refused before any file is landed."""
+    chosen = get_table(table) if table else (mapping.table if mapping else None)
+    if mapping is not None and chosen is not None and chosen.name != mapping.table.name:
+        raise MappingError(mapping.name, f"maps onto table {mapping.table.name}, but the "
+                           f"files were given as {chosen.name}; drop the table option, or "
+                           f"use a mapping for {chosen.name}")
+    return chosen
 
 
 def safe_file_name(name: str) -> str:
@@ -246,12 +272,16 @@ class Ingestor:
         table: str | None = None,
         mapping: Mapping | None = None,
         on_file: Callable[[IngestOutcome], None] | None = None,
+        reread: bool = False,
     ) -> IngestSummary:
-        """Land local files/folders in raw/ (unchanged) and ingest them in contract order."""
+        """Land local files/folders in raw/ (unchanged) and ingest them in contract order
+        (``reread``: see ``ingest_files``)."""
+        chosen = _chosen_table(table, mapping)
         keys: list[str] = []
         for path in paths:
-            keys.extend(self.land(path, table=table or (mapping.table.name if mapping else None)))
-        return self.ingest_keys(keys, table=table, mapping=mapping, on_file=on_file)
+            keys.extend(self.land(path, table=chosen.name if chosen else None))
+        return self.ingest_keys(keys, table=table, mapping=mapping, on_file=on_file,
+                                reread=reread)
 
     def ingest_raw_zone(
         self, on_file: Callable[[IngestOutcome], None] | None = None
@@ -268,12 +298,13 @@ class Ingestor:
         mapping: Mapping | None = None,
         on_file: Callable[[IngestOutcome], None] | None = None,
         workers: int | None = None,
+        reread: bool = False,
     ) -> IngestSummary:
         """Ingest raw keys: a table's files in key order (full before incremental), files
         of different tables side by side on ``workers`` threads (default: one per core, at
         most 2), and a file's foreign keys checked once the tables they reference are in
         (see ``schedule``)."""
-        chosen = get_table(table) if table else (mapping.table if mapping else None)
+        chosen = _chosen_table(table, mapping)
 
         def table_of(key: str) -> Table | None:
             return chosen or table_of_key(key)
@@ -302,7 +333,7 @@ class Ingestor:
                 references_ready: Callable[[], None] | None = None) -> None:
             done = self.ingest_files(list(batch), table=chosen, mapping=mapping,
                                      references_ready=references_ready,
-                                     connections=connections)
+                                     connections=connections, reread=reread)
             with lock:
                 for outcome in done:
                     outcomes[outcome.file_key] = outcome
@@ -370,6 +401,7 @@ class Ingestor:
         self, keys: list[str], *, table: Table | None = None, mapping: Mapping | None = None,
         references_ready: Callable[[], None] | None = None,
         connections: FileConnections | None = None,
+        reread: bool = False,
     ) -> list[IngestOutcome]:
         """Ingest raw files of one table, in order, with one write to the curated table;
         never raises for bad input, only records and reports.
@@ -381,7 +413,12 @@ class Ingestor:
         every row the full export just wrote. ``references_ready`` is called before
         foreign keys are checked (it returns once the referenced tables are complete when
         tables are ingested side by side); ``connections`` are the run's DuckDB
-        connections (default: one of its own)."""
+        connections (default: one of its own).
+
+        Content already ingested is skipped, unless ``reread`` (after fixing what its
+        rejected rows needed: the rows they reference, say) or a mapping is given for a
+        file that was rejected whole or had rows rejected (the fix their reasons
+        suggest). Reading a file again changes only what it now brings."""
         outcomes: dict[str, IngestOutcome] = {}
         pending: list[_PendingFile] = []
         copies: list[tuple[_PendingFile, _PendingFile]] = []  # (copy, the file it repeats)
@@ -397,12 +434,12 @@ class Ingestor:
                 continue
             file = _PendingFile(key, digest, head, target, lines, started_at, started)
             done = self.state.successful_ingest(digest, target.name)
-            # a file rejected whole is read again with a mapping (the fix its reason
-            # suggests, or a corrected one); without one it would be rejected again
-            if done and not (done.status == "rejected" and mapping is not None):
+            # a file rejected whole, or with rejected rows, is read again with a mapping
+            # (the fix its reasons suggest, or a corrected one)
+            if done and not reread and not (mapping is not None and (
+                    done.status == "rejected" or done.rows_rejected)):
                 when = f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC"
-                outcomes[key] = self._skipped(file, when, done.message
-                                              if done.status == "rejected" else None)
+                outcomes[key] = self._skipped(file, when, done)
                 continue
             earlier = next((f for f in pending if f.digest == digest
                             and f.table.name == target.name), None)
@@ -425,13 +462,17 @@ class Ingestor:
         return [outcomes[k] for k in keys]
 
     def _skipped(self, file: _PendingFile, source: str,
-                 rejected: str | None = None) -> IngestOutcome:
-        """A file whose content was already ingested (or, ``rejected`` giving the reason,
-        rejected whole) is not read again."""
+                 done: IngestRecord | None = None) -> IngestOutcome:
+        """A file whose content was already ingested (``done``, when it was recorded)
+        is not read again."""
         message = f"same content already ingested from {source}"
-        if rejected is not None:
-            message = (f"same content was rejected from {source} ({rejected}); fix the file, "
-                       "or ingest it again with --mapping")
+        if done is not None and done.status == "rejected":
+            message = (f"same content was rejected from {source} ({done.message}); fix the "
+                       "file, or ingest it again with --mapping")
+        elif done is not None and done.rows_rejected:
+            message += (f", with {done.rows_rejected} row(s) rejected; once what they need "
+                        "is fixed (the rows they reference, a --mapping), read it again "
+                        "with --reread")
         outcome = IngestOutcome(file_key=file.key, table=file.table.name, status="skipped",
                                 message=message)
         log.info(outcome.message, extra=fields(file=file.key, table=file.table.name))
@@ -485,17 +526,18 @@ class Ingestor:
                     except ShopsightError as exc:  # this file only: the others go on
                         outcomes[i] = self._file_failed(file.key, table.name, exc)
                 if checked:
-                    t1 = time.perf_counter()
                     with self._cores.writing(), self.lake.table_lock(CURATED, table.name):
                         self._cores.share(con, writing=True)  # (another run may merge)
-                        result, counts = self._merge_checked(con, table,
-                                                             [c for _, c in checked])
-                    merge_ms = round((time.perf_counter() - t1) * 1000)
-                    # (only groups of one file remove rows: see _same_table_runs)
-                    for (i, c), (inserted, updated) in zip(checked, counts, strict=True):
-                        outcomes[i] = self._succeeded(table, c, inserted, updated,
-                                                      result.removed, result.version,
-                                                      merge_ms)
+                        for run in _same_columns_runs(checked):
+                            t1 = time.perf_counter()
+                            result, counts = self._merge_checked(con, table,
+                                                                 [c for _, c in run])
+                            merge_ms = round((time.perf_counter() - t1) * 1000)
+                            # (only groups of one file remove rows: see _same_table_runs)
+                            for (i, c), (inserted, updated) in zip(run, counts, strict=True):
+                                outcomes[i] = self._succeeded(table, c, inserted, updated,
+                                                              result.removed, result.version,
+                                                              merge_ms)
         except ShopsightError as exc:  # the write failed: nothing of the group committed
             for i, file in enumerate(files):
                 if outcomes[i] is None:
@@ -534,10 +576,10 @@ class Ingestor:
 
         self._cores.share(con)
         with local_copy(self.lake, file.key) as path:
-            raw, ignored = check_rows(con, file.key, path, file.head, table, mapping,
-                                      self.lake, wait_for_references,
-                                      records=f"{RAW_RECORDS}_{ordinal}",
-                                      lines=file.lines)
+            raw, ignored, present = check_rows(con, file.key, path, file.head, table,
+                                               mapping, self.lake, wait_for_references,
+                                               records=f"{RAW_RECORDS}_{ordinal}",
+                                               lines=file.lines)
         problems = sorted(raw.bad_rows + [(p.row, p.column, redact(p.reason))
                                           for p in list_problems(con)])
         rejected = self._rejected_rows(con, table, raw.bad_rows)
@@ -550,7 +592,7 @@ class Ingestor:
         return _CheckedFile(key=file.key, ordinal=ordinal, rows_read=raw.rows,
                             rows_rejected=rejected, rows_good=good, rows_unique=unique,
                             rejected_key=rejected_key, problems=problems, ignored=ignored,
-                            check_ms=round((time.perf_counter() - t0) * 1000))
+                            present=present, check_ms=round((time.perf_counter() - t0) * 1000))
 
     def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
                    removed: int, version: int | None, merge_ms: int) -> IngestOutcome:
@@ -663,8 +705,9 @@ class Ingestor:
         if len(files) > 1:
             counts = self._sequential_winners(con, table, files)
             rows = "_batch_winners"
-        sql = masked_rows_sql(table, self.masking_key, rows,
-                              after=("_source_file", *lineage), values_from=f"({values})")
+        sql = self._kept_from_table(con, table, files[0].present, masked_rows_sql(
+            table, self.masking_key, rows, after=("_source_file", *lineage),
+            values_from=f"({values})"))
         replacing = None
         if table.file_replaces:  # every key the file holds, rejected rows' too: the
             # table's row of a line whose correction was rejected is kept, not removed
@@ -675,6 +718,27 @@ class Ingestor:
                 + ")"))
         result = self._write_curated(con, table, sql, replacing)
         return result, counts or [(result.inserted, result.updated)]
+
+    def _kept_from_table(self, con: Any, table: Table, present: frozenset[str],
+                         sql: str) -> str:
+        """``sql`` (masked rows of files with the contract columns ``present``) with the
+        table's own values in the columns the files do not have, for the keys the table
+        holds: an email update or a minimal export changes only what it says, and a
+        contract default fills only new rows."""
+        absent = [name for name, _, _ in table.curated_columns_of(
+            c.name for c in table.columns
+            if c.name not in present and c.name not in table.primary_key
+            and c.name != table.version_column)]
+        uri = self.lake.table_uri(CURATED, table.name)
+        if not absent or not table_exists(uri, self.lake.storage_options):
+            return sql
+        register_table(con, "_kept_table", uri, self.lake.storage_options)
+        keys = ", ".join(quote_ident(k) for k in table.primary_key)
+        columns = [quote_ident(c) for c in absent]
+        kept = ", ".join(f"CASE WHEN t._in_table THEN t.{c} ELSE s.{c} END AS {c}"
+                         for c in columns)
+        return (f"SELECT s.* REPLACE ({kept}) FROM ({sql}) s LEFT JOIN (SELECT {keys}, "
+                f"{', '.join(columns)}, true AS _in_table FROM _kept_table) t USING ({keys})")
 
     def _sequential_winners(self, con: Any, table: Table,
                             files: list[_CheckedFile]) -> list[tuple[int, int]]:
@@ -696,7 +760,7 @@ class Ingestor:
             f"SELECT *, {f.ordinal} AS _file, {sql_literal(f.key)} AS _source_file "
             f"FROM _latest_{f.ordinal}" for f in files))
         first = files[0].ordinal
-        content = _content_sql(table)
+        content = _content_sql(table, files[0].present)
         uri = self.lake.table_uri(CURATED, table.name)
         in_table = ""
         if table_exists(uri, self.lake.storage_options):
@@ -876,17 +940,25 @@ def local_copy(lake: Lake, key: str, data: bytes | None = None) -> Iterator[str]
         yield handle.name
 
 
+class CheckedRows(NamedTuple):
+    """What :func:`check_rows` loaded."""
+
+    raw: RawText
+    ignored: list[str]  # the file's columns not in the contract (or the mapping)
+    present: frozenset[str]  # contract columns the file has, or its mapping gives
+
+
 def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                mapping: Mapping | None, lake: Lake,
                references_ready: Callable[[], None] | None = None, *,
                records: str = RAW_RECORDS,
-               lines: int | None = None) -> tuple[RawText, list[str]]:
+               lines: int | None = None) -> CheckedRows:
     """Load the raw file at ``path`` (named ``name``) into ``records``, typed and
     checked against ``table`` as it is read, then check it against the curated tables it
     references, leaving ``_validated`` and ``_rejected`` in ``con``.
 
-    Returns the loaded file and its columns that were ignored (not in the contract or the
-    mapping). Shared by raw → curated and by store uploads.
+    Returns the loaded file, its columns that were ignored (not in the contract or the
+    mapping) and the contract columns it has. Shared by raw → curated and by store uploads.
     """
     formats = mapping.date_formats if mapping else None
     chosen: dict[str, Any] = {}
@@ -933,17 +1005,19 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
         add_reference_check(con, column, f"_ref_{ref_table}", ref_column,
                             f"{ref_table}.{ref_column}")
     collect_rejections(con, table, present, formats)
-    return raw, list(chosen["ignored"])
+    return CheckedRows(raw, list(chosen["ignored"]), frozenset(present))
 
 
-def _content_sql(table: Table) -> str:
-    """What a curated row of ``table`` says, as one comparable value: its masked columns
-    but the key, the version and the lineage, in the curated types (a merge replaces a
-    row without a version only when this differs)."""
-    skipped = {*table.primary_key, table.version_column}
-    said = [f"{quote_ident(name)} := CAST({quote_ident(name)} AS {kind})"
-            for name, kind in curated_columns(table)
-            if name not in skipped and not name.startswith("_")]
+def _content_sql(table: Table, present: frozenset[str]) -> str:
+    """What a curated row of ``table`` says in the contract columns ``present`` (those a
+    file has; the table keeps its other values), as one comparable value: the masked
+    columns but the key and the version, in the curated types (a merge replaces a row
+    without a version only when this differs)."""
+    types = dict(curated_columns(table))
+    said = [f"{quote_ident(name)} := CAST({quote_ident(name)} AS {types[name]})"
+            for name, _, _ in table.curated_columns_of(
+                c for c in present if c not in table.primary_key
+                and c != table.version_column)]
     return f"struct_pack({', '.join(said)})" if said else "NULL::BOOLEAN"
 
 

@@ -16,12 +16,13 @@ values, and a row the reader cannot parse is not lost: its text is kept in
 ``_raw_retry`` so validation judges it by the contract's text rules like any other row.
 
 Row numbers are what a person sees in an editor: the CSV header is row 1, the first data
-row is row 2 (for a Parquet file the first record is row 1). With quoted line breaks in
-values, numbers after them count records rather than physical lines.
+row is row 2 (for a Parquet file the first record is row 1). A record whose quoted value
+has a line break in it is numbered by the line it starts on.
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import re
@@ -79,7 +80,6 @@ class RawText:
 
 
 READ_CHUNK_BYTES = 4 << 20  # raw files are hashed, scanned and copied in pieces this size
-_BLANK_LINES = (b"\n\n", b"\n\r\n")
 
 
 def line_feeds(data: bytes) -> int:
@@ -97,44 +97,78 @@ def line_count(newlines: int, last_byte: bytes) -> int:
     return newlines + (last_byte not in (b"", b"\n"))
 
 
-def blank_lines(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> list[int]:
-    """Line numbers of the empty lines of the text file at ``path`` (an ASCII-compatible
-    encoding). DuckDB's CSV reader skips them, so the records after them are numbered
-    around them like the lines it rejects. A scan in Python (~1.5 s per GB): only files
-    whose records do not fill their lines are scanned."""
-    found: list[int] = []
-    newlines = 0  # newlines before ``data``
-    tail = b""
+@dataclass(frozen=True)
+class RecordlessLines:
+    """Lines of a CSV on which no record starts: DuckDB's reader counts neither."""
+
+    empty: list[int]  # empty lines (outside quoted values), which the reader skips
+    continued: list[int]  # lines a quoted value goes on to, after a line break in it
+
+    def line_of(self, counted: int) -> int:
+        """The file's line number of what DuckDB's reader numbers ``counted`` (it counts
+        records and empty lines, not the lines a quoted value goes on to)."""
+        line = counted  # the first line with ``counted`` lines not continued up to it
+        while (shifted := counted + bisect.bisect_right(self.continued, line)) != line:
+            line = shifted
+        return line
+
+
+def recordless_lines(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> RecordlessLines:
+    """The empty lines of the CSV at ``path`` (an ASCII-compatible encoding, quotes
+    doubled inside quoted values) and the lines its quoted values go on to. DuckDB's
+    reader skips the first and numbers records without the second, so records are
+    numbered around both, like the lines it rejects, to give each the line it starts on.
+    numpy finds the quotes and line feeds (a line feed is inside a quoted value when an
+    odd number of quotes precede it); only files whose records do not fill their lines
+    are scanned."""
+    import numpy as np
+
+    empty: list[int] = []
+    continued: list[int] = []
+    base, line, quotes = 0, 1, 0  # bytes, line and quotes before the chunk
+    last_feed, last_byte = -1, b""  # the last line feed before the chunk, its last byte
     with open(path, "rb") as handle:
         while chunk := handle.read(chunk_bytes):
-            data = tail + chunk
-            starts = sorted(i for p in _BLANK_LINES for i in _positions(data, p)
-                            if i + len(p) > len(tail))  # not already found in the tail
-            counted, at = 0, 0
-            for i in starts:  # the empty line starts after the newline at i
-                counted += data.count(b"\n", at, i + 1)
-                at = i + 1
-                found.append(newlines + counted + 1)
-            tail = data[-2:]
-            newlines += data.count(b"\n") - tail.count(b"\n")
-    return found
+            data = np.frombuffer(chunk, np.uint8)
+            feeds = np.flatnonzero(data == 10)
+            quoted = np.flatnonzero(data == 34)
+            inside = ((np.searchsorted(quoted, feeds) + quotes) & 1).astype(bool)
+            numbers = line + np.arange(len(feeds))  # the line each feed ends
+            continued.extend((numbers[inside] + 1).tolist())
+            at = feeds + base
+            before = np.concatenate(([last_feed], at[:-1]))
+            gap = at - before
+            cr_before = np.zeros(len(feeds), bool)
+            local = feeds - 1
+            cr_before[local >= 0] = data[local[local >= 0]] == 13
+            cr_before[local < 0] = last_byte == b"\r"
+            blank = ~inside & ((gap == 1) | ((gap == 2) & cr_before))
+            empty.extend(numbers[blank].tolist())
+            if len(feeds):
+                last_feed = int(at[-1])
+            base += len(chunk)
+            line += len(feeds)
+            quotes += len(quoted)
+            last_byte = chunk[-1:]
+    return RecordlessLines(empty=empty, continued=continued)
 
 
-def _has_crlf(path: str) -> bool:
+def _mixed_line_ends(path: str) -> bool:
+    """Whether the lines of the file at ``path`` end in both CRLF and LF."""
+    import numpy as np
+
+    crlf = lf = 0
     last = b""
     with open(path, "rb") as handle:
         while chunk := handle.read(READ_CHUNK_BYTES):
-            if b"\r\n" in last + chunk:
-                return True
+            data = np.frombuffer(last + chunk, np.uint8)
+            feeds = np.flatnonzero(data[1:] == 10) + 1
+            crlf += int(np.count_nonzero(data[feeds - 1] == 13))
+            lf += len(feeds)
             last = chunk[-1:]
+            if 0 < crlf < lf:
+                return True
     return False
-
-
-def _positions(data: bytes, pattern: bytes) -> Iterator[int]:
-    i = data.find(pattern)
-    while i >= 0:
-        yield i
-        i = data.find(pattern, i + 1)
 
 
 def detect_format(name: str, head: bytes) -> str:
@@ -206,7 +240,7 @@ def load_raw_file(
     ``records``, seen with row numbers as ``_raw_text``.
 
     Row numbers are the file's line numbers, around the lines the reader rejects or
-    skips (empty ones); after a quoted line break they count records. ``lines`` is how
+    skips (empty ones) and the lines quoted values go on to. ``lines`` is how
     many lines the file has, when the caller counted them (see ``line_count``): a CSV whose
     header, records and rejected lines fill them all has no empty line to look for.
 
@@ -231,7 +265,11 @@ def load_raw_file(
                 head = handle.read(len(head))
             encoding, lines = "utf-8", None  # (the lines were counted in other bytes)
         try:
-            return load(path, head, lines)
+            loaded = load(path, head, lines)
+            # the reader may also take a mix for rows it cannot split, merging lines
+            if not (loaded.bad_rows and loaded.file_format == "csv"
+                    and _mixed_line_ends(path)):
+                return loaded
         except _MixedLineEnds:
             pass  # read again below, from a copy with LF line ends
         try:
@@ -330,7 +368,7 @@ def _load_raw_file(
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {copied}")
     except duckdb.Error as exc:
         if fmt == "csv" and "state machine reached an invalid state" in str(exc) and (
-                _has_crlf(path)):
+                _mixed_line_ends(path)):
             raise _MixedLineEnds from None
         what = "a readable Parquet file" if fmt == "parquet" else "parsed as CSV"
         hint = ("; a file from Windows or Excel is often cp1252: set `encoding = "
@@ -339,13 +377,19 @@ def _load_raw_file(
     bad_rows, retry = ([], {}) if fmt == "parquet" else _reader_rejects(
         con, columns, delimiter or ",", encoding)
     rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
-    if retry:
-        _load_retry(con, columns, retry)
     loaded = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
-    gaps = rejected_lines  # lines holding no record: rejected ones, and empty ones
+    gaps = rejected_lines  # lines holding no record: rejected ones, empty ones, and the
+    # lines quoted values go on to
     if fmt == "csv" and _encoding(encoding) != "utf-16" and (
             lines is None or 1 + loaded + len(rejected_lines) < lines):
-        gaps = sorted(set(rejected_lines) | set(blank_lines(path)))
+        recordless = recordless_lines(path)
+        if recordless.continued:  # the reader numbered its rejects without them
+            bad_rows = [(recordless.line_of(n), c, why) for n, c, why in bad_rows]
+            retry = {recordless.line_of(n): fields for n, fields in retry.items()}
+            rejected_lines = sorted({line for line, _, _ in bad_rows} | set(retry))
+        gaps = sorted({*rejected_lines, *recordless.empty, *recordless.continued})
+    if retry:
+        _load_retry(con, columns, retry)
     if fmt == "parquet":
         source, row_sql = f"{table} r", "r.rowid + 1"
     elif gaps:

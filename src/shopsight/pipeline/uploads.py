@@ -200,8 +200,8 @@ class StoreUploads:
         table = get_table("store_sales")
         with file_connection() as con:
             with local_copy(self.lake, key, data) as path:
-                raw, _ = check_rows(con, key, path, data[:1 << 20], table, None, self.lake,
-                                    lines=line_count(line_feeds(data), data[-1:]))
+                raw = check_rows(con, key, path, data[:1 << 20], table, None, self.lake,
+                                 lines=line_count(line_feeds(data), data[-1:])).raw
             problems = [f"row {r} column {c or '-'}: {m}" for r, c, m in raw.bad_rows]
             problems += [f"row {p.row} column {p.column}: {p.reason}"
                          for p in list_problems(con, limit=200)]

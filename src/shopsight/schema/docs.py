@@ -59,7 +59,9 @@ def contract_markdown() -> str:
         "the contract go to `rejected/` with the file, row, column and reason; the rest are "
         "deduplicated on the primary key (latest version wins; rows without a version are "
         "replaced by a later file's row that differs), masked, and merged into "
-        "`curated/<table>` (a Delta table).",
+        "`curated/<table>` (a Delta table). A file with only some of a table's columns "
+        "changes only those: the table keeps its other values, and defaults fill only new "
+        "rows.",
         "",
         "Types: `money` is a float rounded to cents; `timestamp` is UTC (values with an "
         "offset are converted, values without one are taken as UTC); dates are "

@@ -9,6 +9,7 @@ documentation and, later, the copilot's schema prompt. Pure data, no I/O.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -158,9 +159,15 @@ class Table:
     @property
     def curated_columns(self) -> list[tuple[str, ColumnType, Privacy]]:
         """Column names and types of the curated table, after masking."""
+        return self.curated_columns_of(self.column_names)
+
+    def curated_columns_of(self, names: Iterable[str]) -> list[tuple[str, ColumnType, Privacy]]:
+        """The curated columns holding the contract columns ``names``, in contract order:
+        a card number is two (the masked number and its token), a dropped column none."""
+        chosen = set(names)
         out: list[tuple[str, ColumnType, Privacy]] = []
         for col in self.columns:
-            if col.masking is Masking.DROP:
+            if col.name not in chosen or col.masking is Masking.DROP:
                 continue
             if col.masking is Masking.PAN:
                 out.append((col.name, ColumnType.STRING, col.privacy))
