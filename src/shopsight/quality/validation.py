@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shopsight.schema.model import Column, ColumnType, Table
+from shopsight.schema.model import Column, ColumnType, Masking, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 NULL_TOKENS = ("", "NULL", "null", "\\N")
@@ -154,8 +154,8 @@ def _checks(
     out: list[tuple[str, str]] = []
     if col.required and not present and col.default is None:
         return [("TRUE", sql_literal("column is missing from the file (required)"))]
-    if not present:
-        return []
+    if not present or col.masking is Masking.DROP:  # a value never kept (CVV, SSN) does
+        return []  # not cost its row: the customer and their orders stay
     shown = _shown(col, raw)
     if col.required:
         out.append((f"{raw} IS NULL", sql_literal("missing value (required)")))

@@ -66,7 +66,9 @@ def contract_markdown() -> str:
         "Types: `money` is a float rounded to cents; `timestamp` is UTC (values with an "
         "offset are converted, values without one are taken as UTC); dates are "
         "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values. Spaces around a "
-        "value are dropped (`'O1  '` is `O1`). Column names match in any case.",
+        "value are dropped (`'O1  '` is `O1`). Column names match in any case. A column "
+        "dropped on the way to curated (CVV, SSN) is not checked: a malformed value there "
+        "does not cost its row.",
         "",
         "Privacy classes: **public**, **PII** (personal data, pseudonymised where marked), "
         "**PCI** (cardholder data: never returned by the API or copilot).",
