@@ -182,11 +182,12 @@ def _print_summary(summary: Any, skips: bool = False) -> None:
         return
     by_table = summary.by_table()
     removals = any(t["rows_removed"] for t in by_table.values())  # only replacing tables
-    counts = ["files", "read", "new", "updated", *(["removed"] if removals else []), "dupes",
-              "rejected", "bad files", "skipped"]
+    counts = ["files", "read", "new", "updated", "unchanged",
+              *(["removed"] if removals else []), "dupes", "rejected", "bad files", "skipped"]
     print_table("raw → curated", ["table", *counts], [
         [table, str(t["files"]), f"{t['rows_read']:,}", f"{t['rows_inserted']:,}",
-         f"{t['rows_updated']:,}", *([f"{t['rows_removed']:,}"] if removals else []),
+         f"{t['rows_updated']:,}", f"{t['rows_unchanged']:,}",
+         *([f"{t['rows_removed']:,}"] if removals else []),
          f"{t['rows_duplicate']:,}", f"{t['rows_rejected']:,}",
          str(t["files_rejected"]), str(t["files_skipped"])]
         for table, t in by_table.items()], right=tuple(counts))

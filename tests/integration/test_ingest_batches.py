@@ -108,6 +108,10 @@ def test_files_written_together_give_what_one_by_one_gives(tmp_path: Path) -> No
     # inserts O6; file c updates O6, O1 and inserts O7
     assert [(by_file[f].rows_inserted, by_file[f].rows_updated)
             for f in ("orders_a.csv", "orders_b.csv", "orders_c.csv")] == [(2, 2), (1, 1), (1, 2)]
+    # every row read is accounted for: file a's O2 and file b's O1, O5, O2, O3 are older
+    # than (or as old as) what the table has by then
+    assert [by_file[f].rows_unchanged for f in ("orders_a.csv", "orders_b.csv",
+                                                 "orders_c.csv")] == [1, 4, 0]
 
 
 def test_rejected_rows_of_a_later_file_keep_their_own_row_numbers(tmp_path: Path) -> None:

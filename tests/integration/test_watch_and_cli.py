@@ -217,6 +217,7 @@ def test_a_file_with_rejected_rows_is_read_again_once_they_can_pass(tmp_path: Pa
     run_cli(home, "ingest", str(write(tmp_path / "late.csv",
                                       "customer_id,first_name\nC77,Cem\n")), "--table",
             "customers")
+    assert len(list((home / "lake/rejected/orders").glob("orders-*"))) == 2  # rows, reason
     skipped = run_cli(home, "ingest", str(orders))
     assert "same content already ingested from raw/orders/orders.csv" in skipped.stdout
     assert "with 1 row(s) rejected" in skipped.stdout and "--reread" in skipped.stdout
@@ -225,6 +226,8 @@ def test_a_file_with_rejected_rows_is_read_again_once_they_can_pass(tmp_path: Pa
     rows = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table(
         columns=["order_id", "_source_file"]).to_pylist()
     assert sorted(r["order_id"] for r in rows) == ["O1", "O2"]
+    # the rejection reports of the first reading no longer stand
+    assert list((home / "lake/rejected/orders").glob("orders-*")) == []
 
 
 def test_a_table_that_contradicts_the_mapping_is_refused(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from shopsight.errors import InputRejected, MappingError, ShopsightError
 from shopsight.lake.delta import (
@@ -108,6 +108,16 @@ class IngestOutcome(BaseModel):
     rejected_key: str | None = None
     ignored_columns: list[str] = []
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def rows_unchanged(self) -> int:
+        """Good rows that changed nothing: the table already had them as they are, or in
+        a newer version. With the others, every row read is accounted for."""
+        if self.status != "succeeded":
+            return 0
+        return max(0, self.rows_read - self.rows_rejected - self.rows_duplicate
+                   - self.rows_inserted - self.rows_updated)
+
 
 @dataclass
 class IngestSummary:
@@ -119,14 +129,15 @@ class IngestSummary:
         out: dict[str, dict[str, int]] = {}
         for o in self.outcomes:
             t = out.setdefault(o.table, {"files": 0, "rows_read": 0, "rows_inserted": 0,
-                                         "rows_updated": 0, "rows_removed": 0,
-                                         "rows_rejected": 0,
+                                         "rows_updated": 0, "rows_unchanged": 0,
+                                         "rows_removed": 0, "rows_rejected": 0,
                                          "rows_duplicate": 0, "files_rejected": 0,
                                          "files_skipped": 0})
             t["files"] += 1
             t["rows_read"] += o.rows_read
             t["rows_inserted"] += o.rows_inserted
             t["rows_updated"] += o.rows_updated
+            t["rows_unchanged"] += o.rows_unchanged
             t["rows_removed"] += o.rows_removed
             t["rows_rejected"] += o.rows_rejected
             t["rows_duplicate"] += o.rows_duplicate
@@ -172,6 +183,7 @@ class _CheckedFile:
     """A file checked and its rejected rows written; its kept rows wait in DuckDB."""
 
     key: str
+    digest: str
     ordinal: int  # its rows are _latest_<ordinal>
     rows_read: int
     rows_rejected: int
@@ -589,13 +601,19 @@ class Ingestor:
                                                       rejected, problems)
         self._cores.share(con)
         good, unique = self._keep_latest_rows(con, table, ordinal)
-        return _CheckedFile(key=file.key, ordinal=ordinal, rows_read=raw.rows,
+        return _CheckedFile(key=file.key, digest=file.digest, ordinal=ordinal,
+                            rows_read=raw.rows,
                             rows_rejected=rejected, rows_good=good, rows_unique=unique,
                             rejected_key=rejected_key, problems=problems, ignored=ignored,
                             present=present, check_ms=round((time.perf_counter() - t0) * 1000))
 
     def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
                    removed: int, version: int | None, merge_ms: int) -> IngestOutcome:
+        if not c.rows_rejected:  # an earlier reading's rejections of this content are
+            # answered now (a mapping, the rows they referenced): their reports would mislead
+            base = self._rejected_base(c.key, c.digest, table.name)
+            for stale in (f"{base}.rows.csv", f"{base}.reason.json"):
+                self.lake.delete(stale)
         outcome = IngestOutcome(
             file_key=c.key, table=table.name, status="succeeded",
             rows_read=c.rows_read, rows_rejected=c.rows_rejected,
