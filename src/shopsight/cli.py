@@ -194,7 +194,8 @@ def _print_summary(summary: Any, skips: bool = False) -> None:
     for o in summary.outcomes:
         if o.status in ("rejected", "failed"):
             console.print(f"[red]{o.status}[/] {o.message}", highlight=False, soft_wrap=True)
-        elif o.rows_rejected or o.ignored_columns or o.rows_removed:
+        elif o.rows_rejected or o.ignored_columns or o.rows_removed or (
+                o.status == "succeeded" and not o.rows_read):
             console.print(f"[yellow]{o.file_key}[/]: {o.message}", highlight=False,
                           soft_wrap=True)
             for line in o.problems[:3]:

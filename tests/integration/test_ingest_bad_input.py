@@ -65,15 +65,43 @@ def test_wrong_type_and_bad_date_reject_only_those_rows(
     out = ingest_one(base_tables, path)
     assert out.status == "succeeded"
     assert (out.rows_read, out.rows_inserted, out.rows_rejected) == (4, 1, 3)
-    assert "row 3 column order_date: '2026-13-45' is not a date (expected YYYY-MM-DD)" in (
-        out.problems)
+    assert ("row 3 column order_date: '2026-13-45' is not a day of the calendar "
+            "(YYYY-MM-DD)") in out.problems
     assert any(p.startswith("row 4 column total_amount: 'ten' is not an amount")
                for p in out.problems)
-    assert any(p.startswith("row 5 column order_date: '31/02/2026'") for p in out.problems)
+    assert "row 5 column order_date: '31/02/2026' is not a date (expected YYYY-MM-DD)" in (
+        out.problems)
     rows = rejected_rows(base_tables.lake, out.rejected_key or "")
     assert [r["row"] for r in rows] == ["3", "4", "5"]
     assert rows[0]["order_id"] == "O2" and "order_date" in rows[0]["reasons"]
     assert curated_ids(base_tables.lake, "orders", "order_id") == ["O1"]
+    # a pattern is said in words, not as a regular expression
+    stores = ingest_one(base_tables, write(
+        tmp_path / "in/stores_more.csv", "store_id,name,region,country,timezone,currency\n"
+        "1,Shop,Europe,de,Europe/Berlin,EUR\n"))
+    assert stores.problems == [
+        "row 2 column country: 'de' is not a two-letter country code in capitals, such as US",
+        "row 2 column store_id: '1' is not a four-digit store id, such as 0001"]
+
+
+def test_amounts_as_spreadsheets_show_them_are_read(tmp_path: Path,
+                                                    base_tables: Ingestor) -> None:
+    """A currency sign or code, and thousands commas before a '.' decimal point, are how
+    exports often write amounts; '1,234' alone is ambiguous and stays refused."""
+    rows = {"O1": "\"$1,234.50\"", "O2": "€9.99", "O3": "12.50 USD", "O4": "USD 5.00",
+            "O5": "\"1,234\"", "O6": "$"}
+    path = write(tmp_path / "in/orders_amounts.csv", ORDERS_HEADER + "".join(
+        f"{k},C1,2026-01-02,completed,store,0001,USD,{v},2026-01-02 10:00:00\n"
+        for k, v in rows.items()))
+    out = ingest_one(base_tables, path)
+    amounts = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table(
+        columns=["order_id", "total_amount"]).to_pylist()
+    assert sorted((r["order_id"], r["total_amount"]) for r in amounts) == [
+        ("O1", 1234.5), ("O2", 9.99), ("O3", 12.5), ("O4", 5.0)]
+    assert [p.split(": ", 1)[0] for p in out.problems] == [
+        "row 6 column total_amount", "row 7 column total_amount"]
+    assert "'1,234' is not an amount (expected digits with a '.' decimal point" in (
+        out.problems[0]) and "decimal_comma" in out.problems[0]
 
 
 @pytest.mark.parametrize("content", [b"", b"\n", b"   \n"])
@@ -89,6 +117,7 @@ def test_header_only_file_loads_nothing_and_succeeds(tmp_path: Path,
                                                      base_tables: Ingestor) -> None:
     out = ingest_one(base_tables, write(tmp_path / "in/orders_none.csv", ORDERS_HEADER))
     assert (out.status, out.rows_read, out.rows_inserted) == ("succeeded", 0, 0)
+    assert out.message.startswith("no rows: the file has only its header")
 
 
 def test_non_utf8_cells_are_reported_with_row_and_column(tmp_path: Path,
@@ -261,6 +290,7 @@ def test_duplicate_key_within_a_file_keeps_the_latest_version(
     assert (out.rows_inserted, out.rows_duplicate, out.rows_rejected) == (1, 2, 0)
     table = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table()
     assert table.column("status").to_pylist() == ["shipped"]  # newest updated_at wins
+    assert "came more than once" not in out.message  # a newer version, and a plain copy
 
 
 def test_duplicate_keys_without_a_newer_version_keep_the_last_dated_row(
@@ -279,6 +309,10 @@ def test_duplicate_keys_without_a_newer_version_keep_the_last_dated_row(
     amounts = dict(zip(rows.column("order_id").to_pylist(),
                        rows.column("total_amount").to_pylist(), strict=True))
     assert amounts == {"O1": 1.0, "O6": 15.0}
+    # O6's two rows contradict each other (same version, other values): said, not guessed
+    # silently
+    assert ("1 key(s) came more than once with the same updated_at but other values "
+            "(first: O6); the last row of each was kept") in out.message
 
 
 def test_a_table_without_versions_takes_changed_rows_only(tmp_path: Path,

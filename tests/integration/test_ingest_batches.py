@@ -120,7 +120,7 @@ def test_rejected_rows_of_a_later_file_keep_their_own_row_numbers(tmp_path: Path
                                       for n, t in FILES.items()]).outcomes
     problems = {o.file_key.rsplit("/", 1)[-1]: o.problems for o in outcomes}
     assert problems["orders_a.csv"] == [
-        "row 8 column order_date: '2026-13-45' is not a date (expected YYYY-MM-DD)"]
+        "row 8 column order_date: '2026-13-45' is not a day of the calendar (YYYY-MM-DD)"]
     assert problems["orders_b.csv"] == [
         "row 8 column customer_id: 'C9' is not a known customers.customer_id"]
 

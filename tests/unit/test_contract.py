@@ -110,11 +110,12 @@ def test_decimal_comma_reads_thousands_dots_and_leaves_decimal_points_alone() ->
 
     from shopsight.schema.mapping import decimal_comma_sql
 
-    values = ["1,50", "1.234,5", "1.500", "12.345.678,90", "-3,25", "1234.56", "1.5", "7"]
+    values = ["1,50", "1.234,5", "1.500", "12.345.678,90", "-3,25", "1234.56", "1.5", "7",
+              "1.234,50 €", "EUR 12,50", "€ -3,5"]  # a currency sign or code around it
     read = duckdb.sql(f"SELECT {decimal_comma_sql('v')} FROM unnest(?::VARCHAR[]) t(v)",
                       params=[values]).fetchall()
     assert [r[0] for r in read] == ["1.50", "1234.5", "1500", "12345678.90", "-3.25",
-                                    "1234.56", "1.5", "7"]
+                                    "1234.56", "1.5", "7", "1234.50", "12.50", "-3.5"]
 
 
 def test_committed_contract_document_is_up_to_date() -> None:

@@ -194,6 +194,8 @@ class _CheckedFile:
     ignored: list[str]
     present: frozenset[str]  # contract columns the file has (or its mapping gives)
     check_ms: int
+    conflicts: tuple[int, str] = (0, "")  # keys repeated with the same version but other
+    # values (the last row kept), and the first of them
 
 
 MAX_GROUP_FILES = 16
@@ -600,12 +602,13 @@ class Ingestor:
             rejected_key = self._write_row_rejections(con, file.key, file.digest, table,
                                                       rejected, problems)
         self._cores.share(con)
-        good, unique = self._keep_latest_rows(con, table, ordinal)
+        good, unique, conflicts = self._keep_latest_rows(con, table, ordinal)
         return _CheckedFile(key=file.key, digest=file.digest, ordinal=ordinal,
                             rows_read=raw.rows,
                             rows_rejected=rejected, rows_good=good, rows_unique=unique,
                             rejected_key=rejected_key, problems=problems, ignored=ignored,
-                            present=present, check_ms=round((time.perf_counter() - t0) * 1000))
+                            present=present, check_ms=round((time.perf_counter() - t0) * 1000),
+                            conflicts=conflicts)
 
     def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
                    removed: int, version: int | None, merge_ms: int) -> IngestOutcome:
@@ -622,7 +625,8 @@ class Ingestor:
             table_version=version,
             problems=[f"row {r} column {col or '-'}: {m}" for r, col, m in c.problems[:20]],
             rejected_key=c.rejected_key, ignored_columns=c.ignored,
-            message=_outcome_message(table, c.rows_rejected, c.ignored, removed),
+            message=_outcome_message(table, c.rows_rejected, c.ignored, removed,
+                                     empty=c.rows_read == 0, conflicts=c.conflicts),
         )
         log.info(
             f"{c.key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
@@ -677,10 +681,12 @@ class Ingestor:
         return merge_rows(con, uri, curated, table.primary_key, table.version_column,
                           self.lake.storage_options, replacing)
 
-    def _keep_latest_rows(self, con: Any, table: Table, ordinal: int) -> tuple[int, int]:
+    def _keep_latest_rows(self, con: Any, table: Table,
+                          ordinal: int) -> tuple[int, int, tuple[int, str]]:
         """Keep the file's valid rows, latest version per key, as ``_latest_<ordinal>``
         (its typed rows and problem lists renamed out of the next file's way); returns how
-        many valid rows there were and how many are kept."""
+        many valid rows there were, how many are kept, and the file's conflicting
+        repeats (see ``_conflicting_repeats``)."""
         row = quote_ident(ROW)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
@@ -700,6 +706,7 @@ class Ingestor:
                     f"ORDER BY {order}) > 1")
         superseded = int(con.execute(
             f"SELECT count(*) FROM _superseded_{ordinal}").fetchall()[0][0])
+        conflicts = _conflicting_repeats(con, table) if superseded else (0, "")
         rename_typed(con, f"{TYPED}_{ordinal}")
         con.execute(f"ALTER TABLE {FK_PROBLEMS} RENAME TO {FK_PROBLEMS}_{ordinal}")
         columns = ", ".join(quote_ident(c.name) for c in table.columns)
@@ -708,7 +715,7 @@ class Ingestor:
             f"{TYPED}_{ordinal} WHERE NOT _invalid AND {row} NOT IN (SELECT {row} FROM "
             f"{FK_PROBLEMS}_{ordinal}) AND {row} NOT IN (SELECT {row} FROM "
             f"_superseded_{ordinal})")
-        return good, good - superseded
+        return good, good - superseded, conflicts
 
     def _merge_checked(self, con: Any, table: Table,
                        files: list[_CheckedFile]) -> tuple[MergeResult, list[tuple[int, int]]]:
@@ -1039,6 +1046,23 @@ def _content_sql(table: Table, present: frozenset[str]) -> str:
     return f"struct_pack({', '.join(said)})" if said else "NULL::BOOLEAN"
 
 
+def _conflicting_repeats(con: Any, table: Table) -> tuple[int, str]:
+    """How many keys of the file just checked came more than once with the same version
+    (or none) but other values, and the first of them: the file contradicts itself there,
+    and which row is right is a guess (the last one is kept). Only repeated keys
+    (``_repeated``, found by ``_keep_latest_rows``) are looked at."""
+    keys = ", ".join(quote_ident(k) for k in table.primary_key)
+    version = quote_ident(table.version_column) if table.version_column else "NULL"
+    said = ", ".join(quote_ident(c.name) for c in table.columns
+                     if c.name not in table.primary_key and c.name != table.version_column)
+    count, first = con.execute(
+        f"SELECT count(DISTINCT ({keys})), min(concat_ws('/', {keys})) FROM (SELECT {keys} "
+        f"FROM {VALIDATED} WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM _repeated) "
+        f"GROUP BY {keys}, {version} HAVING count(DISTINCT hash({said or 'NULL'})) > 1)"
+    ).fetchall()[0]
+    return int(count), str(first or "")
+
+
 def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None:
     """Types the CSV reader may parse the file's columns as (None with a mapping, whose
     renames and formats need the text)."""
@@ -1048,8 +1072,13 @@ def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None
 
 
 def _outcome_message(table: Table, rejected: int, ignored: list[str],
-                     removed: int = 0) -> str:
-    parts = []
+                     removed: int = 0, empty: bool = False,
+                     conflicts: tuple[int, str] = (0, "")) -> str:
+    parts = ["no rows: the file has only its header; was the export cut short?"] if empty else []
+    if conflicts[0]:
+        parts.append(f"{conflicts[0]} key(s) came more than once with the same "
+                     f"{table.version_column or 'version'} but other values (first: "
+                     f"{conflicts[1]}); the last row of each was kept")
     if removed:
         parts.append(f"{removed} row(s) removed: the file replaces each "
                      f"({', '.join(table.file_replaces)}) it holds, and no longer has them")

@@ -26,7 +26,8 @@ ROW = "_row"
 _TYPE_EXPECTATION = {
     ColumnType.INTEGER: "is not a whole number",
     ColumnType.FLOAT: "is not a number",
-    ColumnType.MONEY: "is not an amount (expected digits with a '.' decimal point)",
+    ColumnType.MONEY: "is not an amount (expected digits with a '.' decimal point, such as "
+                      "1234.50 or $1,234.50; a decimal comma needs decimal_comma in a mapping)",
     ColumnType.BOOLEAN: "is not a boolean (expected 0/1 or true/false)",
     ColumnType.DATE: "is not a date (expected YYYY-MM-DD)",
     ColumnType.TIMESTAMP: "is not a timestamp (expected YYYY-MM-DD HH:MM:SS, UTC)",
@@ -40,6 +41,14 @@ class RowProblem:
     row: int
     column: str
     reason: str
+
+
+# An amount as spreadsheets and shop systems show it: a currency sign or code before or
+# after it, and commas between groups of three digits when a '.' decimal point follows
+# ('1,234' alone could be 1.234 written with a decimal comma: it stays refused).
+_SIGN = r"(?:[$€£¥]|[A-Z]{3})"
+_SHOWN_AMOUNT = (rf"[-+]?\s*(?:{_SIGN}\s*)?[-+]?(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+\.[0-9]+|"
+                 rf"[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*{_SIGN}?")
 
 
 def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
@@ -106,6 +115,10 @@ def typed_value(col: Column, raw: str, date_format: str | None = None,
                 f"THEN {candidate} ELSE {general} END)")
     if t in (ColumnType.FLOAT, ColumnType.MONEY):
         num = f"TRY_CAST(trim({raw}) AS DOUBLE)"
+        if t is ColumnType.MONEY:  # an amount as a spreadsheet shows it: '$1,234.50'
+            num = (f"coalesce({num}, CASE WHEN regexp_full_match(trim({raw}), "
+                   f"{sql_literal(_SHOWN_AMOUNT)}) THEN TRY_CAST(regexp_replace("
+                   f"trim({raw}), '[^0-9.+-]', '', 'g') AS DOUBLE) END)")
         finite = f"(CASE WHEN isfinite({num}) THEN {num} END)"
         return f"round({finite}, 2)" if t is ColumnType.MONEY else finite
     if t is ColumnType.BOOLEAN:
@@ -168,13 +181,17 @@ def _checks(
         expectation = _TYPE_EXPECTATION[col.type]
         if date_format:
             expectation = f"is not a {col.type.value} in the mapping's format {date_format}"
-        out.append((
-            f"{raw} IS NOT NULL AND {typed} IS NULL",
-            f"{shown} || {sql_literal(' ' + expectation)}",
-        ))
+        reason = sql_literal(" " + expectation)
+        if col.type is ColumnType.DATE and not date_format:  # '2026-11-31': the right
+            # shape, but no such day
+            reason = (f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                      "THEN ' is not a day of the calendar (YYYY-MM-DD)' "
+                      f"ELSE {reason} END")
+        out.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{shown} || {reason}"))
     if col.pattern:
-        what = "does not have the expected format" if col.is_sensitive_value else (
-            f"does not match {col.pattern}")
+        what = f"is not {col.pattern_text}" if col.pattern_text else (
+            "does not have the expected format" if col.is_sensitive_value
+            else f"does not match {col.pattern}")
         out.append((
             f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}, {sql_literal(col.pattern)})",
             f"{shown} || {sql_literal(' ' + what)}",

@@ -63,7 +63,10 @@ def contract_markdown() -> str:
         "changes only those: the table keeps its other values, and defaults fill only new "
         "rows.",
         "",
-        "Types: `money` is a float rounded to cents; `timestamp` is UTC (values with an "
+        "Types: `money` is a float rounded to cents, written with a '.' decimal point (a "
+        "currency sign or code around it and commas between thousands are read too: "
+        "`$1,234.50`, `12.50 USD`; a decimal comma needs `decimal_comma` in a mapping); "
+        "`timestamp` is UTC (values with an "
         "offset are converted, values without one are taken as UTC); dates are "
         "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values. Spaces around a "
         "value are dropped (`'O1  '` is `O1`). Column names match in any case. A column "

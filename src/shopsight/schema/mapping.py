@@ -150,12 +150,17 @@ def header_description(columns: list[str], advice: str = "") -> str:
     return f"the file has: {', '.join(columns)}" + (f" ({advice})" if advice else "")
 
 
+_CURRENCY_AROUND = r"^\s*(?:[$€£¥]|[A-Z]{3})\s*|\s*(?:[$€£¥]|[A-Z]{3})\s*$"
+
+
 def decimal_comma_sql(text: str) -> str:
     """SQL reading a number written with a decimal comma: dots are thousands separators
     only between groups of three digits (``1.234,5``); a value with a dot anywhere else
     (``1234.56``) is left as it is, read with a decimal point, never made 100 times
     larger."""
     grouped = r"[-+]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?"
+    # a currency sign or code around it goes first ('1.234,50 €', 'EUR 12,50')
+    text = f"regexp_replace({text}, {sql_literal(_CURRENCY_AROUND)}, '', 'g')"
     return (f"CASE WHEN contains({text}, '.') AND NOT regexp_full_match(trim({text}), "
             f"{sql_literal(grouped)}) THEN {text} "
             f"ELSE replace(replace({text}, '.', ''), ',', '.') END")

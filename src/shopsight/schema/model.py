@@ -74,6 +74,7 @@ class Column:
     maximum: float | None = None
     max_length: int | None = None
     pattern: str | None = None
+    pattern_text: str | None = None  # the pattern in words, for messages ("two letters")
     references: str | None = None  # "table.column"
     default: str | None = None  # applied when the column is absent from the file
 
@@ -106,7 +107,8 @@ class Column:
         if self.max_length is not None:
             parts.append(f"at most {self.max_length} characters")
         if self.pattern:
-            parts.append(f"matches {self.pattern}")
+            parts.append(f"matches {self.pattern}"
+                         + (f" ({self.pattern_text})" if self.pattern_text else ""))
         if self.references:
             parts.append(f"exists in {self.references}")
         return "; ".join(parts)

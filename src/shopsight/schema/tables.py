@@ -19,8 +19,10 @@ S, I, F, M, B, D, T = (  # noqa: E741 - short aliases keep the declarations read
 )
 
 STORE_ID_PATTERN = r"^[0-9]{4}$"
+STORE_ID_TEXT = "a four-digit store id, such as 0001"
 CURRENCIES = ("USD", "CAD", "GBP", "EUR", "JPY", "AUD", "CHF", "SEK", "MXN", "BRL", "INR", "CNY")
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
+COUNTRY_TEXT = "a two-letter country code in capitals, such as US"
 # dotted IPv4, or IPv6 (hex groups and colons, an IPv4 tail allowed): anything else, a card
 # number in the wrong column say, would pass the truncation unchanged
 IP_PATTERN = r"^(([0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$"
@@ -38,14 +40,17 @@ STORES = Table(
     primary_key=("store_id",),
     version_column="updated_at",
     columns=(
-        Column("store_id", S, "Four-digit store id.", required=True, pattern=STORE_ID_PATTERN),
+        Column("store_id", S, "Four-digit store id.", required=True, pattern=STORE_ID_PATTERN,
+               pattern_text=STORE_ID_TEXT),
         Column("name", S, "Store name.", required=True, max_length=200),
         Column("region", S, "Sales region.", required=True, max_length=100),
         Column("country", S, "ISO 3166-1 alpha-2 country code.", required=True,
-               pattern=COUNTRY_PATTERN),
+               pattern=COUNTRY_PATTERN,
+               pattern_text=COUNTRY_TEXT),
         Column("city", S, "City.", max_length=200),
         Column("timezone", S, "IANA time zone of the store, e.g. America/New_York.",
-               required=True, max_length=64, pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$"),
+               required=True, max_length=64, pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+\-]+)*$",
+               pattern_text="an IANA time zone, such as Europe/Berlin"),
         Column("currency", S, "Currency the store sells in.", required=True, allowed=CURRENCIES),
         Column("opened_on", D, "Opening date."),
         Column("square_meters", F, "Sales floor area.", minimum=0, maximum=100000),
@@ -95,7 +100,8 @@ CUSTOMERS = Table(
                masking=Masking.PSEUDONYMISE, max_length=40),
         Column("ssn", S, "US social security number; dropped in curated.", privacy=Privacy.PII,
                masking=Masking.DROP, pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{4}$"),
-        Column("country", S, "Country of residence.", pattern=COUNTRY_PATTERN),
+        Column("country", S, "Country of residence.", pattern=COUNTRY_PATTERN,
+               pattern_text=COUNTRY_TEXT),
         Column("city", S, "City of residence.", max_length=200),
         Column("postal_code", S, "Postal code.", privacy=Privacy.PII, max_length=20),
         Column("home_store_id", S, "Store the customer usually buys at.",
@@ -182,20 +188,25 @@ PAYMENTS = Table(
                allowed=("authorized", "captured", "declined", "refunded", "chargeback")),
         # 13 to 19 digits (ISO/IEC 7812), each perhaps after one space or dash
         Column("card_number", S, "Primary account number; masked to first 6 + last 4.",
-               privacy=Privacy.PCI, masking=Masking.PAN, pattern=r"^[0-9](?:[ \-]?[0-9]){12,18}$"),
+               privacy=Privacy.PCI, masking=Masking.PAN, pattern=r"^[0-9](?:[ \-]?[0-9]){12,18}$",
+               pattern_text="a card number of 13 to 19 digits"),
         Column("cvv", S, "Card verification value; dropped.", privacy=Privacy.PCI,
                masking=Masking.DROP, pattern=r"^[0-9]{3,4}$"),
         Column("card_holder", S, "Name on the card; pseudonymised.", privacy=Privacy.PCI,
                masking=Masking.PSEUDONYMISE, max_length=200),
         Column("card_expiry", S, "Expiry as MM/YY.", privacy=Privacy.PCI,
-               pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$"),
+               pattern=r"^(0[1-9]|1[0-2])/[0-9]{2}$",
+               pattern_text="an expiry as MM/YY, such as 09/27"),
         Column("card_brand", S, "Card network.", allowed=("visa", "mastercard", "amex",
                                                             "discover", "other")),
-        Column("billing_country", S, "Billing address country.", pattern=COUNTRY_PATTERN),
+        Column("billing_country", S, "Billing address country.", pattern=COUNTRY_PATTERN,
+               pattern_text=COUNTRY_TEXT),
         Column("ip_address", S, "Client IP address (IPv4 or IPv6); truncated to its network.",
                privacy=Privacy.PII, masking=Masking.IP_TRUNCATE, max_length=45,
-               pattern=IP_PATTERN),
-        Column("ip_country", S, "Country of the client IP.", pattern=COUNTRY_PATTERN),
+               pattern=IP_PATTERN,
+               pattern_text="an IPv4 or IPv6 address"),
+        Column("ip_country", S, "Country of the client IP.", pattern=COUNTRY_PATTERN,
+               pattern_text=COUNTRY_TEXT),
         _updated_at(),
     ),
 )
@@ -232,6 +243,7 @@ STORE_SALES = Table(
     file_replaces=("store_id", "business_date"),
     columns=(
         Column("store_id", S, "Store that sold.", required=True, pattern=STORE_ID_PATTERN,
+               pattern_text=STORE_ID_TEXT,
                references="stores.store_id"),
         Column("business_date", D, "Local business date.", required=True),
         Column("transaction_id", S, "POS transaction (basket) id.", required=True,
