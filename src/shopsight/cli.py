@@ -141,11 +141,13 @@ def ingest(
     """Ingest files raw → curated: validate, reject, deduplicate, mask, merge.
 
     Content already ingested is skipped (a file with rejected rows is read again with
-    --mapping or --reread). Exit code 3 when a file was rejected whole or failed."""
+    --mapping or --reread). Exit code 3 when a file was rejected whole, failed, or had
+    every row rejected."""
     settings = _setup()
     summary = _run_ingest(settings, paths or [], table, mapping, reread)
     _print_summary(summary, skips=bool(paths))
-    if any(o.status in ("rejected", "failed") for o in summary.outcomes):
+    if any(o.status in ("rejected", "failed") or o.every_row_rejected
+           for o in summary.outcomes):
         raise typer.Exit(3)
 
 

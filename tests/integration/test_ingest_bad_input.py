@@ -84,6 +84,22 @@ def test_wrong_type_and_bad_date_reject_only_those_rows(
         "row 2 column store_id: '1' is not a four-digit store id, such as 0001"]
 
 
+def test_allowed_values_match_in_any_case(tmp_path: Path, base_tables: Ingestor) -> None:
+    """'Completed', 'usd', 'Store': stored as the contract spells them; a value that is
+    not allowed in any case is still rejected."""
+    path = write(tmp_path / "in/orders_case.csv", ORDERS_HEADER
+                 + "O1,C1,2026-01-02,Completed,Store,0001,usd,1.00,2026-01-02 10:00:00\n"
+                 + "O2,C1,2026-01-02,SHIPPED,web,,Usd,1.00,2026-01-02 10:00:00\n"
+                 + "O3,C1,2026-01-02,Versendet,web,,USD,1.00,2026-01-02 10:00:00\n")
+    out = ingest_one(base_tables, path)
+    rows = DeltaTable(base_tables.lake.table_uri("curated", "orders")).to_pyarrow_table(
+        columns=["order_id", "status", "channel", "currency"]).to_pylist()
+    assert sorted(tuple(r.values()) for r in rows) == [
+        ("O1", "completed", "store", "USD"), ("O2", "shipped", "web", "USD")]
+    assert [p.split(" is not one of")[0] for p in out.problems] == [
+        "row 4 column status: 'Versendet'"]
+
+
 def test_amounts_as_spreadsheets_show_them_are_read(tmp_path: Path,
                                                     base_tables: Ingestor) -> None:
     """A currency sign or code, and thousands commas before a '.' decimal point, are how

@@ -62,15 +62,29 @@ def _dispose_states() -> Iterator[None]:
         _STATES.pop().engine.dispose()
 
 
-def prepared(root: Path) -> Ingestor:
+def prepared(root: Path, orders: str = EXISTING) -> Ingestor:
     """A lake with stores, customers and a first version of orders."""
     state = State(f"sqlite:///{root / 'state.db'}")
     _STATES.append(state)
     ingestor = Ingestor(Lake(str(root / "lake")), state, MASKING_KEY)
     ingestor.ingest_paths([write(root / "in/stores.csv", STORES_CSV),
                            write(root / "in/customers.csv", CUSTOMERS_CSV)])
-    ingestor.ingest_paths([write(root / "in/orders_0.csv", EXISTING)])
+    ingestor.ingest_paths([write(root / "in/orders_0.csv", orders)])
     return ingestor
+
+
+def ingested_both_ways(tmp_path: Path, files: dict[str, str], orders: str = EXISTING,
+                       ) -> tuple[Ingestor, Ingestor, list[IngestOutcome]]:
+    """``files`` ingested in one run into one lake and one by one into another, both
+    prepared alike; the per-file counts must agree. Returns both and the run's outcomes."""
+    together = prepared(tmp_path / "together", orders)
+    one_by_one = prepared(tmp_path / "alone", orders)
+    paths = {root: [write(root / "in" / name, text) for name, text in files.items()]
+             for root in (tmp_path / "together", tmp_path / "alone")}
+    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
+    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
+    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    return together, one_by_one, batch
 
 
 def curated_orders(ingestor: Ingestor) -> list[tuple[object, ...]]:
@@ -200,14 +214,7 @@ UNVERSIONED = {
 
 
 def test_a_later_file_corrects_rows_without_a_version(tmp_path: Path) -> None:
-    together, one_by_one = prepared(tmp_path / "together"), prepared(tmp_path / "alone")
-    paths = {root: [write(root / "in" / name, text) for name, text in UNVERSIONED.items()]
-             for root in (tmp_path / "together", tmp_path / "alone")}
-
-    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
-    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
-
-    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    together, one_by_one, batch = ingested_both_ways(tmp_path, UNVERSIONED)
     assert curated_orders(together) == curated_orders(one_by_one)
     winners = {row[0]: (row[1], row[3].rsplit("/", 1)[-1]) for row in curated_orders(together)}
     assert {k: winners[k] for k in ("O2", "O3", "O10")} == {

@@ -9,26 +9,22 @@ from pathlib import Path
 import pytest
 from deltalake import DeltaTable
 
-from shopsight.lake.store import Lake
 from shopsight.pipeline.ingest import Ingestor
-from shopsight.state.store import State
-from tests.conftest import CUSTOMERS_CSV, MASKING_KEY, ORDERS_HEADER, STORES_CSV, write
-from tests.integration.test_ingest_batches import _STATES, _dispose_states, counts, order
+from tests.conftest import ORDERS_HEADER, write
+from tests.integration import test_ingest_batches as batches
+from tests.integration.test_ingest_batches import _dispose_states, order
 
 pytestmark = pytest.mark.integration
 __all__ = ["_dispose_states"]  # the fixture closes the states the tests open
 
 
+# one refunded order O1 with a version
+REFUNDED = ORDERS_HEADER + order("O1", 1, "2026-01-05 00:00:00").replace(",paid,", ",refunded,")
+
+
 def prepared(root: Path) -> Ingestor:
-    """Stores, customers, and one refunded order O1 with a version."""
-    state = State(f"sqlite:///{root / 'state.db'}")
-    _STATES.append(state)
-    ingestor = Ingestor(Lake(str(root / "lake")), state, MASKING_KEY)
-    ingestor.ingest_paths([write(root / "in/stores.csv", STORES_CSV),
-                           write(root / "in/customers.csv", CUSTOMERS_CSV)])
-    ingestor.ingest_paths([write(root / "in/orders_0.csv", ORDERS_HEADER + order(
-        "O1", 1, "2026-01-05 00:00:00").replace(",paid,", ",refunded,"))])
-    return ingestor
+    """Stores, customers, and the refunded order O1."""
+    return batches.prepared(root, REFUNDED)
 
 
 def rows(ingestor: Ingestor, table: str, columns: list[str]) -> list[tuple[object, ...]]:
@@ -89,14 +85,7 @@ def test_files_of_different_columns_together_give_what_one_by_one_gives(
                         "O1,2026-01-02,9.00,2026-01-08 00:00:00\n"
                         "O2,2026-01-02,10.00,2026-01-04 00:00:00\n",
     }
-    together, one_by_one = prepared(tmp_path / "together"), prepared(tmp_path / "alone")
-    paths = {root: [write(root / "in" / name, text) for name, text in files.items()]
-             for root in (tmp_path / "together", tmp_path / "alone")}
-
-    batch = together.ingest_paths(paths[tmp_path / "together"]).outcomes
-    single = [one_by_one.ingest_paths([p]).outcomes[0] for p in paths[tmp_path / "alone"]]
-
-    assert [counts(o) for o in batch] == [counts(o) for o in single]
+    together, one_by_one, _ = batches.ingested_both_ways(tmp_path, files, REFUNDED)
     wanted = ["order_id", "status", "total_amount", "updated_at", "_source_file"]
     assert rows(together, "orders", wanted) == rows(one_by_one, "orders", wanted)
     assert [r[:3] for r in rows(together, "orders", wanted)] == [

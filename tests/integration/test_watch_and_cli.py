@@ -199,6 +199,13 @@ def test_cli_reports_rejected_files_with_exit_code_3(tmp_path: Path) -> None:
     result = run_cli(tmp_path / "home", "ingest", str(data))
     assert result.returncode == 3
     assert "orders_broken.csv: is not a CSV or Parquet file" in result.stdout
+    # a file none of whose rows got in (US dates, say) is as good as rejected
+    us = write(tmp_path / "orders_us.csv", "order_id,order_date,total_amount\n"
+                                           "U1,11/05/2026,1.00\nU2,11/06/2026,2.00\n")
+    result = run_cli(tmp_path / "home", "ingest", str(us))
+    assert result.returncode == 3
+    assert "every row was rejected: does the file hold orders, and does it need a mapping" in (
+        " ".join(result.stdout.split()))
 
 
 def test_a_file_with_rejected_rows_is_read_again_once_they_can_pass(tmp_path: Path) -> None:

@@ -108,6 +108,12 @@ class IngestOutcome(BaseModel):
     rejected_key: str | None = None
     ignored_columns: list[str] = []
 
+    @property
+    def every_row_rejected(self) -> bool:
+        """Nothing of the file got in: as good as a rejected file for whoever runs it."""
+        return self.status == "succeeded" and self.rows_read > 0 and (
+            self.rows_rejected == self.rows_read)
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def rows_unchanged(self) -> int:
@@ -626,7 +632,8 @@ class Ingestor:
             problems=[f"row {r} column {col or '-'}: {m}" for r, col, m in c.problems[:20]],
             rejected_key=c.rejected_key, ignored_columns=c.ignored,
             message=_outcome_message(table, c.rows_rejected, c.ignored, removed,
-                                     empty=c.rows_read == 0, conflicts=c.conflicts),
+                                     empty=c.rows_read == 0, conflicts=c.conflicts,
+                                     every=c.rows_rejected == c.rows_read > 0),
         )
         log.info(
             f"{c.key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
@@ -1073,8 +1080,11 @@ def reader_types(table: Table, mapping: Mapping | None) -> dict[str, str] | None
 
 def _outcome_message(table: Table, rejected: int, ignored: list[str],
                      removed: int = 0, empty: bool = False,
-                     conflicts: tuple[int, str] = (0, "")) -> str:
+                     conflicts: tuple[int, str] = (0, ""), every: bool = False) -> str:
     parts = ["no rows: the file has only its header; was the export cut short?"] if empty else []
+    if every:
+        parts.append(f"every row was rejected: does the file hold {table.name}, and does it need "
+                     "a mapping (column names, a date format, a decimal comma)?")
     if conflicts[0]:
         parts.append(f"{conflicts[0]} key(s) came more than once with the same "
                      f"{table.version_column or 'version'} but other values (first: "

@@ -104,6 +104,13 @@ def typed_value(col: Column, raw: str, date_format: str | None = None,
     a plain whole number and the candidate is the answer, without the regular expression
     (a third of the cost of typing a whole-number column)."""
     t = col.type
+    if t is ColumnType.STRING and col.allowed:
+        # allowed values in any case ('Completed', 'usd'), stored as the contract spells
+        # them; NULL for any other value. The listed spelling is looked at first.
+        listed = ", ".join(sql_literal(v) for v in col.allowed)
+        folded = " ".join(f"WHEN {sql_literal(v.lower())} THEN {sql_literal(v)}"
+                          for v in col.allowed)
+        return f"(CASE WHEN {raw} IN ({listed}) THEN {raw} ELSE CASE lower({raw}) {folded} END END)"
     if t is ColumnType.STRING:
         return raw
     if t is ColumnType.INTEGER:
@@ -197,9 +204,11 @@ def _checks(
             f"{shown} || {sql_literal(' ' + what)}",
         ))
     if col.allowed:
-        allowed = ", ".join(sql_literal(v) for v in col.allowed)
+        listed = ", ".join(sql_literal(v) for v in col.allowed)
         out.append((
-            f"{typed} IS NOT NULL AND {typed} NOT IN ({allowed})",
+            # (a string's typed value is an allowed one, or NULL: see typed_value)
+            f"{raw} IS NOT NULL AND {typed} IS NULL" if col.type is ColumnType.STRING
+            else f"{typed} IS NOT NULL AND {typed} NOT IN ({listed})",
             f"{shown} || {sql_literal(' is not one of ' + ', '.join(col.allowed))}",
         ))
     if col.minimum is not None:

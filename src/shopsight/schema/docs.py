@@ -69,7 +69,8 @@ def contract_markdown() -> str:
         "`timestamp` is UTC (values with an "
         "offset are converted, values without one are taken as UTC); dates are "
         "`YYYY-MM-DD`. Empty cells, `NULL` and `\\N` are missing values. Spaces around a "
-        "value are dropped (`'O1  '` is `O1`). Column names match in any case. A column "
+        "value are dropped (`'O1  '` is `O1`). Column names, and allowed values, match in "
+        "any case (a status `Completed` is stored as `completed`). A column "
         "dropped on the way to curated (CVV, SSN) is not checked: a malformed value there "
         "does not cost its row.",
         "",
