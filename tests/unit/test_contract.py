@@ -61,6 +61,12 @@ def test_table_names_are_found_from_file_names() -> None:
     assert table_for_name("order_items_20261120").name == "order_items"  # type: ignore[union-attr]
     assert table_for_name("inventory_snapshots").name == "inventory"  # type: ignore[union-attr]
     assert table_for_name("ordersheet") is None
+    # named for one row of the table
+    assert [getattr(table_for_name(n), "name", None) for n in (
+        "customer_list", "Customer-Export", "order_item_2026", "order_export", "store_list",
+        "store_sales_0001", "payment")] == [
+        "customers", "customers", "order_items", "orders", "stores", "store_sales", "payments"]
+    assert get_table("customer").name == "customers"
     with pytest.raises(ContractError, match="known tables"):
         get_table("invoices")
 

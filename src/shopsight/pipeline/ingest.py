@@ -696,21 +696,25 @@ class Ingestor:
         repeats (see ``_conflicting_repeats``)."""
         row = quote_ident(ROW)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
-        order = (f"{quote_ident(table.version_column)} DESC NULLS LAST, " if
-                 table.version_column else "") + f"{row} DESC"
+        version = quote_ident(table.version_column) if table.version_column else "NULL"
+        said = ", ".join(quote_ident(c.name) for c in table.columns
+                         if c.name not in table.primary_key and c.name != table.version_column)
         good = int(con.execute(
             f"SELECT count(*) FROM {VALIDATED} WHERE NOT _bad").fetchall()[0][0])
-        # Most keys occur once: only rows of repeated keys go through the (sorting) window,
-        # which lists the rows superseded by a later version; one scan then skips them.
-        # Repeated keys are found by their hash (one 64-bit value to group instead of the
-        # key's columns, and no probe of the key problems: a superset of the candidates);
-        # the window partitions by the key itself, so a hash collision changes nothing.
+        # Most keys occur once: only rows of repeated keys (kept aside with what they say,
+        # as one hash) go through the (sorting) window, which lists the rows superseded by
+        # a later version; one scan then skips them. Repeated keys are found by their hash
+        # (one 64-bit value to group instead of the key's columns, and no probe of the key
+        # problems: a superset of the candidates); the window partitions by the key
+        # itself, so a hash collision changes nothing.
         con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT hash({keys}) AS h "
                     f"FROM {TYPED} WHERE NOT _invalid GROUP BY ALL HAVING count(*) > 1")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated_rows AS SELECT {row}, {keys}, "
+                    f"{version} AS _v, hash({said or 'NULL'}) AS _said FROM {VALIDATED} "
+                    f"WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM _repeated)")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _superseded_{ordinal} AS SELECT {row} "
-                    f"FROM {VALIDATED} WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM "
-                    f"_repeated) QUALIFY row_number() OVER (PARTITION BY {keys} "
-                    f"ORDER BY {order}) > 1")
+                    f"FROM _repeated_rows QUALIFY row_number() OVER (PARTITION BY {keys} "
+                    f"ORDER BY _v DESC NULLS LAST, {row} DESC) > 1")
         superseded = int(con.execute(
             f"SELECT count(*) FROM _superseded_{ordinal}").fetchall()[0][0])
         conflicts = _conflicting_repeats(con, table) if superseded else (0, "")
@@ -1056,16 +1060,12 @@ def _content_sql(table: Table, present: frozenset[str]) -> str:
 def _conflicting_repeats(con: Any, table: Table) -> tuple[int, str]:
     """How many keys of the file just checked came more than once with the same version
     (or none) but other values, and the first of them: the file contradicts itself there,
-    and which row is right is a guess (the last one is kept). Only repeated keys
-    (``_repeated``, found by ``_keep_latest_rows``) are looked at."""
+    and which row is right is a guess (the last one is kept). Only the rows of repeated
+    keys (``_repeated_rows``, kept aside by ``_keep_latest_rows``) are looked at."""
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
-    version = quote_ident(table.version_column) if table.version_column else "NULL"
-    said = ", ".join(quote_ident(c.name) for c in table.columns
-                     if c.name not in table.primary_key and c.name != table.version_column)
     count, first = con.execute(
         f"SELECT count(DISTINCT ({keys})), min(concat_ws('/', {keys})) FROM (SELECT {keys} "
-        f"FROM {VALIDATED} WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM _repeated) "
-        f"GROUP BY {keys}, {version} HAVING count(DISTINCT hash({said or 'NULL'})) > 1)"
+        f"FROM _repeated_rows GROUP BY {keys}, _v HAVING count(DISTINCT _said) > 1)"
     ).fetchall()[0]
     return int(count), str(first or "")
 

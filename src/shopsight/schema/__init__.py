@@ -11,7 +11,9 @@ __all__ = [
     "table_for_name",
 ]
 
-_BY_NAME = {t.name: t for t in TABLES} | {a: t for t in TABLES for a in t.aliases}
+_NAMED = {t.name: t for t in TABLES} | {a: t for t in TABLES for a in t.aliases}
+# a file named for one row of the table: customer_list.csv, order_item_export.csv
+_BY_NAME = {name[:-1]: t for name, t in _NAMED.items() if name.endswith("s")} | _NAMED
 
 
 def get_table(name: str) -> Table:
