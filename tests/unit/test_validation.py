@@ -284,3 +284,23 @@ def test_every_contract_table_is_typed_by_projections_of_the_scan_alone(tmp_path
         plan = con.execute(f"EXPLAIN {sql}").fetchall()[0][1]
         operators = set(re.findall(r"─ ([A-Z][A-Za-z_ ]+?) ─", plan))
         assert operators <= {"Projection", "READ_CSV", "Read Csv"}, (table.name, operators)
+
+
+def test_a_dropped_column_is_never_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A CVV (dropped on the way to curated) is neither checked nor loaded: a malformed
+    one costs nothing, and no value of it sits in DuckDB's tables."""
+    from shopsight.lake.store import Lake
+    from shopsight.pipeline.ingest import check_rows
+    from shopsight.quality.validation import TYPED
+    from shopsight.schema import get_table
+
+    path = tmp_path / "payments.csv"
+    path.write_text("payment_id,order_id,paid_at,amount,method,status,cvv\n"
+                    "P1,O1,2026-01-02 10:00:00,5.00,card,captured,123\n"
+                    "P2,O1,2026-01-02 10:00:00,5.00,card,captured,98765x\n")
+    con = duckdb.connect()
+    checked = check_rows(con, path.name, str(path), path.read_bytes(), get_table("payments"),
+                         None, Lake(str(tmp_path / "lake")))
+    assert "cvv" not in checked.present and checked.ignored == []
+    assert con.execute(f"SELECT count(*), count(cvv), count(*) FILTER (WHERE _invalid) "
+                       f"FROM {TYPED}").fetchall() == [(2, 0, 0)]

@@ -79,7 +79,7 @@ from shopsight.quality.validation import (
 )
 from shopsight.schema import TABLES, get_table, table_for_name
 from shopsight.schema.mapping import Mapping, header_description, mapped_columns
-from shopsight.schema.model import ColumnType, Table
+from shopsight.schema.model import ColumnType, Masking, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 from shopsight.state.store import IngestRecord, State, utc_now
 
@@ -1007,6 +1007,9 @@ def check_rows(con: Any, name: str, path: str, head: bytes, table: Table,
                 name, f"required column(s) {', '.join(missing)} missing for table "
                 f"{table.name}; " + header_description(
                     scan.columns, "add them, or map your names with --mapping"))
+        # a column dropped on the way to curated (CVV, SSN) is not even read: it is never
+        # checked, kept or shown, so it need not sit in memory either
+        exprs = {c: e for c, e in exprs.items() if table.column(c).masking is not Masking.DROP}
         projection = ", ".join(f"{e} AS {quote_ident(c)}" for c, e in exprs.items())
         chosen.update(projection=projection, present=set(exprs), ignored=ignored)
         parsed = frozenset(scan.typed) if mapping is None else frozenset()
