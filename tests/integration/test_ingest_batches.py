@@ -228,3 +228,21 @@ def test_a_later_file_corrects_rows_without_a_version(tmp_path: Path) -> None:
     again = together.ingest_paths([write(tmp_path / "together/in/orders_g.csv", same)])
     assert (again.outcomes[0].rows_inserted, again.outcomes[0].rows_updated) == (0, 0)
     assert curated_orders(together) == curated_orders(one_by_one)
+
+
+def test_a_file_read_again_brings_its_rejected_rows_and_undoes_no_correction(
+        tmp_path: Path) -> None:
+    """Read again once the customer its rejected order references is in, a file brings
+    that order; its row without a version does not undo a later file's correction."""
+    ingestor = prepared(tmp_path)
+    first = write(tmp_path / "in/orders_1.csv", ORDERS_HEADER + order("O21", 1, "")
+                  + order("O22", 2, "", customer="C3"))
+    assert ingestor.ingest_paths([first]).outcomes[0].rows_rejected == 1
+    ingestor.ingest_paths([write(tmp_path / "in/orders_2.csv",
+                                 ORDERS_HEADER + order("O21", 5, ""))])
+    ingestor.ingest_paths([write(tmp_path / "in/customers_2.csv",
+                                 "customer_id,first_name\nC3,Cem\n")])
+    (again,) = ingestor.ingest_paths([first], reread=True).outcomes
+    assert (again.rows_rejected, again.rows_inserted, again.rows_updated) == (0, 1, 0)
+    amounts = {row[0]: row[1] for row in curated_orders(ingestor)}
+    assert (amounts["O21"], amounts["O22"]) == (5, 2)

@@ -96,3 +96,16 @@ def test_a_data_file_whose_rows_are_all_removed_leaves_the_table(
     # the removed file stays on disk for time travel (until a vacuum); no new one
     folder = Path(ingestor.lake.local_path("curated/store_sales"))
     assert len(list(folder.glob("*.parquet"))) == 2
+
+
+def test_a_correction_without_a_column_does_not_inherit_the_replaced_lines_values(
+        tmp_path: Path, ingestor: Ingestor) -> None:
+    """A file replacing its store-day says all there is of it: a discount the corrected
+    file no longer has is gone, not carried over from the line it replaces."""
+    ingest(ingestor, write(tmp_path / "in/sales_1.csv", HEADER.replace(
+        "net_amount\n", "net_amount,discount_amount\n") + "0001,2026-01-05,T1,1,P1,1,10,5,5\n"))
+    ingest(ingestor, write(tmp_path / "in/sales_2.csv", HEADER
+                           + line("0001", "05", "T1", 1, 2)))
+    rows = DeltaTable(ingestor.lake.table_uri("curated", "store_sales")).to_pyarrow_table(
+        columns=["quantity", "discount_amount", "net_amount"]).to_pylist()
+    assert rows == [{"quantity": 2, "discount_amount": None, "net_amount": 20.0}]

@@ -125,12 +125,27 @@ def test_records_with_quoted_line_breaks_keep_the_line_they_start_on(tmp_path: P
         ([2, 5, 7, 10, 14, 16],)]
 
 
+def test_a_stray_quote_in_an_unquoted_value_does_not_shift_the_row_numbers(
+        tmp_path: Path) -> None:
+    """DuckDB reads the quote of 'TV 55"' as a character; counting it as the start of a
+    quoted value would take every later line for a continued one."""
+    text = b'a,b\n1,TV 55"\n2,x\n3,y,extra\n4,z\n\n'
+    raw, rows = load(tmp_path, text)
+    assert [(r[0], r[2]) for r in rows] == [("1", 2), ("2", 3), ("4", 5)]
+    assert [line for line, _, _ in raw.bad_rows] == [4]
+    raw, rows = load(tmp_path, b'a,b\n1,TV 55" caf\xe9\n2,x\n3,y,extra\n4,z\n',
+                     encoding="cp1252")
+    assert [(r[0], r[2]) for r in rows] == [("1", 2), ("2", 3), ("4", 5)]
+    assert [line for line, _, _ in raw.bad_rows] == [4]
+
+
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 1 << 20])
 def test_recordless_lines_are_found_wherever_the_chunks_cut(tmp_path: Path, size: int) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(QUOTED_BREAKS)
     found = recordless_lines(str(path), size)
     assert (found.empty, found.continued) == ([4], [3, 8, 9, 11, 12, 15])
+    assert (found.lines, found.records(), found.blank) == (16, 9, [4, 8])
     # what the reader numbers 5 (rejected "3,w,extra") and 8 ("6,u,x") start on
     assert (found.line_of(5), found.line_of(8), found.line_of(1)) == (6, 13, 1)
 

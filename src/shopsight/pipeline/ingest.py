@@ -182,6 +182,7 @@ class _PendingFile:
     lines: int  # line feeds, and a last line without one (see raw_files.line_count)
     started_at: Any
     started: float
+    reread: bool = False  # its content was ingested before (see Ingestor._unversioned_kept)
 
 
 @dataclass
@@ -201,7 +202,8 @@ class _CheckedFile:
     present: frozenset[str]  # contract columns the file has (or its mapping gives)
     check_ms: int
     conflicts: tuple[int, str] = (0, "")  # keys repeated with the same version but other
-    # values (the last row kept), and the first of them
+    # values (the last row kept), and one of them
+    reread: bool = False  # its content was ingested before
 
 
 MAX_GROUP_FILES = 16
@@ -237,8 +239,9 @@ def _same_columns_runs(
     run is merged with one write, one run after the other, since a file changes only the
     columns it has."""
     runs: list[list[tuple[int, _CheckedFile]]] = []
-    for item in checked:
-        if runs and runs[-1][-1][1].present == item[1].present:
+    for item in checked:  # (a file read again goes alone: see Ingestor._unversioned_kept)
+        last = runs[-1][-1][1] if runs else None
+        if last and last.present == item[1].present and not (last.reread or item[1].reread):
             runs[-1].append(item)
         else:
             runs.append([item])
@@ -461,6 +464,7 @@ class Ingestor:
                 when = f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC"
                 outcomes[key] = self._skipped(file, when, done)
                 continue
+            file.reread = done is not None
             earlier = next((f for f in pending if f.digest == digest
                             and f.table.name == target.name), None)
             if earlier:  # skipped if the earlier file succeeds, ingested if it does not
@@ -614,7 +618,7 @@ class Ingestor:
                             rows_rejected=rejected, rows_good=good, rows_unique=unique,
                             rejected_key=rejected_key, problems=problems, ignored=ignored,
                             present=present, check_ms=round((time.perf_counter() - t0) * 1000),
-                            conflicts=conflicts)
+                            conflicts=conflicts, reread=file.reread)
 
     def _succeeded(self, table: Table, c: _CheckedFile, inserted: int, updated: int,
                    removed: int, version: int | None, merge_ms: int) -> IngestOutcome:
@@ -745,7 +749,9 @@ class Ingestor:
             table, self.masking_key, rows, after=("_source_file", *lineage),
             values_from=f"({values})"))
         replacing = None
-        if table.file_replaces:  # every key the file holds, rejected rows' too: the
+        if files[0].reread:  # (alone in its run)
+            sql = self._unversioned_kept(con, table, sql)
+        elif table.file_replaces:  # every key the file holds, rejected rows' too: the
             # table's row of a line whose correction was rejected is kept, not removed
             key_list = ", ".join(quote_ident(k) for k in table.primary_key)
             replacing = Replacing(table.file_replaces, (
@@ -754,6 +760,22 @@ class Ingestor:
                 + ")"))
         result = self._write_curated(con, table, sql, replacing)
         return result, counts or [(result.inserted, result.updated)]
+
+    def _unversioned_kept(self, con: Any, table: Table, sql: str) -> str:
+        """``sql`` (the masked rows of a file read again) without its rows that have no
+        version and whose key the table holds: read first, they may since have been
+        corrected by a later file, which a row without a version would undo. A file is
+        read again for the rows it had rejected (now let in by a mapping, or by the rows
+        they reference); it does not replace its store-days again either."""
+        uri = self.lake.table_uri(CURATED, table.name)
+        if not table_exists(uri, self.lake.storage_options):
+            return sql
+        register_table(con, "_reread_table", uri, self.lake.storage_options)
+        keys = ", ".join(quote_ident(k) for k in table.primary_key)
+        versioned = (f" OR s.{quote_ident(table.version_column)} IS NOT NULL"
+                     if table.version_column else "")
+        return (f"SELECT s.* FROM ({sql}) s LEFT JOIN (SELECT {keys}, true AS _in_table FROM "
+                f"_reread_table) t USING ({keys}) WHERE t._in_table IS NULL{versioned}")
 
     def _kept_from_table(self, con: Any, table: Table, present: frozenset[str],
                          sql: str) -> str:
@@ -766,8 +788,9 @@ class Ingestor:
             if c.name not in present and c.name not in table.primary_key
             and c.name != table.version_column)]
         uri = self.lake.table_uri(CURATED, table.name)
-        if not absent or not table_exists(uri, self.lake.storage_options):
-            return sql
+        if not absent or table.file_replaces or not table_exists(uri,
+                                                                  self.lake.storage_options):
+            return sql  # (a file replacing its groups says all there is of them)
         register_table(con, "_kept_table", uri, self.lake.storage_options)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         columns = [quote_ident(c) for c in absent]
@@ -881,6 +904,7 @@ class Ingestor:
 
     def _write_file_rejection(self, key: str, digest: str, table: str, reason: str) -> str:
         base = self._rejected_base(key, digest, table)
+        self.lake.delete(f"{base}.rows.csv")  # an earlier reading's rows no longer stand
         self.lake.write_bytes(f"{base}.reason.json", json.dumps({
             "source": key, "sha256": digest, "table": table, "kind": "file",
             "reason": reason,
@@ -1066,9 +1090,11 @@ def _conflicting_repeats(con: Any, table: Table) -> tuple[int, str]:
     and which row is right is a guess (the last one is kept). Only the rows of repeated
     keys (``_repeated_rows``, kept aside by ``_keep_latest_rows``) are looked at."""
     keys = ", ".join(quote_ident(k) for k in table.primary_key)
-    count, first = con.execute(
+    count, first = con.execute(  # (only the rows of the version kept: the newest, or none)
         f"SELECT count(DISTINCT ({keys})), min(concat_ws('/', {keys})) FROM (SELECT {keys} "
-        f"FROM _repeated_rows GROUP BY {keys}, _v HAVING count(DISTINCT _said) > 1)"
+        f"FROM (SELECT *, max(_v) OVER (PARTITION BY {keys}) AS _kept FROM _repeated_rows) "
+        f"WHERE _v IS NOT DISTINCT FROM _kept GROUP BY {keys} "
+        f"HAVING count(DISTINCT _said) > 1)"
     ).fetchall()[0]
     return int(count), str(first or "")
 
@@ -1090,7 +1116,7 @@ def _outcome_message(table: Table, rejected: int, ignored: list[str],
                      "a mapping (column names, a date format, a decimal comma)?")
     if conflicts[0]:
         parts.append(f"{conflicts[0]} key(s) came more than once with the same "
-                     f"{table.version_column or 'version'} but other values (first: "
+                     f"{table.version_column or 'version'} but other values (such as "
                      f"{conflicts[1]}); the last row of each was kept")
     if removed:
         parts.append(f"{removed} row(s) removed: the file replaces each "

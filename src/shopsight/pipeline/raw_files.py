@@ -103,6 +103,20 @@ class RecordlessLines:
 
     empty: list[int]  # empty lines (outside quoted values), which the reader skips
     continued: list[int]  # lines a quoted value goes on to, after a line break in it
+    lines: int = 0  # lines of the file
+    blank: list[int] = field(default_factory=list)  # empty lines, quotes or not
+
+    def records(self) -> int:
+        """How many records (header included) the lines hold, if the quotes were read
+        right: a stray quote inside an unquoted value (``TV 55"``), which DuckDB reads as
+        a character, throws the count of the lines after it off."""
+        return self.lines - len(self.empty) - len(self.continued)
+
+    def without_quotes(self) -> RecordlessLines:
+        """The empty lines alone, quotes ignored: what to number around when the quotes
+        were not read right (records after a quoted line break then count records)."""
+        return RecordlessLines(empty=self.blank, continued=[], lines=self.lines,
+                               blank=self.blank)
 
     def line_of(self, counted: int) -> int:
         """The file's line number of what DuckDB's reader numbers ``counted`` (it counts
@@ -125,6 +139,7 @@ def recordless_lines(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> Recordle
 
     empty: list[int] = []
     continued: list[int] = []
+    blank_lines: list[int] = []
     base, line, quotes = 0, 1, 0  # bytes, line and quotes before the chunk
     last_feed, last_byte = -1, b""  # the last line feed before the chunk, its last byte
     with open(path, "rb") as handle:
@@ -142,15 +157,17 @@ def recordless_lines(path: str, chunk_bytes: int = READ_CHUNK_BYTES) -> Recordle
             local = feeds - 1
             cr_before[local >= 0] = data[local[local >= 0]] == 13
             cr_before[local < 0] = last_byte == b"\r"
-            blank = ~inside & ((gap == 1) | ((gap == 2) & cr_before))
-            empty.extend(numbers[blank].tolist())
+            blank = (gap == 1) | ((gap == 2) & cr_before)
+            blank_lines.extend(numbers[blank].tolist())
+            empty.extend(numbers[blank & ~inside].tolist())
             if len(feeds):
                 last_feed = int(at[-1])
             base += len(chunk)
             line += len(feeds)
             quotes += len(quoted)
             last_byte = chunk[-1:]
-    return RecordlessLines(empty=empty, continued=continued)
+    return RecordlessLines(empty=empty, continued=continued,
+                           lines=line_count(line - 1, last_byte), blank=blank_lines)
 
 
 def _mixed_line_ends(path: str) -> bool:
@@ -383,6 +400,8 @@ def _load_raw_file(
     if fmt == "csv" and _encoding(encoding) != "utf-16" and (
             lines is None or 1 + loaded + len(rejected_lines) < lines):
         recordless = recordless_lines(path)
+        if recordless.records() != 1 + loaded + len(rejected_lines):
+            recordless = recordless.without_quotes()  # a stray quote: see records()
         if recordless.continued:  # the reader numbered its rejects without them
             bad_rows = [(recordless.line_of(n), c, why) for n, c, why in bad_rows]
             retry = {recordless.line_of(n): fields for n, fields in retry.items()}

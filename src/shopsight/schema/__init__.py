@@ -11,15 +11,16 @@ __all__ = [
     "table_for_name",
 ]
 
-_NAMED = {t.name: t for t in TABLES} | {a: t for t in TABLES for a in t.aliases}
-# a file named for one row of the table: customer_list.csv, order_item_export.csv
-_BY_NAME = {name[:-1]: t for name, t in _NAMED.items() if name.endswith("s")} | _NAMED
+_BY_NAME = {t.name: t for t in TABLES} | {a: t for t in TABLES for a in t.aliases}
+# a table named for one of its rows (--table customer); not matched as a file name's start,
+# where "store" or "order" would claim store_exports/ or order-items-2026.csv
+_SINGULAR = {name[:-1]: t for name, t in _BY_NAME.items() if name.endswith("s")}
 
 
 def get_table(name: str) -> Table:
     """The contract table called ``name`` (or one of its aliases)."""
     try:
-        return _BY_NAME[name.lower()]
+        return _BY_NAME.get(name.lower()) or _SINGULAR[name.lower()]
     except KeyError:
         known = ", ".join(t.name for t in TABLES)
         raise ContractError(name, f"not in the data contract; known tables: {known}") from None

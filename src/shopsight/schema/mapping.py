@@ -124,11 +124,13 @@ def _section(data: dict[str, Any], key: str, name: str) -> dict[str, Any]:
 
 def _check_constant(column: Column, value: str, where: str, name: str) -> None:
     """A constant breaking the contract would reject every row: say so once, here."""
-    if column.allowed and value not in column.allowed:
+    if column.allowed and value.lower() not in {v.lower() for v in column.allowed}:
         raise MappingError(name, f"{where}: {value!r} is not one of "
-                           f"{', '.join(column.allowed)}")
+                           f"{', '.join(column.allowed)}")  # (in any case, as in a file)
     if not column.matches_pattern(value):
-        raise MappingError(name, f"{where}: {value!r} does not match {column.pattern}")
+        raise MappingError(name, f"{where}: {value!r} " + (
+            f"is not {column.pattern_text}" if column.pattern_text
+            else f"does not match {column.pattern}"))
 
 
 def _check_column(table: Table, target: str, name: str) -> None:
