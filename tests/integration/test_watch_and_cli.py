@@ -292,6 +292,16 @@ currency = "EUR"
     assert sorted((o["order_id"], o["total_amount"], o["_source_file"].rsplit("/", 1)[-1])
                   for o in orders) == [("1001", 1234.5, "export.csv"),
                                        ("1002", 89.9, "export-2.csv")]
+    # a third, forgotten its mapping, is rejected whole; given it, the file's first real
+    # reading corrects like any other
+    write(tmp_path / "export-3.csv", "Bestellnr;Kunde;Datum;Betrag\n1002;K2;04.02.2026;79,90\n")
+    assert run_cli(home, "ingest", str(tmp_path / "export-3.csv"), "--table",
+                   "orders").returncode == 3
+    result = run_cli(home, "ingest", str(tmp_path / "export-3.csv"), "--mapping", str(mapping))
+    assert result.returncode == 0, result.stdout + result.stderr
+    orders = DeltaTable(str(home / "lake/curated/orders")).to_pyarrow_table().to_pylist()
+    assert {o["order_id"]: o["total_amount"] for o in orders} == {"1001": 1234.5,
+                                                                  "1002": 79.9}
 
 
 def test_schema_markdown_command(tmp_path: Path) -> None:

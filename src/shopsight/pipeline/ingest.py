@@ -464,7 +464,7 @@ class Ingestor:
                 when = f"{done.file_key} at {done.finished_at:%Y-%m-%d %H:%M:%S} UTC"
                 outcomes[key] = self._skipped(file, when, done)
                 continue
-            file.reread = done is not None
+            file.reread = done is not None and done.status != "rejected"  # (read first now)
             earlier = next((f for f in pending if f.digest == digest
                             and f.table.name == target.name), None)
             if earlier:  # skipped if the earlier file succeeds, ingested if it does not
