@@ -204,8 +204,8 @@ def test_cli_reports_rejected_files_with_exit_code_3(tmp_path: Path) -> None:
                                            "U1,11/05/2026,1.00\nU2,11/06/2026,2.00\n")
     result = run_cli(tmp_path / "home", "ingest", str(us))
     assert result.returncode == 3
-    assert "every row was rejected: does the file hold orders, and does it need a mapping" in (
-        " ".join(result.stdout.split()))
+    assert ("all 2 row(s) rejected, see rejected/orders/: does the file hold orders, and "
+            "does it need a mapping") in " ".join(result.stdout.split())
 
 
 def test_a_file_with_rejected_rows_is_read_again_once_they_can_pass(tmp_path: Path) -> None:

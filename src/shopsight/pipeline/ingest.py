@@ -1111,9 +1111,6 @@ def _outcome_message(table: Table, rejected: int, ignored: list[str],
                      removed: int = 0, empty: bool = False,
                      conflicts: tuple[int, str] = (0, ""), every: bool = False) -> str:
     parts = ["no rows: the file has only its header; was the export cut short?"] if empty else []
-    if every:
-        parts.append(f"every row was rejected: does the file hold {table.name}, and does it need "
-                     "a mapping (column names, a date format, a decimal comma)?")
     if conflicts[0]:
         parts.append(f"{conflicts[0]} key(s) came more than once with the same "
                      f"{table.version_column or 'version'} but other values (such as "
@@ -1121,7 +1118,11 @@ def _outcome_message(table: Table, rejected: int, ignored: list[str],
     if removed:
         parts.append(f"{removed} row(s) removed: the file replaces each "
                      f"({', '.join(table.file_replaces)}) it holds, and no longer has them")
-    if rejected:
+    if every:
+        parts.append(f"all {rejected} row(s) rejected, see rejected/{table.name}/: does the "
+                     f"file hold {table.name}, and does it need a mapping (column names, a "
+                     "date format, a decimal comma)?")
+    elif rejected:
         parts.append(f"{rejected} row(s) rejected, see rejected/{table.name}/")
     if ignored:
         parts.append(f"ignored column(s) not in the contract: {', '.join(ignored)}")
