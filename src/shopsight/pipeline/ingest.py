@@ -182,7 +182,7 @@ class _PendingFile:
     lines: int  # line feeds, and a last line without one (see raw_files.line_count)
     started_at: Any
     started: float
-    reread: bool = False  # its content was ingested before (see Ingestor._unversioned_kept)
+    reread: bool = False  # its content was ingested before (see Ingestor._against_table)
 
 
 @dataclass
@@ -239,7 +239,7 @@ def _same_columns_runs(
     run is merged with one write, one run after the other, since a file changes only the
     columns it has."""
     runs: list[list[tuple[int, _CheckedFile]]] = []
-    for item in checked:  # (a file read again goes alone: see Ingestor._unversioned_kept)
+    for item in checked:  # (a file read again goes alone: see Ingestor._against_table)
         last = runs[-1][-1][1] if runs else None
         if last and last.present == item[1].present and not (last.reread or item[1].reread):
             runs[-1].append(item)
@@ -635,10 +635,10 @@ class Ingestor:
             table_version=version,
             problems=[f"row {r} column {col or '-'}: {m}" for r, col, m in c.problems[:20]],
             rejected_key=c.rejected_key, ignored_columns=c.ignored,
-            message=_outcome_message(table, c.rows_rejected, c.ignored, removed,
-                                     empty=c.rows_read == 0, conflicts=c.conflicts,
-                                     every=c.rows_rejected == c.rows_read > 0),
         )
+        outcome.message = _outcome_message(table, c.rows_rejected, c.ignored, removed,
+                                           empty=c.rows_read == 0, conflicts=c.conflicts,
+                                           every=outcome.every_row_rejected)
         log.info(
             f"{c.key}: {outcome.rows_inserted} inserted, {outcome.rows_updated} updated, "
             f"{outcome.rows_rejected} rejected, {outcome.rows_duplicate} duplicates",
@@ -745,14 +745,13 @@ class Ingestor:
         if len(files) > 1:
             counts = self._sequential_winners(con, table, files)
             rows = "_batch_winners"
-        sql = self._kept_from_table(con, table, files[0].present, masked_rows_sql(
+        sql = self._against_table(con, table, files[0], masked_rows_sql(
             table, self.masking_key, rows, after=("_source_file", *lineage),
             values_from=f"({values})"))
         replacing = None
-        if files[0].reread:  # (alone in its run)
-            sql = self._unversioned_kept(con, table, sql)
-        elif table.file_replaces:  # every key the file holds, rejected rows' too: the
-            # table's row of a line whose correction was rejected is kept, not removed
+        if table.file_replaces and not files[0].reread:  # every key the file holds,
+            # rejected rows' too: the table's row of a line whose correction was rejected
+            # is kept, not removed
             key_list = ", ".join(quote_ident(k) for k in table.primary_key)
             replacing = Replacing(table.file_replaces, (
                 f"(SELECT {key_list} FROM ({values}) WHERE "
@@ -761,43 +760,39 @@ class Ingestor:
         result = self._write_curated(con, table, sql, replacing)
         return result, counts or [(result.inserted, result.updated)]
 
-    def _unversioned_kept(self, con: Any, table: Table, sql: str) -> str:
-        """``sql`` (the masked rows of a file read again) without its rows that have no
-        version and whose key the table holds: read first, they may since have been
-        corrected by a later file, which a row without a version would undo. A file is
-        read again for the rows it had rejected (now let in by a mapping, or by the rows
-        they reference); it does not replace its store-days again either."""
-        uri = self.lake.table_uri(CURATED, table.name)
-        if not table_exists(uri, self.lake.storage_options):
-            return sql
-        register_table(con, "_reread_table", uri, self.lake.storage_options)
-        keys = ", ".join(quote_ident(k) for k in table.primary_key)
-        versioned = (f" OR s.{quote_ident(table.version_column)} IS NOT NULL"
-                     if table.version_column else "")
-        return (f"SELECT s.* FROM ({sql}) s LEFT JOIN (SELECT {keys}, true AS _in_table FROM "
-                f"_reread_table) t USING ({keys}) WHERE t._in_table IS NULL{versioned}")
+    def _against_table(self, con: Any, table: Table, file: _CheckedFile, sql: str) -> str:
+        """``sql`` (the masked rows of a run of files like ``file``) joined once to the
+        keys the table holds, for two rules:
 
-    def _kept_from_table(self, con: Any, table: Table, present: frozenset[str],
-                         sql: str) -> str:
-        """``sql`` (masked rows of files with the contract columns ``present``) with the
-        table's own values in the columns the files do not have, for the keys the table
-        holds: an email update or a minimal export changes only what it says, and a
-        contract default fills only new rows."""
-        absent = [name for name, _, _ in table.curated_columns_of(
+        - The table keeps its own values in the columns the files do not have: an email
+          update or a minimal export changes only what it says, and a contract default
+          fills only new rows (not for a file replacing its groups: it says all there is
+          of them).
+        - A file read again (alone in its run) loses its rows that have no version and
+          whose key the table holds: read first, they may since have been corrected by a
+          later file, which a row without a version would undo. It is read again for the
+          rows it had rejected (now let in by a mapping, or by the rows they reference),
+          and does not replace its store-days again either."""
+        absent = [] if table.file_replaces else [name for name, _, _ in table.curated_columns_of(
             c.name for c in table.columns
-            if c.name not in present and c.name not in table.primary_key
+            if c.name not in file.present and c.name not in table.primary_key
             and c.name != table.version_column)]
         uri = self.lake.table_uri(CURATED, table.name)
-        if not absent or table.file_replaces or not table_exists(uri,
-                                                                  self.lake.storage_options):
-            return sql  # (a file replacing its groups says all there is of them)
-        register_table(con, "_kept_table", uri, self.lake.storage_options)
+        if not (absent or file.reread) or not table_exists(uri, self.lake.storage_options):
+            return sql
+        register_table(con, "_merge_table_keys", uri, self.lake.storage_options)
         keys = ", ".join(quote_ident(k) for k in table.primary_key)
         columns = [quote_ident(c) for c in absent]
         kept = ", ".join(f"CASE WHEN t._in_table THEN t.{c} ELSE s.{c} END AS {c}"
                          for c in columns)
-        return (f"SELECT s.* REPLACE ({kept}) FROM ({sql}) s LEFT JOIN (SELECT {keys}, "
-                f"{', '.join(columns)}, true AS _in_table FROM _kept_table) t USING ({keys})")
+        where = ""
+        if file.reread:
+            where = " WHERE t._in_table IS NULL" + (
+                f" OR s.{quote_ident(table.version_column)} IS NOT NULL"
+                if table.version_column else "")
+        return (f"SELECT s.*{f' REPLACE ({kept})' if kept else ''} FROM ({sql}) s LEFT JOIN "
+                f"(SELECT {', '.join([keys, *columns])}, true AS _in_table FROM "
+                f"_merge_table_keys) t USING ({keys}){where}")
 
     def _sequential_winners(self, con: Any, table: Table,
                             files: list[_CheckedFile]) -> list[tuple[int, int]]:

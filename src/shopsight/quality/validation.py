@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shopsight.schema.model import Column, ColumnType, Masking, Table
+from shopsight.schema.model import CURRENCY_SIGN, Column, ColumnType, Masking, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 NULL_TOKENS = ("", "NULL", "null", "\\N")
@@ -46,9 +46,8 @@ class RowProblem:
 # An amount as spreadsheets and shop systems show it: a currency sign or code before or
 # after it, and commas between groups of three digits when a '.' decimal point follows
 # ('1,234' alone could be 1.234 written with a decimal comma: it stays refused).
-_SIGN = r"(?:[$€£¥]|[A-Z]{3})"
-_SHOWN_AMOUNT = (rf"[-+]?\s*(?:{_SIGN}\s*)?[-+]?(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+\.[0-9]+|"
-                 rf"[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*{_SIGN}?")
+_SHOWN_AMOUNT = (rf"[-+]?\s*(?:{CURRENCY_SIGN}\s*)?[-+]?(?:[0-9]{{1,3}}(?:,[0-9]{{3}})+"
+                 rf"\.[0-9]+|[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*{CURRENCY_SIGN}?")
 
 
 def cleaned_value(column: str, *, exact_tokens_read: bool = False) -> str:
@@ -196,9 +195,8 @@ def _checks(
                       f"ELSE {reason} END")
         out.append((f"{raw} IS NOT NULL AND {typed} IS NULL", f"{shown} || {reason}"))
     if col.pattern:
-        what = f"is not {col.pattern_text}" if col.pattern_text else (
-            "does not have the expected format" if col.is_sensitive_value
-            else f"does not match {col.pattern}")
+        what = ("does not have the expected format" if col.is_sensitive_value
+                and not col.pattern_text else col.pattern_words)
         out.append((
             f"{raw} IS NOT NULL AND NOT regexp_full_match({raw}, {sql_literal(col.pattern)})",
             f"{shown} || {sql_literal(' ' + what)}",

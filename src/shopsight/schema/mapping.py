@@ -31,7 +31,7 @@ from typing import Any
 
 from shopsight.errors import MappingError
 from shopsight.schema import get_table
-from shopsight.schema.model import Column, ColumnType, Table
+from shopsight.schema.model import CURRENCY_SIGN, Column, ColumnType, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
 
@@ -128,9 +128,7 @@ def _check_constant(column: Column, value: str, where: str, name: str) -> None:
         raise MappingError(name, f"{where}: {value!r} is not one of "
                            f"{', '.join(column.allowed)}")  # (in any case, as in a file)
     if not column.matches_pattern(value):
-        raise MappingError(name, f"{where}: {value!r} " + (
-            f"is not {column.pattern_text}" if column.pattern_text
-            else f"does not match {column.pattern}"))
+        raise MappingError(name, f"{where}: {value!r} {column.pattern_words}")
 
 
 def _check_column(table: Table, target: str, name: str) -> None:
@@ -152,7 +150,7 @@ def header_description(columns: list[str], advice: str = "") -> str:
     return f"the file has: {', '.join(columns)}" + (f" ({advice})" if advice else "")
 
 
-_CURRENCY_AROUND = r"^\s*(?:[$€£¥]|[A-Z]{3})\s*|\s*(?:[$€£¥]|[A-Z]{3})\s*$"
+_CURRENCY_AROUND = rf"^\s*{CURRENCY_SIGN}\s*|\s*{CURRENCY_SIGN}\s*$"
 
 
 def decimal_comma_sql(text: str) -> str:

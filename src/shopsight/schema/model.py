@@ -13,6 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+CURRENCY_SIGN = r"(?:[$€£¥]|[A-Z]{3})"
+"""A currency sign or three-letter code written beside an amount ('$12.50', '12,50 EUR')."""
+
 
 class ColumnType(StrEnum):
     """Logical types; each maps to one Arrow/Delta and one DuckDB type."""
@@ -91,6 +94,13 @@ class Column:
     def is_sensitive_value(self) -> bool:
         """True when the raw value must never appear in a message, log or rejected row."""
         return self.masking in (Masking.DROP, Masking.PAN) or self.privacy is Privacy.PCI
+
+    @property
+    def pattern_words(self) -> str:
+        """What a value not matching the pattern is not, for messages: in words when the
+        contract has them (a retailer does not read regular expressions)."""
+        return (f"is not {self.pattern_text}" if self.pattern_text
+                else f"does not match {self.pattern}")
 
     @property
     def range_text(self) -> str:
