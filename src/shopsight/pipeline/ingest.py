@@ -708,11 +708,9 @@ class Ingestor:
         # Most keys occur once: only rows of repeated keys (kept aside with what they say,
         # as one hash) go through the (sorting) window, which lists the rows superseded by
         # a later version; one scan then skips them. Repeated keys are found by their hash
-        # (one 64-bit value to group instead of the key's columns, and no probe of the key
-        # problems: a superset of the candidates); the window partitions by the key
-        # itself, so a hash collision changes nothing.
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT hash({keys}) AS h "
-                    f"FROM {TYPED} WHERE NOT _invalid GROUP BY ALL HAVING count(*) > 1")
+        # (no probe of the key problems: a superset of the candidates); the window
+        # partitions by the key itself, so a hash collision changes nothing.
+        _find_repeated_hashes(con, keys)
         con.execute(f"CREATE OR REPLACE TEMP TABLE _repeated_rows AS SELECT {row}, {keys}, "
                     f"{version} AS _v, hash({said or 'NULL'}) AS _said FROM {VALIDATED} "
                     f"WHERE NOT _bad AND hash({keys}) IN (SELECT h FROM _repeated)")
@@ -1077,6 +1075,23 @@ def _content_sql(table: Table, present: frozenset[str]) -> str:
                 c for c in present if c not in table.primary_key
                 and c != table.version_column)]
     return f"struct_pack({', '.join(said)})" if said else "NULL::BOOLEAN"
+
+
+def _find_repeated_hashes(con: Any, keys: str) -> None:
+    """Create ``_repeated``: the hashes of the keys that more than one valid row of the
+    file has. numpy sorts the file's key hashes (9.6M in ~0.06 s) where DuckDB's hash
+    aggregate over as many distinct values took 1.4-2.5 CPU-s."""
+    import numpy as np
+
+    hashes = con.execute(
+        f"SELECT hash({keys}) AS h FROM {TYPED} WHERE NOT _invalid").fetchnumpy()["h"]
+    hashes.sort()
+    repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    con.register("_repeated_hashes", {"h": repeated})
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _repeated AS SELECT h FROM _repeated_hashes")
+    finally:
+        con.unregister("_repeated_hashes")
 
 
 def _conflicting_repeats(con: Any, table: Table) -> tuple[int, str]:
