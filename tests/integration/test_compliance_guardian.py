@@ -53,6 +53,12 @@ def test_scores_recover_planted_fraud(guardian: ComplianceGuardian, demo_lake: A
     medium = set(table.loc[table["risk_score"] >= 40, "payment_id"])
     caught = truth.assign(hit=truth["payment_id"].isin(medium)).groupby("pattern")["hit"].mean()
     assert caught.min() >= 0.6 and (legit >= 40).mean() < 0.01, caught.to_dict()
+    # high risk (the default flagged list) holds the clear patterns, and almost nothing
+    # legitimate; a large basket on the customer's own card and IP stays medium mostly
+    high = set(table.loc[table["risk_score"] >= 70, "payment_id"])
+    high_share = truth.assign(hit=truth["payment_id"].isin(high)).groupby("pattern")["hit"].mean()
+    clear = high_share.drop("high_amount")
+    assert clear.min() >= 0.9 and (legit >= 70).mean() < 0.001, high_share.to_dict()
 
 
 def test_score_flagged_and_errors(guardian: ComplianceGuardian) -> None:

@@ -75,6 +75,35 @@ def test_unusual_amount_is_explained_with_numbers() -> None:
     assert any("3,000.00 USD" in r and "customer's usual" in r for r in row["reasons"])
 
 
+def test_new_card_from_abroad_on_an_old_account_is_high_risk_each_signal_alone_not() -> None:
+    """A trip abroad with the usual card, or a replaced card at home, is medium risk at
+    most; a new card on an old account used from abroad is an account takeover: high."""
+    frame = _history()
+    last = frame.groupby("customer_id")["paid_at"].max()
+    later = pd.Timedelta(days=2)
+    cases = {  # customer -> (card token, IP country)
+        "C010": ("tok_10", "FR"),  # travel: the usual card, abroad
+        "C020": ("tok_new20", "US"),  # a replaced card, at home
+        "C030": ("tok_new30", "FR"),  # both: takeover
+    }
+    rows = [{**frame[frame["customer_id"] == c].iloc[-1].to_dict(),
+             "payment_id": f"X{c}", "order_id": f"XO{c}", "paid_at": last[c] + later,
+             "card_number_token": token, "card_number": f"522222******{c[1:]}",
+             "ip_country": country, "ip_address": "80.1.2.0" if country == "FR" else "23.9.9.0"}
+            for c, (token, country) in cases.items()]
+    scores = score_payments(pd.concat([frame, pd.DataFrame(rows)], ignore_index=True))
+    scored = scores.set_index("payment_id")
+    travel, replaced, takeover = (scored.loc[f"X{c}"] for c in cases)
+    assert takeover["risk_score"] >= 70
+    assert any("as when an account is taken over" in r for r in takeover["reasons"])
+    assert travel["risk_score"] < 70 and replaced["risk_score"] < 70
+    assert any("billing country US differs from IP country FR" in r for r in travel["reasons"])
+    assert any(r.startswith("new card on an account") for r in replaced["reasons"])
+    others = ~scores["payment_id"].isin([f"X{c}" for c in cases])
+    assert scores.loc[others, "risk_score"].max() < 70 <= scores["risk_score"].max() == \
+        takeover["risk_score"]
+
+
 def test_supervised_path_needs_enough_chargebacks() -> None:
     frame = _history(n_customers=80, seed=2)
     frame.loc[:9, "status"] = "chargeback"
