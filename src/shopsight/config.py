@@ -168,11 +168,14 @@ class Settings(BaseSettings):
         "Credentials come from the usual AWS variables or role, never from settings.",
     )
     lake_single_writer: bool = Field(
-        True,
+        False,
         validation_alias=_env("SHOPSIGHT_LAKE_SINGLE_WRITER"),
-        description="On S3, allow Delta commits without a lock provider; safe while one "
-        "process writes the lake at a time (the watcher, or one Lambda with reserved "
-        "concurrency 1).",
+        description="On S3, commit Delta versions with a plain rename instead of a "
+        "conditional write. Off by default: S3's conditional writes (also in MinIO and R2) "
+        "make a commit that lost a race fail, and the ingest merges again, so several "
+        "writers (watchers, one Lambda per file) are safe. Turn it on only for an "
+        "S3-compatible store without conditional writes, and only while one process writes "
+        "the lake at a time.",
     )
 
     signing_key: SecretStr = Field(

@@ -206,3 +206,44 @@ def test_an_unexpected_error_fails_its_file_and_the_other_tables_go_on(
     monkeypatch.undo()
     again = ingestor.ingest_paths([orders]).outcomes[0]  # a failed file is tried again
     assert (again.status, again.rows_inserted) == ("succeeded", 100)
+
+
+def test_a_merge_another_writer_beat_is_worked_out_again(
+        lake: Lake, state: State, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Delta refusing a commit because another writer committed first (what S3's
+    conditional writes report) makes the merge start over; a writer that keeps losing
+    fails its file with a message saying what to do, not as a bug."""
+    from deltalake.exceptions import CommitFailedError
+
+    import shopsight.pipeline.ingest as ingest_module
+    from tests.conftest import STORES_CSV, write
+
+    stores = write(tmp_path / "in/stores.csv", STORES_CSV)
+    orders = write_orders(tmp_path / "in/orders.csv", 0, 100, "paid", "2026-01-02 10:00:00")
+    merge_checked = Ingestor._merge_checked
+    beaten = {"orders": 1}  # commits of the table another writer beats
+
+    def racing(self: Ingestor, con: object, table: object, files: object) -> object:
+        name = getattr(table, "name", "")
+        if beaten.get(name, 0) > 0:
+            beaten[name] -= 1
+            raise CommitFailedError("Commit failed: a concurrent transactions added new data.")
+        return merge_checked(self, con, table, files)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ingestor, "_merge_checked", racing)
+    monkeypatch.setattr(ingest_module, "COMMIT_ATTEMPTS", 3)
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    first = {o.table: o for o in ingestor.ingest_paths([stores, orders]).outcomes}
+    assert (first["orders"].status, first["orders"].rows_inserted) == ("succeeded", 100)
+    assert beaten["orders"] == 0
+
+    later = write_orders(tmp_path / "in/orders_later.csv", 100, 10, "paid",
+                         "2026-01-03 10:00:00")
+    beaten["orders"] = 3
+    (lost,) = ingestor.ingest_paths([later]).outcomes
+    assert lost.status == "failed" and "bug" not in lost.message
+    assert "other writers committed to the table 3 times" in lost.message
+    assert "run the ingest again" in lost.message
+    assert DeltaTable(lake.table_uri("curated", "orders")).to_pyarrow_table().num_rows == 100
+    (again,) = ingestor.ingest_paths([later]).outcomes
+    assert (again.status, again.rows_inserted) == ("succeeded", 10)

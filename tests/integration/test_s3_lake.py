@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,8 +102,50 @@ def test_a_corrected_store_day_replaces_the_day_on_an_s3_lake(
     assert (fixed.rows_inserted, fixed.rows_updated, fixed.rows_removed) == (0, 1, 1)
     table = DeltaTable(lake.table_uri("curated", "store_sales"),
                        storage_options=lake.storage_options)
-    assert table.version() == fixed.table_version == 1
+    assert table.version() == fixed.table_version == first[0].table_version + 1  # one commit
     assert sorted((r["store_id"], r["transaction_id"], r["quantity"])
                   for r in table.to_pyarrow_table().to_pylist()) == [
         ("0001", "T1", 4), ("0002", "T1", 3)]
+    state.engine.dispose()
+
+
+def _ingest_at(start: float, key: str, state_db: str) -> tuple[str, int, int]:
+    """Ingest one raw key of the lake the environment names, from ``start`` on (run in a
+    process of its own, as one Lambda per landed file would)."""
+    settings = load_settings()
+    lake = Lake(settings.lake_root, settings.lake_storage_options)
+    ingestor = Ingestor(lake, State(f"sqlite:///{state_db}"), MASKING_KEY)
+    time.sleep(max(0.0, start - time.time()))
+    (outcome,) = ingestor.ingest_keys([key]).outcomes
+    return outcome.status, outcome.rows_inserted, outcome.rows_updated
+
+
+def test_files_landing_at_once_merge_side_by_side_on_an_s3_lake(
+        s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four processes ingest four orders files into a table none of them finds: one
+    creates it, and every merge whose commit another beat is worked out again. Every row
+    lands once, and the shared key ends at its latest version whatever the commit order."""
+    lake = s3_lake(s3_endpoint, "busy-lake", monkeypatch)
+    state_db = tmp_path / "state.db"
+    state = State(f"sqlite:///{state_db}")
+    lake.write_bytes("raw/stores/stores.csv", STORES_CSV.encode())
+    Ingestor(lake, state, MASKING_KEY).ingest_raw_zone()
+    keys = []
+    for w in range(4):
+        rows = "".join(f"W{w}-{i},,2026-01-02,completed,store,0001,USD,{i}.00,"
+                       "2026-01-02 10:00:00\n" for i in range(30))
+        shared = (f"O0,,2026-01-02,returned,store,000{1 + w % 2},USD,1.00,"
+                  f"2026-01-0{3 + w} 10:00:00\n")
+        keys.append(f"raw/orders/orders_w{w}.csv")
+        lake.write_bytes(keys[-1], (ORDERS_HEADER + rows + shared).encode())
+    start = time.time() + 4  # every process ready (imports done) before the first merges
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.starmap(_ingest_at, [(start, key, str(state_db)) for key in keys])
+    assert [status for status, _, _ in results] == ["succeeded"] * 4
+    assert sum(inserted for _, inserted, _ in results) == 4 * 30 + 1
+    con = connect(lake)
+    assert con.execute("SELECT count(*), count(DISTINCT order_id) FROM orders"
+                       ).fetchall() == [(121, 121)]
+    assert con.execute("SELECT store_id, updated_at::VARCHAR FROM orders WHERE order_id = 'O0'"
+                       ).fetchall() == [("0002", "2026-01-06 10:00:00+00")]
     state.engine.dispose()

@@ -89,6 +89,17 @@ def parquet_scan_sql(files: list[str], *, filename: bool = False) -> str:
             f"{', filename = true' if filename else ''})")
 
 
+def is_commit_conflict(exc: BaseException) -> bool:
+    """Whether Delta refused a commit because another writer committed first: a version
+    taken, files read by this transaction changed, or a table created meanwhile. Worked
+    out again against the table's new version, the same write can succeed."""
+    from deltalake.exceptions import CommitFailedError, DeltaError
+
+    if isinstance(exc, CommitFailedError):
+        return True
+    return isinstance(exc, DeltaError) and "already exists" in str(exc)
+
+
 def register_table(con: Any, name: str, uri: str,
                    storage_options: dict[str, str] | None = None) -> None:
     """Make the Delta table at ``uri`` readable as ``name`` in DuckDB: a view over its
@@ -138,15 +149,18 @@ def merge_rows(
     ``con`` is a DuckDB connection used to find the rows that would change, so a merge of
     nothing commits nothing. With ``replacing``, the rows it removes are deleted by the
     same commit (they join the merge's source marked as removals).
+
+    A missing table is created empty first and then merged into like any other: a plain
+    first write racing another process's would be turned into an append by Delta's commit
+    retry, and two first files holding the same key would both land. Creating is
+    idempotent, and the merges' commit checks order the writers (see
+    ``is_commit_conflict``).
     """
-    from deltalake import write_deltalake
+    from deltalake import DeltaTable
 
     if not table_exists(uri, storage_options):
-        if rows.num_rows == 0:
-            write_deltalake(uri, rows, mode="error", storage_options=storage_options or None)
-            return MergeResult(version=0, inserted=0, updated=0)
-        write_deltalake(uri, rows, mode="error", storage_options=storage_options or None)
-        return MergeResult(version=0, inserted=rows.num_rows, updated=0)
+        DeltaTable.create(uri, rows.schema, mode="ignore",
+                          storage_options=storage_options or None)
     dt = open_table(uri, storage_options)
     con.register("_merge_source", rows)
     con.register("_merge_target", dt.to_pyarrow_dataset())

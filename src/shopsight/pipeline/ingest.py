@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import re
 import tempfile
 import threading
@@ -34,13 +35,14 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, computed_field
 
-from shopsight.errors import InputRejected, MappingError, ShopsightError
+from shopsight.errors import InputRejected, LakeError, MappingError, ShopsightError
 from shopsight.lake.delta import (
     Columns,
     MergeResult,
     Replacing,
     arrow_schema,
     create_table_from_query,
+    is_commit_conflict,
     merge_query_into_table,
     merge_rows,
     register_table,
@@ -87,6 +89,7 @@ log = get_logger("ingest")
 
 RAW_SUFFIXES = (".csv", ".parquet", ".txt", ".tsv")
 HEAD_BYTES = 1 << 20  # read to sniff the format and the header
+COMMIT_ATTEMPTS = 6  # a merge whose commit another writer beat is tried again
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_ingested_at")
 
 
@@ -554,8 +557,8 @@ class Ingestor:
                         self._cores.share(con, writing=True)  # (another run may merge)
                         for run in _same_columns_runs(checked):
                             t1 = time.perf_counter()
-                            result, counts = self._merge_checked(con, table,
-                                                                 [c for _, c in run])
+                            result, counts = self._merge_retrying(con, table,
+                                                                  [c for _, c in run])
                             merge_ms = round((time.perf_counter() - t1) * 1000)
                             # (only groups of one file remove rows: see _same_table_runs)
                             for (i, c), (inserted, updated) in zip(run, counts, strict=True):
@@ -729,6 +732,31 @@ class Ingestor:
             f"{FK_PROBLEMS}_{ordinal}) AND {row} NOT IN (SELECT {row} FROM "
             f"_superseded_{ordinal})")
         return good, good - superseded, conflicts
+
+    def _merge_retrying(self, con: Any, table: Table, files: list[_CheckedFile]
+                        ) -> tuple[MergeResult, list[tuple[int, int]]]:
+        """``_merge_checked``, worked out again when Delta refuses its commit because
+        another process committed to the table first. A local lake's merges take turns
+        (``Lake.table_lock``); on S3 two files landing at once (two watchers, or one
+        Lambda per file) merge side by side, and Delta's commit checks make the later
+        one start over against the table's new version, after a short random wait."""
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                return self._merge_checked(con, table, files)
+            except Exception as exc:
+                if not is_commit_conflict(exc):
+                    raise
+                if attempt == COMMIT_ATTEMPTS:
+                    raise LakeError(
+                        f"{CURATED}/{table.name}",
+                        f"other writers committed to the table {COMMIT_ATTEMPTS} times while "
+                        "this merge was worked out; nothing of the file was committed: run "
+                        "the ingest again") from None
+                log.info("another writer committed first; merging again",
+                         extra=fields(table=table.name, attempt=attempt,
+                                      files=[f.key for f in files]))
+                time.sleep(random.uniform(0.05, 0.25) * 2 ** attempt)
+        raise AssertionError("unreachable")
 
     def _merge_checked(self, con: Any, table: Table,
                        files: list[_CheckedFile]) -> tuple[MergeResult, list[tuple[int, int]]]:
