@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+from shopsight.quality.pci import register_redaction
 from shopsight.schema.sql_text import quote_ident
 
 
@@ -31,6 +32,7 @@ def file_connection(files_at_once: int = 1) -> Iterator[Any]:
         con = duckdb.connect(":memory:", config={"temp_directory": spill})
         try:
             con.execute("SET TimeZone = 'UTC'")
+            register_redaction(con)  # curated free text is redacted (masked_rows_sql)
             # Temp tables are never persisted, but without this DuckDB compresses them as
             # if checkpointing a database after every 16 MB written: 1.4 s stalls on
             # statements that write a few rows next to a large file's tables.

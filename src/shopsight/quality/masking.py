@@ -13,6 +13,7 @@ key and value, which DuckDB computes natively in the same pass as the curated wr
 
 from __future__ import annotations
 
+from shopsight.quality.pci import redacted_sql
 from shopsight.schema.model import Column, Masking, Table
 from shopsight.schema.sql_text import quote_ident, sql_literal
 
@@ -95,6 +96,12 @@ def masked_rows_sql(
     joins: list[str] = []
     for i, col in enumerate(table.columns):
         src = column_sql.get(col.name, quote_ident(col.name))
+        if col.is_free_text and col.name not in table.primary_key:
+            # a card number or SSN typed into a name or promo code is redacted, not kept
+            # (keys are left alone: a changed key would join nothing, and the PCI scan
+            # reports one)
+            items.append(f"{redacted_sql(src)} AS {quote_ident(col.name)}")
+            continue
         if col.name not in looked_up:
             items.extend(_masked_items(col, src, key, digits.get(col.name)))
             continue

@@ -49,15 +49,30 @@ _SUSPECT_SQL = r"[0-9](?:[ -]?[0-9]){12,18}|[0-9]{3}-[0-9]{2}-[0-9]{4}"
 _REDACT_FUNCTION = "shopsight_redact"
 
 
+def register_redaction(con: Any) -> None:
+    """Make ``redact`` callable from DuckDB's SQL on ``con`` (see ``redacted_sql``)."""
+    if not con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
+                       [_REDACT_FUNCTION]).fetchall()[0][0]:
+        con.create_function(_REDACT_FUNCTION, redact, ["VARCHAR"], "VARCHAR",
+                            side_effects=False)
+
+
+def redacted_sql(value: str) -> str:
+    """SQL of the text ``value`` with card numbers and SSNs redacted (``redact``); a
+    pattern filters the values first, so few ever call Python. Needs
+    ``register_redaction`` on the connection that runs it."""
+    from shopsight.schema.sql_text import sql_literal
+
+    return (f"CASE WHEN regexp_matches({value}, {sql_literal(_SUSPECT_SQL)}) "
+            f"THEN {_REDACT_FUNCTION}({value}) ELSE {value} END")
+
+
 def redact_text_columns(con: Any, table: str) -> None:
     """Apply ``redact`` to every text value of DuckDB's temp ``table`` that could hold a
     card number or an SSN (a pattern filters them first: few values ever call Python)."""
     from shopsight.schema.sql_text import quote_ident, sql_literal
 
-    if not con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
-                       [_REDACT_FUNCTION]).fetchall()[0][0]:
-        con.create_function(_REDACT_FUNCTION, redact, ["VARCHAR"], "VARCHAR",
-                            side_effects=False)
+    register_redaction(con)
     texts = [str(name) for name, kind, *_ in con.execute(
         f"DESCRIBE {quote_ident(table)}").fetchall() if kind == "VARCHAR"]
     for name in texts:

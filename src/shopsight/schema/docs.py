@@ -41,10 +41,12 @@ def _table_markdown(table: Table) -> str:
         if col.default is not None:
             required += f" (default `{col.default}`)"
         allowed = col.range_text.replace("|", "\\|")
+        curated = _MASKING_TEXT[col.masking] or "as is"
+        if col.is_free_text and col.name not in table.primary_key:
+            curated = "as is, a card number or SSN typed into it redacted"
         lines.append(
             f"| `{col.name}` | {col.type.value} | {required} | {allowed} | "
-            f"{col.privacy.value} | {_MASKING_TEXT[col.masking] or 'as is'} | "
-            f"{col.description} |"
+            f"{col.privacy.value} | {curated} | {col.description} |"
         )
     return "\n".join(lines)
 

@@ -91,6 +91,16 @@ class Column:
         return self.pattern is None or re.fullmatch(self.pattern.strip("^$"), value) is not None
 
     @property
+    def is_free_text(self) -> bool:
+        """Text kept as written with nothing constraining it (names, cities, promo codes):
+        where a card number typed into the wrong field would otherwise land in curated.
+        Identifiers are not: a 13-digit EAN product code passes the card check one time
+        in ten, and a changed id would join nothing."""
+        return (self.type is ColumnType.STRING and self.masking is Masking.KEEP
+                and self.allowed is None and self.pattern is None and self.references is None
+                and not self.name.endswith("_id"))
+
+    @property
     def is_sensitive_value(self) -> bool:
         """True when the raw value must never appear in a message, log or rejected row."""
         return self.masking in (Masking.DROP, Masking.PAN) or self.privacy is Privacy.PCI
