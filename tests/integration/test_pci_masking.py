@@ -158,9 +158,10 @@ def test_card_numbers_and_ssns_in_the_wrong_columns_never_leave_raw(tmp_path: Pa
 
 def test_card_numbers_and_ssns_typed_into_free_text_are_redacted_in_curated(
         tmp_path: Path) -> None:
-    """A card number or SSN typed into a name, a city or a promo code: the row is kept
-    (nothing wrong with it otherwise) and curated holds the text redacted. Identifiers
-    are left as they are: a product code that happens to pass the card check is a code."""
+    """A card number or SSN typed into a name or a city: the row is kept (nothing wrong
+    with it otherwise) and curated holds the text redacted. Identifiers and codes are left
+    as they are: a product or gift-card code that happens to pass the card check is a
+    code."""
     src = tmp_path / "in"
     write(src / "stores.csv", STORES_CSV)
     write(src / "customers.csv", CUSTOMERS_CSV)
@@ -168,15 +169,17 @@ def test_card_numbers_and_ssns_typed_into_free_text_are_redacted_in_curated(
                                        f"C1,Smith {spaced(PANS[0])},Berlin,2026-01-02\n"
                                        f"C2,Jones,ssn {SSNS[1]},2026-01-02\n")
     write(src / "orders.csv", "order_id,customer_id,order_date,total_amount,promo_code\n"
-                              f"O1,C1,2026-01-02,10.50,{PANS[1]}\n"
+                              "O1,C1,2026-01-02,10.50,6006497777333355554\n"
                               "O2,C2,2026-01-02,3.00,SPRING-2026\n")
+    write(src / "products.csv", "product_id,name,category,unit_cost,list_price\n"
+                                f"P1,Gift card {PANS[1]},Gifts,1.00,2.00\n")
     ean = "4006381333023"  # an EAN-13 product code that also passes the Luhn check
     write(src / "store_sales.csv", "store_id,business_date,transaction_id,line_number,"
                                    f"product_id,quantity,unit_price,net_amount\n"
                                    f"0001,2026-01-05,T1,1,{ean},1,10,10\n")
     home = tmp_path / "home"
     result = run_cli(home, "ingest", *(str(src / n) for n in (
-        "stores.csv", "customers.csv", "customers_names.csv", "orders.csv",
+        "stores.csv", "customers.csv", "customers_names.csv", "products.csv", "orders.csv",
         "store_sales.csv")))
     assert result.returncode == 0, result.stdout + result.stderr
     lake = home / "lake"
@@ -188,7 +191,10 @@ def test_card_numbers_and_ssns_typed_into_free_text_are_redacted_in_curated(
     assert customers["C2"]["last_name"] == "Jones"
     orders = {r["order_id"]: r["promo_code"] for r in DeltaTable(
         str(lake / "curated/orders")).to_pyarrow_table().to_pylist()}
-    assert orders == {"O1": "[REDACTED-PAN]", "O2": "SPRING-2026"}
+    # a code is an identifier (gift-card codes pass the card check): kept, like ids
+    assert orders == {"O1": "6006497777333355554", "O2": "SPRING-2026"}
+    (product,) = DeltaTable(str(lake / "curated/products")).to_pyarrow_table().to_pylist()
+    assert product["name"] == "Gift card [REDACTED-PAN]"
     sales = DeltaTable(str(lake / "curated/store_sales")).to_pyarrow_table()
     assert sales.column("product_id").to_pylist() == [ean]
     assert files_outside_raw_without_leaks(home) >= 4

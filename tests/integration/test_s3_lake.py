@@ -149,3 +149,60 @@ def test_files_landing_at_once_merge_side_by_side_on_an_s3_lake(
     assert con.execute("SELECT store_id, updated_at::VARCHAR FROM orders WHERE order_id = 'O0'"
                        ).fetchall() == [("0002", "2026-01-06 10:00:00+00")]
     state.engine.dispose()
+
+
+def test_a_merge_another_writer_beat_is_worked_out_again(
+        s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Delta refusing a commit because another writer committed first (what S3's
+    conditional writes report) makes the merge start over; a writer that keeps losing
+    fails its file with a message saying what to do, not as a bug; a commit failure that
+    is no race is not retried."""
+    from deltalake.exceptions import CommitFailedError
+
+    import shopsight.pipeline.ingest as ingest_module
+
+    lake = s3_lake(s3_endpoint, "race-lake", monkeypatch)
+    state = State(f"sqlite:///{tmp_path / 'state.db'}")
+    merge_checked = Ingestor._merge_checked
+    beaten = {"orders": 1}  # commits of the table another writer beats
+    calls = {"orders": 0}
+    failure = "Commit failed: a concurrent transactions added new data."
+
+    def racing(self: Ingestor, con: object, table: object, files: object) -> object:
+        name = getattr(table, "name", "")
+        calls[name] = calls.get(name, 0) + 1
+        if beaten.get(name, 0) > 0:
+            beaten[name] -= 1
+            raise CommitFailedError(failure)
+        return merge_checked(self, con, table, files)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Ingestor, "_merge_checked", racing)
+    monkeypatch.setattr(ingest_module, "COMMIT_ATTEMPTS", 3)
+    ingestor = Ingestor(lake, state, MASKING_KEY)
+    lake.write_bytes("raw/stores/stores.csv", STORES_CSV.encode())
+    rows = "".join(f"O{i},,2026-01-02,completed,store,0001,USD,1.00,2026-01-02 10:00:00\n"
+                   for i in range(20))
+    lake.write_bytes("raw/orders/orders.csv", (ORDERS_HEADER + rows).encode())
+    first = {o.table: o for o in ingestor.ingest_raw_zone().outcomes}
+    assert (first["orders"].status, first["orders"].rows_inserted) == ("succeeded", 20)
+    assert calls["orders"] == 2
+
+    lake.write_bytes("raw/orders/orders_later.csv", (
+        ORDERS_HEADER + "O99,,2026-01-03,completed,store,0001,USD,1.00,"
+        "2026-01-03 10:00:00\n").encode())
+    beaten["orders"] = 3
+    (lost,) = [o for o in ingestor.ingest_raw_zone().outcomes if o.status != "skipped"]
+    assert lost.status == "failed" and "bug" not in lost.message
+    assert "other writers committed to the table 3 times" in lost.message
+    assert "run the ingest again" in lost.message
+    assert connect(lake).execute("SELECT count(*) FROM orders").fetchall() == [(20,)]
+
+    failure = "Commit failed: the table is append-only"  # no race: not retried
+    beaten["orders"], calls["orders"] = 5, 0
+    (broken,) = [o for o in ingestor.ingest_raw_zone().outcomes if o.status != "skipped"]
+    assert broken.status == "failed" and calls["orders"] == 1
+    assert "append-only" in broken.message
+    beaten["orders"] = 0
+    (again,) = [o for o in ingestor.ingest_raw_zone().outcomes if o.status != "skipped"]
+    assert (again.status, again.rows_inserted) == ("succeeded", 1)
+    state.engine.dispose()

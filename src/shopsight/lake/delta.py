@@ -91,13 +91,16 @@ def parquet_scan_sql(files: list[str], *, filename: bool = False) -> str:
 
 def is_commit_conflict(exc: BaseException) -> bool:
     """Whether Delta refused a commit because another writer committed first: a version
-    taken, files read by this transaction changed, or a table created meanwhile. Worked
-    out again against the table's new version, the same write can succeed."""
+    taken, files this transaction read changed, or a table created meanwhile. Worked out
+    again against the table's new version, the same write can succeed. Other commit
+    failures (an append-only table, a store refusing the write) are not: retrying them
+    would only hide the cause."""
     from deltalake.exceptions import CommitFailedError, DeltaError
 
+    text = str(exc).lower()
     if isinstance(exc, CommitFailedError):
-        return True
-    return isinstance(exc, DeltaError) and "already exists" in str(exc)
+        return "concurrent" in text or "already exists" in text
+    return isinstance(exc, DeltaError) and "already exists" in text
 
 
 def register_table(con: Any, name: str, uri: str,

@@ -63,7 +63,7 @@ from shopsight.pipeline.raw_files import (
 )
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
-from shopsight.quality.pci import gist, redact, redact_text_columns
+from shopsight.quality.pci import gist, redact, redact_text_columns, register_redaction
 from shopsight.quality.validation import (
     FK_PROBLEMS,
     REJECTED_ROWS,
@@ -740,20 +740,21 @@ class Ingestor:
         (``Lake.table_lock``); on S3 two files landing at once (two watchers, or one
         Lambda per file) merge side by side, and Delta's commit checks make the later
         one start over against the table's new version, after a short random wait."""
+        register_redaction(con)  # the curated rows' free text (masked_rows_sql)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 return self._merge_checked(con, table, files)
             except Exception as exc:
-                if not is_commit_conflict(exc):
+                if self.lake.is_local or not is_commit_conflict(exc):
                     raise
                 if attempt == COMMIT_ATTEMPTS:
                     raise LakeError(
                         f"{CURATED}/{table.name}",
                         f"other writers committed to the table {COMMIT_ATTEMPTS} times while "
                         "this merge was worked out; nothing of the file was committed: run "
-                        "the ingest again") from None
+                        f"the ingest again ({gist(str(exc), 200)})") from exc
                 log.info("another writer committed first; merging again",
-                         extra=fields(table=table.name, attempt=attempt,
+                         extra=fields(table=table.name, attempt=attempt, error=gist(str(exc)),
                                       files=[f.key for f in files]))
                 time.sleep(random.uniform(0.05, 0.25) * 2 ** attempt)
         raise AssertionError("unreachable")
@@ -891,6 +892,7 @@ class Ingestor:
         raw = {c.name: quote_ident("_raw_" + c.name) for c in table.columns}
         reasons = ("array_to_string(list_transform(_reasons, lambda r: r.\"column\" || ': ' || "
                    "r.reason), '; ')")
+        register_redaction(con)  # free text is redacted by masked_rows_sql
         con.execute("CREATE OR REPLACE TEMP TABLE _rejected_out AS " + masked_rows_sql(
             table, self.masking_key, REJECTED_ROWS, column_sql=raw,
             before=(f"{quote_ident(ROW)} AS row", f"{reasons} AS reasons")))

@@ -80,7 +80,9 @@ def masked_rows_sql(
     (at least) every value of ``source``, card numbers and pseudonymised columns are
     masked once per distinct value there and joined back: payments repeat the same card
     and card holder many times (medium demo: 125k cards and 1.6k names in 408k rows), and
-    the keyed hashes are most of the cost of a curated write.
+    the keyed hashes are most of the cost of a curated write. Free text (names, cities)
+    has any card number or SSN in it redacted, by a function ``register_redaction`` puts
+    on the connection that runs the SELECT.
     """
     column_sql = column_sql or {}
     # only plain columns are joined back (``before``/``after`` items must not name them)

@@ -92,13 +92,14 @@ class Column:
 
     @property
     def is_free_text(self) -> bool:
-        """Text kept as written with nothing constraining it (names, cities, promo codes):
+        """Text kept as written with nothing constraining it (names, cities, brands):
         where a card number typed into the wrong field would otherwise land in curated.
-        Identifiers are not: a 13-digit EAN product code passes the card check one time
-        in ten, and a changed id would join nothing."""
+        Identifiers and codes are not: a 13-digit EAN product code passes the card check
+        one time in ten, gift-card promo codes are built to pass it, and a changed id or
+        code would join or count nothing (the PCI scan reports one that holds a card)."""
         return (self.type is ColumnType.STRING and self.masking is Masking.KEEP
                 and self.allowed is None and self.pattern is None and self.references is None
-                and not self.name.endswith("_id"))
+                and not self.name.endswith(("_id", "_code")))
 
     @property
     def is_sensitive_value(self) -> bool:
