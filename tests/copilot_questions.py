@@ -28,7 +28,7 @@ class Truth:
             return con.sql(sql).to_arrow_table().to_pandas()
 
         self.orders = frame("SELECT order_id, customer_id, order_date, status, channel, "
-                            "store_id, currency, total_amount FROM orders")
+                            "store_id, currency, total_amount, promo_code FROM orders")
         self.orders["order_date"] = pd.to_datetime(self.orders["order_date"]).dt.date
         self.orders["usd"] = self.orders["total_amount"] / self.orders["currency"].map(
             RATES_PER_USD)
@@ -77,7 +77,7 @@ class Truth:
         o = self.sales[(self.sales["order_date"] >= period[0])
                        & (self.sales["order_date"] <= period[1])]
         for key, value in filters.items():
-            o = o[o[key] == value]
+            o = o[o[key].isin(value) if isinstance(value, tuple) else o[key] == value]
         if by is None:
             return float(o["usd"].sum())
         grouped = o.groupby(o[by].fillna("<none>"))["usd"].sum()
@@ -99,12 +99,23 @@ class Truth:
         frame = frame.sort_values([metric, "product_id"], ascending=[bottom, True])
         return list(frame["product_id"].head(n))
 
-    def low_stock(self, location: str | None = None, category: str | None = None
-                  ) -> set[tuple[str, str]]:
+    def orders_of_status(self, period: tuple[date, date], status: str) -> tuple[int, float]:
+        o = self.orders[(self.orders["order_date"] >= period[0])
+                        & (self.orders["order_date"] <= period[1])
+                        & (self.orders["status"] == status)]
+        return len(o), float(o["usd"].sum())
+
+    def promo_sales(self, period: tuple[date, date]) -> float:
+        o = self.sales[(self.sales["order_date"] >= period[0])
+                       & (self.sales["order_date"] <= period[1])]
+        return float(o[o["promo_code"].fillna("").str.strip() != ""]["usd"].sum())
+
+    def low_stock(self, location: str | None = None, category: str | None = None,
+                  out: bool = False) -> set[tuple[str, str]]:
         inv = self.inventory[self.inventory["snapshot_date"]
                              == self.inventory["snapshot_date"].max()]
-        inv = inv[inv["on_hand"] < inv["reorder_point"]].merge(self.products, on="product_id",
-                                                               how="left")
+        short = inv["on_hand"] <= 0 if out else inv["on_hand"] < inv["reorder_point"]
+        inv = inv[short].merge(self.products, on="product_id", how="left")
         if location:
             inv = inv[inv["location_id"] == location]
         if category:
@@ -255,6 +266,8 @@ def build_questions(t: Truth) -> list[Question]:
     add("What needs to be reordered in store 0005?", pairs(t.low_stock("0005")), "low_stock")
     add(["Show me low stock products", "and for store 0002?"], pairs(t.low_stock("0002")),
         "low_stock")
+    add("Which products are out of stock at store 0003?",
+        pairs(t.low_stock("0003", out=True)), "low_stock")
     # order status
     for o in sample_orders:
         add(f"What's the status of order {o['order_id']}?",
@@ -277,8 +290,52 @@ def build_questions(t: Truth) -> list[Question]:
     add("Sales by store in the last 7 days",
         by_key("store_id", t.order_sales(t.last_days(7), "store_id")),  # type: ignore[arg-type]
         "sales")
-    add("Online sales last week", total(t.order_sales(lw, channel="web")),  # type: ignore[arg-type]
+    add("Online sales last week",  # online: the web shop and the app
+        total(t.order_sales(lw, channel=("web", "mobile"))), "sales")  # type: ignore[arg-type]
+    add("Web shop sales last week", total(t.order_sales(lw, channel="web")),  # type: ignore[arg-type]
         "sales")
+    # narrowed by place, status, promo code; rankings; quarters; weeks; order value
+    year = (date(t.today.year, 1, 1), t.today)
+    q3 = (date(2026, 7, 1), date(2026, 9, 30))
+    monday = t.today - timedelta(days=t.today.weekday())
+    week, same_days = (monday, t.today), (monday - timedelta(days=7),
+                                          t.today - timedelta(days=7))
+    add("Sales in Japan last month", total(t.order_sales(lm, country="JP")),  # type: ignore[arg-type]
+        "sales")
+    refunded = t.orders_of_status(lm, "refunded")
+    add("How many orders were refunded last month?", lambda a: len(_rows(a)) == 1
+        and _rows(a)[0]["orders"] == refunded[0] and close(_rows(a)[0]["revenue"],
+                                                           refunded[1]), "sales")
+    add("How much revenue came from orders with a promo code last month?",
+        total(t.promo_sales(lm)), "sales")
+    by_store = t.order_sales(year, "store_id")
+    lowest = min((k for k in by_store if k), key=lambda k: by_store[k])  # type: ignore[union-attr]
+    add("Which store had the lowest revenue this year?",
+        lambda a: f"Lowest: store {lowest} " in a.answer, "sales")
+    by_region = t.order_sales(year, "region")
+    highest = max((k for k in by_region if k), key=lambda k: by_region[k])  # type: ignore[union-attr]
+    add("Which region had the highest sales this year?",
+        lambda a: f"Highest: {highest} " in a.answer, "sales")
+    add("Compare Europe and North America sales in Q3 2026",
+        by_key("region", t.order_sales(q3, "region")), "sales")  # type: ignore[arg-type]
+    add("Week over week revenue change", lambda a: total(t.order_sales(lw))(a)  # type: ignore[arg-type]
+        and total(t.order_sales(lw_prev), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
+    add("How did sales this week compare to last week?",
+        lambda a: total(t.order_sales(week))(a)  # type: ignore[arg-type]
+        and total(t.order_sales(same_days), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
+    add(["Sales at store 0009 last month", "what about the month before?"],
+        total(t.order_sales(((lm[0] - timedelta(days=1)).replace(day=1),
+                             lm[0] - timedelta(days=1)), store_id="0009")),  # type: ignore[arg-type]
+        "sales")
+    tm_sales = t.sales[t.sales["order_date"] >= tm[0]]
+    aov = float(tm_sales["usd"].sum()) / len(tm_sales)
+    add("What was the average order value this month?",
+        lambda a: f"${aov:,.2f}" in a.answer, "sales")
+    add("What share of revenue came from the web channel this year?",
+        lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
+    add("What is our gross margin by category last month?",
+        lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
+    add("Sales in Brazil last month", intent("clarify"), "clarify")
     add("Sales by region last month",
         by_key("region", t.order_sales(lm, "region")), "sales")  # type: ignore[arg-type]
     add("Revenue per country in October 2026",

@@ -25,7 +25,7 @@ from tests.unit.test_copilot_sql_safety import HOSTILE
 
 pytestmark = pytest.mark.integration
 
-FREE_QUESTION = "What is the average order value per channel?"
+FREE_QUESTION = "What is the median order value per channel?"
 WRONG_SQL = "SELECT channel, AVG(total_amount) AS aov FROM orders"
 GOOD_SQL = ("SELECT channel, ROUND(AVG(total_amount), 2) AS aov FROM orders "
             "GROUP BY channel ORDER BY channel")
@@ -136,7 +136,7 @@ def test_good_ratings_become_retrieved_examples(demo_lake: Any, state: State,
     answer = copilot.ask("analyst", FREE_QUESTION)
     rating = copilot.rate("analyst", answer.conversation_id, answer.message_index, "good")
     assert rating.stored_example
-    copilot.ask("analyst", "average order value per channel last year?")
+    copilot.ask("analyst", "median order value per channel last year?")
     prompt = scripted.requests[-1]["messages"]
     assert prompt[1] == {"role": "user", "content": FREE_QUESTION}
     assert GOOD_SQL in prompt[2]["content"]

@@ -14,7 +14,11 @@ from shopsight.systems.retail_copilot.sql_safety import check_sql
 TODAY = date(2026, 11, 20)  # a Friday
 CATALOG = P.Catalog(today=TODAY, categories=("Books", "Electronics", "Toys"),
                     stores={"0001": "Shopsight Fifth Avenue, New York",
-                            "0003": "Shopsight Mitte, Berlin"})
+                            "0003": "Shopsight Mitte, Berlin"},
+                    places={"europe": ("region", "Europe"),
+                            "north america": ("region", "North America"),
+                            "berlin": ("city", "Berlin"), "germany": ("country", "DE"),
+                            **dict.fromkeys(P.country_names("US"), ("country", "US"))})
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
@@ -97,3 +101,81 @@ def test_literals_are_quoted_by_the_tree() -> None:
     sql = P.order_status_sql(ent).sql(dialect="duckdb")
     assert "'ORD-1'' OR ''1''=''1'" in sql
     check_sql(sql)
+
+
+@pytest.mark.parametrize(("text", "start", "end", "previous"), [
+    ("Q3 2026", date(2026, 7, 1), date(2026, 9, 30), (date(2026, 4, 1), date(2026, 6, 30))),
+    ("last quarter", date(2026, 7, 1), date(2026, 9, 30), (date(2026, 4, 1),
+                                                           date(2026, 6, 30))),
+    ("this quarter", date(2026, 10, 1), TODAY, (date(2026, 7, 1), date(2026, 8, 20))),
+    ("week over week", date(2026, 11, 9), date(2026, 11, 15), (date(2026, 11, 2),
+                                                               date(2026, 11, 8))),
+    # a week to date against the same weekdays, a whole month against the whole one before
+    ("this week", date(2026, 11, 16), TODAY, (date(2026, 11, 9), date(2026, 11, 13))),
+    ("in September", date(2026, 9, 1), date(2026, 9, 30), (date(2026, 8, 1),
+                                                           date(2026, 8, 31))),
+])
+def test_quarters_and_fair_comparisons(text: str, start: date, end: date,
+                                       previous: tuple[date, date]) -> None:
+    period = P.resolve_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+    assert (period.previous().start, period.previous().end) == previous
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("Sales in Germany last month", {"place": ("country", "DE")}),
+    ("Sales in the USA last month", {"place": ("country", "US")}),
+    ("Revenue in North America this year", {"place": ("region", "North America")}),
+    ("Compare Europe and North America sales", {"place": None, "dimension": "region"}),
+    ("How many orders were refunded last month?", {"status": "refunded"}),
+    ("Sales net of returns last month", {"status": None}),
+    ("Revenue from orders with a promo code", {"promo": True}),
+    ("Which store had the lowest revenue this year?", {"dimension": "store",
+                                                      "direction": "bottom"}),
+    ("Online sales yesterday", {"channel": "online"}),
+    ("Web shop sales yesterday", {"channel": "web"}),
+    ("Which products are out of stock at store 0003?", {"stockout": True,
+                                                        "store_id": "0003"}),
+    ("Average order value this month", {"metric": "order_value"}),
+])
+def test_what_narrows_the_orders(question: str, expected: dict[str, object]) -> None:
+    ent, problems = P.extract_entities(question, CATALOG)
+    assert not problems
+    assert {k: getattr(ent, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("question", [
+    "What share of revenue came from the web channel?",
+    "Gross margin by category last month",
+    "Median order value per channel",
+    "Sales to new customers last month",
+    "Return rate this year",
+])
+def test_what_it_cannot_honour_is_said_not_dropped(question: str) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is Intent.UNSUPPORTED, plan
+    assert "can't" in plan.message
+
+
+def test_a_country_without_stores_is_asked_about() -> None:
+    plan = P.plan_question("Sales in Brazil last month", CATALOG)
+    assert plan.intent is Intent.CLARIFY and "No store is in Brazil" in plan.message
+
+
+def test_the_month_before_follows_the_previous_period() -> None:
+    first = P.plan_question("Sales at store 0003 last month", CATALOG)
+    again = P.plan_question("what about the month before?", CATALOG, first)
+    assert again.intent is Intent.SALES and again.entities.store_id == "0003"
+    assert again.entities.period is not None
+    assert (again.entities.period.start, again.entities.period.end) == (
+        date(2026, 9, 1), date(2026, 9, 30))
+
+
+def test_narrowed_sql_passes_the_gate() -> None:
+    ent, _ = P.extract_entities("refunded orders online at the stores in Germany with a "
+                                "promo code last month", CATALOG)
+    period = P.resolve_period("last month", TODAY)
+    assert period is not None
+    sql = P.sales_sql(ent, period, period.previous()).sql(dialect="duckdb")
+    check_sql(sql)
+    assert "'refunded'" in sql and "'DE'" in sql and "promo_code" in sql and "'mobile'" in sql

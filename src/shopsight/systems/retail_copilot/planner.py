@@ -10,12 +10,20 @@ Periods resolve against the data's latest order date ("today" is ``max(order_dat
 
 - ``today``/``yesterday``: that day, the day before;
 - ``this week``/``last week``: ISO week (Monday-Sunday) to date / the full week before;
+  ``week over week``: last week against the week before;
 - ``this month``/``last month``, ``this year``/``last year``: calendar, to date or full;
+- ``this quarter``/``last quarter``, ``Q3 [2026]``: calendar quarters;
 - ``last N days|weeks|months``: the N*1/7/30 days ending today;
 - ``in October [2026]``, ``on 2026-11-03``, ``between 2026-10-01 and 2026-10-15``.
 
-The comparison period has the same length and ends the day before (calendar months and
-years compare with the previous month or year, clipped to the same number of days).
+The comparison period has the same length and ends the day before; a week to date
+compares with the same weekdays of the week before; a calendar month, quarter or year with
+the previous one (whole when the period is whole, else clipped to the same number of days).
+
+A question may narrow the orders by status ("refunded orders"), by a promo code, by the
+stores' region, country or city, or by channel ("online" is web and app). A word the planner
+cannot honour (a margin, a share or rate, an average other than the order value, new or
+returning customers) makes it say so instead of answering without it.
 
 Revenue is in USD (``analytics.fx`` rates): order level (``orders.total_amount``) for
 totals, stores and channels; line level (quantity * unit_price - discount) for categories
@@ -59,12 +67,20 @@ class Period:
 
     def previous(self) -> Period:
         """The comparison period (see the module docstring)."""
-        if self.kind == "month":
-            prev_end_of_month = self.start - timedelta(days=1)
-            start = prev_end_of_month.replace(day=1)
-            end = min(start + (self.end - self.start), prev_end_of_month)
-            return Period(start, end, f"{calendar.month_name[start.month]} {start.year}"
-                          f"{'' if end == prev_end_of_month else ' (same days)'}", "month")
+        if self.kind == "week":
+            start, end = self.start - timedelta(days=7), self.end - timedelta(days=7)
+            return Period(start, end, "the same days of the week before"
+                          if self.days < 7 else "the week before", "week")
+        if self.kind in ("month", "quarter"):
+            months = 1 if self.kind == "month" else 3
+            prev_end = self.start - timedelta(days=1)
+            start = _months_back(self.start, months)
+            whole = self.end == _month_end(self.end)
+            end = prev_end if whole else min(start + (self.end - self.start), prev_end)
+            label = (f"{calendar.month_name[start.month]} {start.year}" if months == 1
+                     else f"Q{(start.month - 1) // 3 + 1} {start.year}")
+            return Period(start, end, label + ("" if end == prev_end else " (same days)"),
+                          self.kind)
         if self.kind == "year":
             start = self.start.replace(year=self.start.year - 1)
             end = _safe_replace_year(self.end, self.end.year - 1)
@@ -73,6 +89,22 @@ class Period:
         start = end - timedelta(days=self.days - 1)
         return Period(start, end, "the previous period" if self.days > 1 else
                       "the day before", "days")
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _months_back(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _quarter(year: int, number: int, today: date) -> Period:
+    start = date(year, 3 * number - 2, 1)
+    end = min(_month_end(date(year, 3 * number, 1)), today)
+    return Period(start, end, f"Q{number} {year}" + (f" to date ({start} to {end})"
+                  if end < _month_end(date(year, 3 * number, 1)) else ""), "quarter")
 
 
 def _safe_replace_year(day: date, year: int) -> date:
@@ -107,12 +139,24 @@ def resolve_period(text: str, today: date) -> Period | None:
         return Period(today, today, f"today ({today})")
     monday = today - timedelta(days=today.weekday())
     if re.search(r"\bthis week\b|\bweek to date\b|\bwtd\b", t):
-        return Period(monday, today, f"this week ({monday} to {today})")
-    if re.search(r"\b(last|previous|past) week\b", t) and not re.search(
-            r"\b(last|past) \d+ weeks?\b", t):
+        return Period(monday, today, f"this week ({monday} to {today})", "week")
+    if re.search(r"\b(last|previous|past) week\b|\bweek[- ]over[- ]week\b|\bwow\b", t) \
+            and not re.search(r"\b(last|past) \d+ weeks?\b", t):
         start = monday - timedelta(days=7)
         return Period(start, monday - timedelta(days=1), f"last week ({start} to "
-                      f"{monday - timedelta(days=1)})")
+                      f"{monday - timedelta(days=1)})", "week")
+    quarter_now = (today.month - 1) // 3 + 1
+    if m := re.search(r"\bq([1-4])(?:\s*(\d{4}))?\b", t):
+        number = int(m.group(1))
+        year = int(m.group(2)) if m.group(2) else (
+            today.year if number <= quarter_now else today.year - 1)
+        return _quarter(year, number, today)
+    if re.search(r"\bthis quarter\b|\bquarter to date\b|\bqtd\b", t):
+        return _quarter(today.year, quarter_now, today)
+    if re.search(r"\b(last|previous) quarter\b", t):
+        year, number = (today.year, quarter_now - 1) if quarter_now > 1 else (
+            today.year - 1, 4)
+        return _quarter(year, number, today)
     if re.search(r"\bthis month\b|\bmonth to date\b|\bmtd\b", t):
         start = today.replace(day=1)
         return Period(start, today, f"this month ({start} to {today})", "month")
@@ -161,6 +205,9 @@ class Catalog:
     today: date
     categories: tuple[str, ...]
     stores: dict[str, str]  # store_id -> "name, city"
+    # a place the stores are in, lower case -> (stores column, value): regions, cities and
+    # countries by name ("japan" -> ("country", "JP"))
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -172,14 +219,18 @@ class Entities:
     product_id: str | None = None
     store_id: str | None = None
     category: str | None = None
-    channel: str | None = None
+    channel: str | None = None  # store | web | mobile | online (web and mobile)
+    place: tuple[str, str] | None = None  # (stores column, value): ("country", "JP")
+    status: str | None = None  # orders of this status only (refunded...), not sales
+    promo: bool = False  # orders with a promo code only
+    stockout: bool = False  # out of stock (nothing on hand), not merely low
     period: Period | None = None
     compare: bool = False
     dimension: str | None = None  # store | region | country | category | product | channel | total
     grain: str | None = None  # day | week | month
     top_n: int | None = None
     direction: str = "top"  # top | bottom
-    metric: str = "revenue"  # revenue | units
+    metric: str = "revenue"  # revenue | units | order_value (average order value)
     horizon_days: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -195,6 +246,8 @@ class Entities:
     def from_json(cls, data: dict[str, Any]) -> Entities:
         """Inverse of :meth:`to_json`."""
         values = dict(data)
+        if values.get("place"):
+            values["place"] = tuple(values["place"])
         p = values.get("period")
         if p:
             values["period"] = Period(date.fromisoformat(p["start"]),
@@ -226,7 +279,9 @@ CAPABILITIES = (
     "low stock products (optionally per store or category)",
     "the status of an order, e.g. ORD-000010482",
     "sales by store, region, country, category, product or channel over a period, compared "
-    "with the period before",
+    "with the period before, for a region, country or city, or for orders with a promo code",
+    "refunded, returned or cancelled orders over a period",
+    "the average order value over a period",
     "top or bottom N products by revenue or units",
     "a customer's summary, e.g. C0000881",
     "customers likely to churn",
@@ -275,18 +330,58 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
                 re.search(r"\bcategor", low) or re.search(r"\bproducts?\s+(in|for)\b", low)):
             problems.append(f"category {m.group(1)}")
-    if re.search(r"\b(online|web|website|e-?commerce)\b", low) and "by channel" not in low:
+    if re.search(r"\b(online|e-?commerce|digital)\b", low) and "by channel" not in low:
+        ent.channel = "online"
+    elif re.search(r"\b(web|website|web ?shop)\b", low) and "by channel" not in low:
         ent.channel = "web"
     elif re.search(r"\b(mobile|app)\b", low) and "by channel" not in low:
         ent.channel = "mobile"
     elif re.search(r"\bin[- ]store (sales|orders|revenue)\b|\bstore channel\b", low):
         ent.channel = "store"
+    named: set[tuple[str, str]] = set()
+    rest = low  # a name inside a longer one found first ("america" in "north america")
+    for name in sorted(catalog.places, key=len, reverse=True):
+        pattern = rf"\b{re.escape(name)}\b"
+        if not ent.store_id and re.search(pattern, rest):
+            named.add(catalog.places[name])
+            rest = re.sub(pattern, " ", rest)
+    if len(named) == 1:
+        ent.place = named.pop()
+    elif named:  # "Europe and North America": the breakdown holds both
+        kinds = {kind for kind, _ in named}
+        kind = kinds.pop() if len(kinds) == 1 else "store"
+        ent.dimension = kind if kind in ("region", "country") else "store"
+    else:
+        if (country := _country_named(q)) is not None and not ent.store_id:
+            problems.append(f"country {country}")
+    if m := re.search(r"\b(refund|return|cancel)(?:s|ed|led|lation|lations)?\b", low):
+        if not re.search(r"\b(net of|excluding|without|minus|after) (refunds?|returns?)", low):
+            ent.status = {"refund": "refunded", "return": "returned",
+                          "cancel": "cancelled"}[m.group(1)]
+    if re.search(r"\b(promo(tion(al)?)?|coupon|voucher|discount) codes?\b|\bcoupons?\b|"
+                 r"\bvouchers?\b", low):
+        ent.promo = True
+    if re.search(r"\bout of stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
+                 r"\bsold out\b", low):
+        ent.stockout = True
+    if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
+                 r"\bbasket size\b", low):
+        ent.metric = "order_value"
     ent.period = resolve_period(q, catalog.today)
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
-    if re.search(r"\b(by|per|each|across|for all|for every) (stores?|locations?|shops?)\b|"
-                 r"\bstores? breakdown\b", low):
+    if m := re.search(r"\bwhich (stores?|locations?|shops?|regions?|markets?|countr(y|ies)|"
+                      r"categor(y|ies)|channels?)\b", low):
+        word = m.group(1)
+        ent.dimension = ("store" if word.startswith(("store", "location", "shop")) else
+                         "region" if word.startswith(("region", "market")) else
+                         "country" if word.startswith("countr") else
+                         "category" if word.startswith("categor") else "channel")
+        if re.search(r"\b(lowest|least|worst|weakest|smallest|fewest|bottom)\b", low):
+            ent.direction = "bottom"
+    elif re.search(r"\b(by|per|each|across|for all|for every) (stores?|locations?|shops?)\b|"
+                   r"\bstores? breakdown\b", low):
         ent.dimension = "store"
     elif re.search(r"\b(by|per|each|across) (regions?|markets?)\b|\bregions\b", low):
         ent.dimension = "region"  # the stores' regions; web orders have none
@@ -315,8 +410,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
             else "top"
     elif re.search(r"\b(bottom|worst|least|slowest)\b", low):
         ent.direction = "bottom"
-    if re.search(r"\b(units?|quantity|quantities|volume|most sold|sold the most|"
-                 r"least sold|pieces)\b", low):
+    if ent.metric == "revenue" and re.search(
+            r"\b(units?|quantity|quantities|volume|most sold|sold the most|least sold|"
+            r"pieces)\b", low):
         ent.metric = "units"
     if m := re.search(r"\bnext\s+(\d{1,3})\s+(day|week|month)s?\b", low):
         ent.horizon_days = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
@@ -325,6 +421,70 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     elif re.search(r"\bnext month\b", low):
         ent.horizon_days = 30
     return ent, problems
+
+
+COUNTRY_ALIASES = {"US": ("usa", "america", "united states"),
+                   "GB": ("uk", "britain", "great britain", "england", "united kingdom")}
+"""Everyday names of countries that ISO's names miss (lower case)."""
+
+
+def country_names(code: str) -> list[str]:
+    """Lower-case names of the country with ISO code ``code`` (none if unknown)."""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code.upper())
+    if country is None:
+        return []
+    names = {getattr(country, a, "") for a in ("name", "common_name", "official_name")}
+    return sorted({n.lower() for n in names if n} | set(COUNTRY_ALIASES.get(code.upper(), ())))
+
+
+def country_label(code: str) -> str:
+    """The everyday name of the country with ISO code ``code`` ("United States")."""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code.upper())
+    return str(getattr(country, "common_name", country.name)) if country else code
+
+
+def _country_named(question: str) -> str | None:
+    """A country named in ``question`` (its ISO name), for one no store is in."""
+    import pycountry
+
+    low = question.lower()
+    for country in pycountry.countries:
+        for name in {country.name, getattr(country, "common_name", country.name),
+                     *COUNTRY_ALIASES.get(country.alpha_2, ())}:
+            if len(name) > 3 and re.search(rf"\b{re.escape(name.lower())}\b", low):
+                return str(country.name)
+    return None
+
+
+# Words the planner cannot honour yet: answering without them would mislead, so it says
+# what it cannot do instead (or hands the question to the LLM when one is configured).
+_UNHONOURED: tuple[tuple[str, str], ...] = (
+    (r"\b(gross )?margins?\b|\bprofit\w*|\bcogs\b|\bcost of goods\b|\bmarkups?\b",
+     "margins or profit"),
+    (r"\b(share|proportion|ratio|fraction)s?\b|\bwhat (percent(age)?|%) of\b|"
+     r"\b(return|refund|cancell?ation|conversion|churn|repeat[- ]purchase|retention|"
+     r"attach|sell[- ]through) rates?\b", "shares, percentages or rates"),
+    (r"\b(average|avg|mean|median)\b", "averages other than the average order value"),
+    (r"\b(new|first[- ]time|returning|repeat|loyal) (customers?|buyers?|shoppers?)\b|"
+     r"\bsign[- ]?ups?\b|\brepeat (purchases?|buyers?)\b", "new or returning customers"),
+    (r"\bper (customer|head|capita|employee|square (foot|feet|meters?|metres?))\b|"
+     r"\bfoot ?(fall|traffic)\b|\bstaff\b|\bemployees?\b|\bweather\b",
+     "data the lake does not hold (per customer, staff, traffic or weather)"),
+)
+
+
+def _unhonoured(low: str, ent: Entities) -> list[str]:
+    """What of ``low`` a sales, product or trend answer would silently leave out."""
+    found = []
+    for pattern, what in _UNHONOURED:
+        if re.search(pattern, low) and not (
+                what.startswith("averages") and ent.metric == "order_value"):
+            found.append(what)
+    return found
 
 
 _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
@@ -389,6 +549,14 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         intent = previous.intent
     if problems:
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
+    if intent is None and (ent.status or ent.metric == "order_value"):
+        intent = Intent.SALES  # "how many orders were refunded", "average order value"
+    if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.REVENUE_TREND) and (
+            ignored := _unhonoured(low, ent)):
+        return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
+            f"I can't take {' or '.join(ignored)} into account yet, and an answer without "
+            "it would mislead, so I won't give one. I can tell you about: "
+            + "; ".join(CAPABILITIES) + "."))
     if intent is None:
         return Plan(Intent.UNSUPPORTED, ent, confident=False,
                     message="I can't answer that from the retail data yet. I can tell you "
@@ -401,10 +569,19 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
     low = question.lower()
     merged = replace(old)
     for name in ("order_id", "customer_id", "product_id", "store_id", "category",
-                 "channel", "period", "dimension", "grain", "top_n", "horizon_days"):
+                 "channel", "place", "status", "period", "dimension", "grain", "top_n",
+                 "horizon_days"):
         value = getattr(new, name)
         if value is not None:
             setattr(merged, name, value)
+    merged.promo = old.promo or new.promo
+    merged.stockout = old.stockout or new.stockout
+    if new.metric == "order_value":
+        merged.metric = new.metric
+    if new.period is None and old.period is not None and re.search(
+            r"\b(day|week|month|quarter|year|period) (before|earlier)\b|"
+            r"\bprevious (day|week|month|quarter|year|period)\b", low):
+        merged.period = old.period.previous()
     if new.compare:
         merged.compare = True
     if new.metric != "revenue" or re.search(r"\b(revenue|sales)\b", low):
@@ -422,6 +599,12 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
 
 def _unresolved(problems: list[str], catalog: Catalog) -> str:
     what = problems[0]
+    if what.startswith("country"):
+        places = sorted({country_label(value) for kind, value in catalog.places.values()
+                         if kind == "country"})
+        return (f"No store is in {what.removeprefix('country ')}, and web and app orders have "
+                "no country, so I can't give sales there. Stores are in: "
+                + ", ".join(places) + ".")
     if what.startswith("store"):
         return (f"I don't know {what}. Which store do you mean? Stores: "
                 + ", ".join(f"{k} ({v})" for k, v in catalog.stores.items()) + ".")
@@ -537,6 +720,34 @@ def _is_sale(alias: str) -> Any:
     return exp.not_(col(alias, "orders", "status").isin(*map(_str, NOT_SALES_STATUSES)))
 
 
+ONLINE_CHANNELS = ("web", "mobile")
+
+
+def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> Any:
+    """``query`` (over orders ``o``) narrowed to what ``ent`` names of the orders: their
+    status (sales by default), store, channel, the stores' place, a promo code."""
+    from sqlglot import exp
+
+    status = col("o", "orders", "status")
+    query = query.where(status.eq(_str(ent.status)) if ent.status else _is_sale("o"))
+    if ent.store_id:
+        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
+    if ent.channel == "online":
+        query = query.where(col("o", "orders", "channel").isin(*map(_str, ONLINE_CHANNELS)))
+    elif ent.channel:
+        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+    if ent.place:
+        if not stores_joined:
+            query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
+                col("o", "orders", "store_id")), join_type="left")
+        query = query.where(col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
+    if ent.promo:
+        promo = col("o", "orders", "promo_code")
+        query = query.where(exp.not_(promo.is_(exp.null())), exp.NEQ(
+            this=_fn("trim", promo), expression=_str("")))
+    return query
+
+
 def _round(expr: Any, digits: int = 2) -> Any:
     return _fn("round", expr, _num(digits))
 
@@ -557,7 +768,8 @@ def _line_amount(alias: str) -> Any:
 
 
 def low_stock_sql(ent: Entities) -> Any:
-    """Latest inventory snapshot rows with on_hand below the reorder point."""
+    """Latest inventory snapshot rows with on_hand below the reorder point (or, for
+    stock-outs, nothing on hand)."""
     from sqlglot import exp
 
     latest = exp.select(_fn("max", col("i2", "inventory", "snapshot_date"))).from_(
@@ -574,8 +786,9 @@ def low_stock_sql(ent: Entities) -> Any:
         .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
             col("i", "inventory", "product_id")), join_type="left")
         .where(col("i", "inventory", "snapshot_date").eq(exp.Subquery(this=latest)))
-        .where(exp.LT(this=col("i", "inventory", "on_hand"),
-                      expression=col("i", "inventory", "reorder_point"))))
+        .where(exp.LTE(this=col("i", "inventory", "on_hand"), expression=_num(0))
+               if ent.stockout else exp.LT(this=col("i", "inventory", "on_hand"),
+                                            expression=col("i", "inventory", "reorder_point"))))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
     if ent.category:
@@ -613,6 +826,20 @@ def order_status_sql(ent: Entities) -> Any:
         .where(col("o", "orders", "order_id").eq(_str(ent.order_id))))
 
 
+def scope_text(ent: Entities) -> str:
+    """What ``ent`` narrows the orders to, as words for an answer (" at store 0003 ...")."""
+    place = ""
+    if ent.place:
+        kind, value = ent.place
+        place = f" at the stores in {country_label(value) if kind == 'country' else value}"
+    channel = {"online": " online (web and app)", "web": " on the web shop",
+               "mobile": " in the app", "store": " in stores"}.get(ent.channel or "", "")
+    return "".join([f" at store {ent.store_id}" if ent.store_id else "", place,
+                    f" in {ent.category}" if ent.category else "",
+                    f" for {ent.product_id}" if ent.product_id else "", channel,
+                    " with a promo code" if ent.promo else ""])
+
+
 def _uses_lines(ent: Entities) -> bool:
     return ent.dimension in ("category", "product") or bool(ent.category or ent.product_id)
 
@@ -636,7 +863,8 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         amount = usd(col("o", "orders", "total_amount"), col("o", "orders", "currency"))
         query = exp.select().from_(_table("orders", "o"))
     order_id = col("o", "orders", "order_id")
-    if ent.dimension in ("region", "country"):
+    stores_joined = ent.dimension in ("region", "country")
+    if stores_joined:
         query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
             col("o", "orders", "store_id")), join_type="left")
     dims = {
@@ -665,13 +893,9 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
     if lines:
         measures.append(_alias(_sum_if(in_cur, col("oi", "order_items", "quantity")),
                                "units"))
-    query = query.select(*dims, *measures).where(
-        exp.Between(this=day, low=_date(previous.start), high=_date(current.end)),
-        _is_sale("o"))
-    if ent.store_id:
-        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
-    if ent.channel:
-        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+    query = _order_filters(query.select(*dims, *measures).where(
+        exp.Between(this=day, low=_date(previous.start), high=_date(current.end))),
+        ent, stores_joined)
     if ent.category:
         query = query.where(col("p", "products", "category").eq(_str(ent.category)))
     if ent.product_id:
@@ -698,12 +922,8 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
                  col("oi", "order_items", "order_id")))
              .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
                  col("oi", "order_items", "product_id")), join_type="left")
-             .where(_between(col("o", "orders", "order_date"), period.start, period.end),
-                    _is_sale("o")))
-    if ent.store_id:
-        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
-    if ent.channel:
-        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
+             .where(_between(col("o", "orders", "order_date"), period.start, period.end)))
+    query = _order_filters(query, ent)
     if ent.category:
         query = query.where(col("p", "products", "category").eq(_str(ent.category)))
     key = exp.column("units" if ent.metric == "units" else "revenue")
@@ -795,12 +1015,8 @@ def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
                                "revenue"),
                         _alias(_fn("count", col("o", "orders", "order_id")), "orders"))
              .from_(_table("orders", "o"))
-             .where(_between(day, period.start, period.end), _is_sale("o")))
-    if ent.store_id:
-        query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
-    if ent.channel:
-        query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
-    return query.group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
+             .where(_between(day, period.start, period.end)))
+    return _order_filters(query, ent).group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
 
 
 def churn_sql(limit: int, today: date, min_orders: int = 3, min_days: int = 60,
@@ -938,11 +1154,13 @@ def categories_sql() -> Any:
 
 
 def stores_sql() -> Any:
-    """Store ids with name and city, for resolving stores in questions."""
+    """Store ids with name, city, region and country, for resolving stores and places in
+    questions."""
     from sqlglot import exp
 
     return (exp.select(col("s", "stores", "store_id"), col("s", "stores", "name"),
-                       col("s", "stores", "city"))
+                       col("s", "stores", "city"), col("s", "stores", "region"),
+                       col("s", "stores", "country"))
             .from_(_table("stores", "s")).order_by(_asc(col("s", "stores", "store_id"))))
 
 

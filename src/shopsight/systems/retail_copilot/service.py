@@ -358,9 +358,17 @@ class RetailCopilot:
     def _catalog(self, con: Any) -> P.Catalog:
         today = latest_order_date(con)
         categories = tuple(r[0] for r in self._run(con, P.categories_sql()).rows if r[0])
-        stores = {str(r[0]): f"{r[1]}, {r[2] or ''}".rstrip(", ")
-                  for r in self._run(con, P.stores_sql()).rows}
-        return P.Catalog(today=today, categories=categories, stores=stores)
+        rows = self._run(con, P.stores_sql()).rows
+        stores = {str(r[0]): f"{r[1]}, {r[2] or ''}".rstrip(", ") for r in rows}
+        places: dict[str, tuple[str, str]] = {}
+        for _, _, city, region, country in rows:
+            if country:
+                places.update((name, ("country", country)) for name in P.country_names(country))
+            if region:
+                places[str(region).lower()] = ("region", region)
+            if city:
+                places[str(city).lower()] = ("city", city)
+        return P.Catalog(today=today, categories=categories, stores=stores, places=places)
 
     @staticmethod
     def _previous_plan(conversation: Conversation) -> P.Plan | None:
@@ -410,7 +418,22 @@ class RetailCopilot:
         where = "".join([f" at store {ent.store_id}" if ent.store_id else "",
                          f" in {ent.category}" if ent.category else ""])
 
+        def stockouts(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return f"Nothing is out of stock{where} in the latest inventory snapshot."
+            per_location: dict[str, int] = {}
+            for x in recs:
+                per_location[x["location_id"]] = per_location.get(x["location_id"], 0) + 1
+            most = max(sorted(per_location), key=lambda k: per_location[k])
+            return (f"{_count(len(recs), 'product')} out of stock (nothing on hand){where} "
+                    f"in the snapshot of {recs[0]['snapshot_date']}, at "
+                    f"{_count(len(per_location), 'location')}; the most at {most} "
+                    f"({per_location[most]}).")
+
         def text(r: QueryResult) -> str:
+            if ent.stockout:
+                return stockouts(r)
             if not r.rows:
                 return f"No products are below their reorder point{where} in the latest " \
                        "inventory snapshot."
@@ -456,29 +479,47 @@ class RetailCopilot:
         previous = period.previous()
         ent.period = period
         dim = ent.dimension or "total"
-        scope = "".join([f" at store {ent.store_id}" if ent.store_id else "",
-                         f" in {ent.category}" if ent.category else "",
-                         f" for {ent.product_id}" if ent.product_id else "",
-                         f" on the {ent.channel} channel" if ent.channel else ""])
+        scope = P.scope_text(ent)
+        what = f"{ent.status.capitalize()} orders" if ent.status else "Sales"
+
+        def order_value(revenue: Any, orders: Any) -> str:
+            return _money(float(revenue or 0) / orders) if orders else "n/a"
 
         def text(r: QueryResult) -> str:
             recs = r.records()
             if dim == "total":
                 t = recs[0] if recs else {}
-                return (f"Sales{scope} for {period.label}: {_money(t.get('revenue'))} from "
-                        f"{t.get('orders', 0)} orders, {_pct(t.get('change_pct'))} vs "
+                if ent.metric == "order_value":
+                    before = order_value(t.get("previous_revenue"), t.get("previous_orders"))
+                    return (f"Average order value{scope} for {period.label}: "
+                            f"{order_value(t.get('revenue'), t.get('orders'))} "
+                            f"({_money(t.get('revenue'))} over {t.get('orders', 0)} orders), "
+                            f"against {before} in {previous.label} ({previous.start} to "
+                            f"{previous.end}).")
+                return (f"{what}{scope} for {period.label}: {t.get('orders', 0)} orders, "
+                        f"{_money(t.get('revenue'))}, {_pct(t.get('change_pct'))} vs "
                         f"{previous.label} ({previous.start} to {previous.end}: "
                         f"{_money(t.get('previous_revenue'))}).")
+            if ent.metric == "order_value":
+                values = sorted(((float(x["revenue"] or 0) / x["orders"], _dim_label(dim, x))
+                                 for x in recs if x["orders"]), reverse=True)
+                listed = ", ".join(f"{label} {_money(v)}" for v, label in values[:12])
+                return (f"Average order value by {dim}{scope} for {period.label}: {listed}"
+                        f"{' ...' if len(values) > 12 else ''}.")
             total = sum(float(x["revenue"] or 0) for x in recs)
             prev_total = sum(float(x["previous_revenue"] or 0) for x in recs)
             change = (total - prev_total) / prev_total * 100 if prev_total else None
-            best = recs[0] if recs else None
-            label = _dim_label(dim, best) if best else "none"
-            return (f"Sales by {dim}{scope} for {period.label}: {_money(total)} in total, "
+            # web and app orders have no store: they are not ranked among stores or places
+            ranked = [x for x in recs if dim not in ("store", "region", "country")
+                      or x[dim if dim != "store" else "store_id"] is not None]
+            pick = (ranked[-1] if ent.direction == "bottom" else ranked[0]) if ranked else None
+            label = _dim_label(dim, pick) if pick else "none"
+            word = "Lowest" if ent.direction == "bottom" else "Highest"
+            return (f"{what} by {dim}{scope} for {period.label}: {_money(total)} in total, "
                     f"{_pct(change)} vs {previous.label} ({previous.start} to "
-                    f"{previous.end}, {_money(prev_total)}). Highest: {label} with "
-                    f"{_money(best['revenue'] if best else 0)}"
-                    f" ({_pct(best['change_pct'] if best else None)}).")
+                    f"{previous.end}, {_money(prev_total)}). {word}: {label} with "
+                    f"{_money(pick['revenue'] if pick else 0)}"
+                    f" ({_pct(pick['change_pct'] if pick else None)}).")
 
         draft = self._sql_draft(con, Intent.SALES, P.sales_sql(ent, period, previous), text)
         draft.period = period
@@ -497,9 +538,7 @@ class RetailCopilot:
         n = ent.top_n or P.DEFAULT_TOP_N
         metric = "units" if ent.metric == "units" else "revenue"
         word = "Bottom" if ent.direction == "bottom" else "Top"
-        scope = "".join([f" in {ent.category}" if ent.category else "",
-                         f" at store {ent.store_id}" if ent.store_id else "",
-                         f" on the {ent.channel} channel" if ent.channel else ""])
+        scope = P.scope_text(ent)
 
         def text(r: QueryResult) -> str:
             recs = r.records()
@@ -572,7 +611,8 @@ class RetailCopilot:
                 return f"No sales in {period.label}."
             total = sum(float(x["revenue"] or 0) for x in recs)
             best = max(recs, key=lambda x: float(x["revenue"] or 0))
-            return (f"Revenue by {grain} for {period.label}: {_money(total)} over "
+            return (f"Revenue by {grain}{P.scope_text(ent)} for {period.label}: "
+                    f"{_money(total)} over "
                     f"{len(recs)} {grain}s; the best {grain} was {best[grain]} with "
                     f"{_money(best['revenue'])}.")
 
@@ -705,6 +745,10 @@ class RetailCopilot:
                       truncated=result.truncated, sql=result.sql, chart=chart,
                       planner="llm", repairs=repairs,
                       suggestions=["Rate this answer good to teach me this question"])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _dim_label(dim: str, row: dict[str, Any]) -> str:
