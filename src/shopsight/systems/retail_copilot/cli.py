@@ -21,14 +21,23 @@ app = typer.Typer(name="ask", no_args_is_help=True,
 
 
 def _service() -> Any:
+    """The copilot with the same tools as the API's (churn and forecasts from Demand
+    Insights, suspicious payments scored by Compliance Guardian), so a question gets the
+    same answer on the command line as on the dashboard."""
+    from shopsight.lake.models import ModelStore
     from shopsight.lake.store import Lake
     from shopsight.llm import make_llm
     from shopsight.state.store import State
+    from shopsight.systems.compliance_guardian.service import ComplianceGuardian
+    from shopsight.systems.demand_insights.service import DemandInsights
     from shopsight.systems.retail_copilot.service import RetailCopilot
+    from shopsight.systems.retail_copilot.system_tools import SystemTools
 
     settings = _settings()
-    return RetailCopilot(Lake(settings.lake_root, settings.lake_storage_options),
-                         State(settings.state_database_url), make_llm(settings),
+    lake = Lake(settings.lake_root, settings.lake_storage_options)
+    tools = SystemTools(lake, DemandInsights(lake, ModelStore.from_settings(lake, settings)),
+                        ComplianceGuardian(lake))
+    return RetailCopilot(lake, State(settings.state_database_url), make_llm(settings), tools,
                          temperature=settings.llm_temperature,
                          max_tokens=settings.llm_max_tokens,
                          conversation_table=settings.conversation_table)
