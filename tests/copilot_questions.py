@@ -327,6 +327,14 @@ def build_questions(t: Truth) -> list[Question]:
         total(t.order_sales(((lm[0] - timedelta(days=1)).replace(day=1),
                              lm[0] - timedelta(days=1)), store_id="0009")),  # type: ignore[arg-type]
         "sales")
+    before_lm = ((lm[0] - timedelta(days=1)).replace(day=1), lm[0] - timedelta(days=1))
+    now, then = t.order_sales(lm, "store_id"), t.order_sales(before_lm, "store_id")
+    growth = {k: now[k] / then[k] - 1 for k in now if k and then.get(k)}  # type: ignore[index,union-attr]
+    fastest = max(growth, key=lambda k: growth[k])
+    add("Which store grew the fastest last month?",
+        lambda a: f"Fastest growth: store {fastest} " in a.answer, "sales")
+    add("How did store 0003 do last week?",
+        total(t.order_sales(lw, store_id="0003")), "sales")  # type: ignore[arg-type]
     tm_sales = t.sales[t.sales["order_date"] >= tm[0]]
     aov = float(tm_sales["usd"].sum()) / len(tm_sales)
     add("What was the average order value this month?",

@@ -137,6 +137,10 @@ def test_quarters_and_fair_comparisons(text: str, start: date, end: date,
     ("Which products are out of stock at store 0003?", {"stockout": True,
                                                         "store_id": "0003"}),
     ("Average order value this month", {"metric": "order_value"}),
+    ("Fastest-growing store last month", {"metric": "growth", "dimension": "store",
+                                          "direction": "top"}),
+    ("Which region declined the most?", {"metric": "growth", "dimension": "region",
+                                         "direction": "bottom"}),
 ])
 def test_what_narrows_the_orders(question: str, expected: dict[str, object]) -> None:
     ent, problems = P.extract_entities(question, CATALOG)

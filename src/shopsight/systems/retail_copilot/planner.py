@@ -230,7 +230,7 @@ class Entities:
     grain: str | None = None  # day | week | month
     top_n: int | None = None
     direction: str = "top"  # top | bottom
-    metric: str = "revenue"  # revenue | units | order_value (average order value)
+    metric: str = "revenue"  # revenue | units | order_value | growth (change vs before)
     horizon_days: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -367,6 +367,20 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
                  r"\bbasket size\b", low):
         ent.metric = "order_value"
+    elif re.search(r"\b(fastest|most|quickest)[- ]grow\w*|\bgrew (the )?(most|fastest)\b|"
+                   r"\b(biggest|largest|steepest|sharpest) (growth|increase|rise|decline|"
+                   r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b", low):
+        ent.metric = "growth"
+        ent.compare = True
+        if re.search(r"\b(decline|drop|fall|declined|dropped|fell)\b", low):
+            ent.direction = "bottom"
+        if ent.dimension is None and (m := re.search(
+                r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?)\b", low)):
+            word = m.group(1)
+            ent.dimension = ("store" if word.startswith("store") else
+                             "region" if word.startswith("region") else
+                             "country" if word.startswith("countr") else
+                             "category" if word.startswith("categor") else "channel")
     ent.period = resolve_period(q, catalog.today)
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
@@ -510,7 +524,9 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) (sales|"
      r"revenue)|\b(sales|revenue) (by|per) (day|week|month)\b"),
     (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
-     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many orders"),
+     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many orders|"
+     r"\bhow (did|is|was|are|were) .{1,40} (do|doing|perform\w*)\b|\bgrow\w*\b|\bgrew\b|"
+     r"\bdeclin\w*|\bdropped\b"),
     (Intent.CUSTOMER_SUMMARY, r"\bcustomer\b|\bclient\b|\bspent\b|\bspend\b"),
 )
 

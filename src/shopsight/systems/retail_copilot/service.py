@@ -512,9 +512,17 @@ class RetailCopilot:
             # web and app orders have no store: they are not ranked among stores or places
             ranked = [x for x in recs if dim not in ("store", "region", "country")
                       or x[dim if dim != "store" else "store_id"] is not None]
-            pick = (ranked[-1] if ent.direction == "bottom" else ranked[0]) if ranked else None
-            label = _dim_label(dim, pick) if pick else "none"
             word = "Lowest" if ent.direction == "bottom" else "Highest"
+            if ent.metric == "growth":  # ranked by the change against the period before
+                ranked = sorted((x for x in ranked if x["change_pct"] is not None),
+                                key=lambda x: float(x["change_pct"]))
+                ranked.reverse()
+                word = "Fastest growth"
+            pick = (ranked[-1] if ent.direction == "bottom" else ranked[0]) if ranked else None
+            if ent.metric == "growth" and ent.direction == "bottom" and pick:
+                word = ("Steepest decline" if float(pick["change_pct"]) < 0
+                        else "Weakest growth")
+            label = _dim_label(dim, pick) if pick else "none"
             return (f"{what} by {dim}{scope} for {period.label}: {_money(total)} in total, "
                     f"{_pct(change)} vs {previous.label} ({previous.start} to "
                     f"{previous.end}, {_money(prev_total)}). {word}: {label} with "
