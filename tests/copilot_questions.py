@@ -95,6 +95,11 @@ class Truth:
     def top_products(self, period: tuple[date, date], n: int, metric: str = "revenue",
                      bottom: bool = False, **filters: Any) -> list[str]:
         frame = self.line_sales(period, "product_id", **filters)
+        if bottom and set(filters) <= {"category"}:  # unsold products of the catalogue: 0
+            catalogue = self.products[self.products["category"] == filters["category"]] \
+                if filters else self.products
+            frame = catalogue[["product_id"]].merge(frame, on="product_id", how="left")
+            frame = frame.fillna({"revenue": 0.0, "units": 0})
         frame["revenue"] = frame["revenue"].round(2)
         frame = frame.sort_values([metric, "product_id"], ascending=[bottom, True])
         return list(frame["product_id"].head(n))
@@ -363,6 +368,9 @@ def build_questions(t: Truth) -> list[Question]:
         ids("product_id", t.top_products(lm, 5, "units"), True), "top")
     add("Bottom 5 products in Books this month",
         ids("product_id", t.top_products(tm, 5, bottom=True, category="Books"), True), "top")
+    add("Bottom 5 products by units in Grocery this month",
+        ids("product_id", t.top_products(tm, 5, "units", bottom=True, category="Grocery"),
+            True), "top")
     add("Best selling products last week",
         ids("product_id", t.top_products(lw, 10), True), "top")
     add("Top 3 products at store 0001 this month",

@@ -946,9 +946,33 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
     desc = ent.direction != "bottom"
     query = query.group_by(col("oi", "order_items", "product_id"),
                            col("p", "products", "name"), col("p", "products", "category"))
+    if includes_unsold(ent):  # the slowest sellers of the catalogue sold nothing at all
+        sold = query.subquery("s")
+        query = (exp.select(col("c", "products", "product_id"), col("c", "products", "name"),
+                            col("c", "products", "category"),
+                            _alias(_fn("coalesce", exp.column("units", "s"), _num(0)),
+                                   "units"),
+                            _alias(_fn("coalesce", exp.column("revenue", "s"), _num(0)),
+                                   "revenue"))
+                 .from_(_table("products", "c"))
+                 .join(sold, on=exp.column("product_id", "s").eq(
+                     col("c", "products", "product_id")), join_type="left"))
+        if ent.category:
+            query = query.where(col("c", "products", "category").eq(_str(ent.category)))
+        return query.order_by(exp.Ordered(this=key, desc=False),
+                              _asc(col("c", "products", "product_id"))).limit(
+            ent.top_n or DEFAULT_TOP_N)
     return query.order_by(exp.Ordered(this=key, desc=desc),
                           _asc(col("oi", "order_items", "product_id"))).limit(
         ent.top_n or DEFAULT_TOP_N)
+
+
+def includes_unsold(ent: Entities) -> bool:
+    """Whether a bottom-N list ranks every product of the catalogue, unsold ones at 0: the
+    catalogue is not per store, channel or place, so only when the orders are not narrowed
+    to one."""
+    return ent.direction == "bottom" and not (
+        ent.store_id or ent.channel or ent.place or ent.promo or ent.status)
 
 
 def customer_summary_sql(ent: Entities) -> Any:

@@ -554,9 +554,11 @@ class RetailCopilot:
                 return f"No products{scope} sold in {period.label}."
             first = recs[0]
             value = first["units"] if metric == "units" else _money(first["revenue"])
+            unsold = (" Products of the catalogue that sold nothing count as 0."
+                      if P.includes_unsold(ent) else "")
             return (f"{word} {len(recs)} products{scope} by {metric} for {period.label}. "
                     f"#1 is {first['product_id']} ({first['name']}) with {value} "
-                    f"({first['units']} units, {_money(first['revenue'])}).")
+                    f"({first['units']} units, {_money(first['revenue'])}).{unsold}")
 
         draft = self._sql_draft(con, Intent.TOP_PRODUCTS, P.top_products_sql(ent, period),
                                 text)
