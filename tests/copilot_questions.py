@@ -380,6 +380,12 @@ def build_questions(t: Truth) -> list[Question]:
     add("What are our 5 most sold products by units in the last 90 days?",
         ids("product_id", t.top_products(t.last_days(90), 5, "units"), True), "top")
     # customers
+    spent = t.sales[(t.sales["order_date"] >= date(t.today.year, 1, 1))
+                    & t.sales["customer_id"].notna()].groupby("customer_id")["usd"].sum()
+    spenders = spent.round(2).reset_index().sort_values(["usd", "customer_id"],
+                                                        ascending=[False, True])
+    add("Top customers by spend this year",
+        ids("customer_id", list(spenders["customer_id"].head(10)), True), "customer")
     for c in customers:
         n, usd = t.customer(c)
         add(f"Tell me about customer {c}", lambda a, n=n, usd=usd: len(_rows(a)) == 1

@@ -161,6 +161,13 @@ def test_what_it_cannot_honour_is_said_not_dropped(question: str) -> None:
     assert "can't" in plan.message
 
 
+@pytest.mark.parametrize("question", ["Top customers by spend this year",
+                                      "Who are our best customers?",
+                                      "top 5 clients last month"])
+def test_top_customers(question: str) -> None:
+    assert P.plan_question(question, CATALOG).intent is Intent.TOP_CUSTOMERS
+
+
 def test_a_country_without_stores_is_asked_about() -> None:
     plan = P.plan_question("Sales in Brazil last month", CATALOG)
     assert plan.intent is Intent.CLARIFY and "No store is in Brazil" in plan.message

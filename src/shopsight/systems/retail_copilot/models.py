@@ -22,6 +22,7 @@ class Intent(StrEnum):
     ORDER_STATUS = "order_status"
     SALES = "sales"
     TOP_PRODUCTS = "top_products"
+    TOP_CUSTOMERS = "top_customers"
     CUSTOMER_SUMMARY = "customer_summary"
     CHURN = "churn"
     RECOMMENDATIONS = "recommendations"

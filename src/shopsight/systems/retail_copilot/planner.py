@@ -283,6 +283,7 @@ CAPABILITIES = (
     "refunded, returned or cancelled orders over a period",
     "the average order value over a period",
     "top or bottom N products by revenue or units",
+    "the top N customers by spend over a period",
     "a customer's summary, e.g. C0000881",
     "customers likely to churn",
     "product recommendations for a customer",
@@ -516,6 +517,10 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
      r"\bstock levels?|\bneed to order"),
+    (Intent.TOP_CUSTOMERS, r"\b(top|best|biggest|largest|most valuable|highest[- ]spending|"
+     r"bottom|smallest)\b(\s+\d{1,3})?\s+(customers?|clients?|buyers?|shoppers?)\b|"
+     r"\b(customers?|clients?) (who|that) (spent|spend|bought|ordered) the most\b|"
+     r"\bwho (are|were) our (best|top|biggest) customers"),
     (Intent.ORDER_STATUS, r"\bstatus of (my |the |an )?order|\border status|"
      r"\bwhere is (my |the )?order|\btrack\w* (my |the )?order|\border\s+ORD-|\bORD-\d"),
     (Intent.TOP_PRODUCTS, r"\b(top|bottom|best|worst)[- ]?(\d+ )?(selling|sellers?|"
@@ -567,7 +572,8 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
     if intent is None and (ent.status or ent.metric == "order_value"):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
-    if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.REVENUE_TREND) and (
+    if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
+                  Intent.REVENUE_TREND) and (
             ignored := _unhonoured(low, ent)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't take {' or '.join(ignored)} into account yet, and an answer without "
@@ -973,6 +979,27 @@ def includes_unsold(ent: Entities) -> bool:
     to one."""
     return ent.direction == "bottom" and not (
         ent.store_id or ent.channel or ent.place or ent.promo or ent.status)
+
+
+def top_customers_sql(ent: Entities, period: Period) -> Any:
+    """Customers ranked by what they spent (USD, sales only) over ``period``, with their
+    orders and last order; guests (no customer id) are left out."""
+    from sqlglot import exp
+
+    customer = col("o", "orders", "customer_id")
+    revenue = _round(_fn("sum", usd(col("o", "orders", "total_amount"),
+                                    col("o", "orders", "currency"))))
+    query = (exp.select(customer, _alias(_fn("count", col("o", "orders", "order_id")),
+                                         "orders"),
+                        _alias(revenue, "revenue"),
+                        _alias(_fn("max", col("o", "orders", "order_date")), "last_order"))
+             .from_(_table("orders", "o"))
+             .where(_between(col("o", "orders", "order_date"), period.start, period.end),
+                    exp.not_(customer.is_(exp.null()))))
+    query = _order_filters(query, ent).group_by(customer)
+    return query.order_by(exp.Ordered(this=exp.column("revenue"),
+                                      desc=ent.direction != "bottom"),
+                          _asc(customer)).limit(ent.top_n or DEFAULT_TOP_N)
 
 
 def customer_summary_sql(ent: Entities) -> Any:

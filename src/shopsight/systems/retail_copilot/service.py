@@ -397,6 +397,7 @@ class RetailCopilot:
             Intent.ORDER_STATUS: self._order_status,
             Intent.SALES: self._sales,
             Intent.TOP_PRODUCTS: self._top_products,
+            Intent.TOP_CUSTOMERS: self._top_customers,
             Intent.CUSTOMER_SUMMARY: self._customer,
             Intent.RECOMMENDATIONS: self._recommendations,
             Intent.REVENUE_TREND: self._trend,
@@ -570,6 +571,33 @@ class RetailCopilot:
                              f"{'Top' if word == 'Bottom' else 'Bottom'} {n} products"
                              f"{scope} {period.label.split(' (')[0]}",
                              "Show me low stock products"]
+        return draft
+
+    def _top_customers(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        period = ent.period or P.default_period(catalog.today)
+        ent.period = period
+        word = "Bottom" if ent.direction == "bottom" else "Top"
+        scope = P.scope_text(ent)
+
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return f"No customer{scope} bought anything in {period.label}."
+            first = recs[0]
+            return (f"{word} {len(recs)} customers{scope} by spend for {period.label} "
+                    f"(USD, guest orders left out). #1 is {first['customer_id']} with "
+                    f"{_money(first['revenue'])} over {first['orders']} orders, the last on "
+                    f"{first['last_order']}.")
+
+        draft = self._sql_draft(con, Intent.TOP_CUSTOMERS, P.top_customers_sql(ent, period),
+                                text)
+        draft.period = period
+        draft.chart = ChartSpec(mark="bar", x="customer_id", y="revenue",
+                                title=f"{word} customers by spend")
+        best = draft.rows[0]["customer_id"] if draft.rows else "C0000881"
+        draft.suggestions = [f"Tell me about customer {best}",
+                             f"Recommend products for customer {best}",
+                             "Which customers are likely to churn?"]
         return draft
 
     def _customer(self, con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
