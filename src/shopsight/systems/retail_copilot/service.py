@@ -542,12 +542,9 @@ class RetailCopilot:
         return draft
 
     def _top_products(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
-        period = ent.period or P.default_period(catalog.today)
-        ent.period = period
+        period, word, scope = _ranking(ent, catalog)
         n = ent.top_n or P.DEFAULT_TOP_N
         metric = "units" if ent.metric == "units" else "revenue"
-        word = "Bottom" if ent.direction == "bottom" else "Top"
-        scope = P.scope_text(ent)
 
         def text(r: QueryResult) -> str:
             recs = r.records()
@@ -574,10 +571,7 @@ class RetailCopilot:
         return draft
 
     def _top_customers(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
-        period = ent.period or P.default_period(catalog.today)
-        ent.period = period
-        word = "Bottom" if ent.direction == "bottom" else "Top"
-        scope = P.scope_text(ent)
+        period, word, scope = _ranking(ent, catalog)
 
         def text(r: QueryResult) -> str:
             recs = r.records()
@@ -784,6 +778,13 @@ class RetailCopilot:
                       truncated=result.truncated, sql=result.sql, chart=chart,
                       planner="llm", repairs=repairs,
                       suggestions=["Rate this answer good to teach me this question"])
+
+
+def _ranking(ent: P.Entities, catalog: P.Catalog) -> tuple[P.Period, str, str]:
+    """A top-N answer's period (the last 30 days unless named, kept in ``ent``), its
+    "Top"/"Bottom" and what narrows it, in words."""
+    ent.period = ent.period or P.default_period(catalog.today)
+    return ent.period, "Bottom" if ent.direction == "bottom" else "Top", P.scope_text(ent)
 
 
 def _count(n: int, noun: str) -> str:
