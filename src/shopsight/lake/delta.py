@@ -98,8 +98,9 @@ def is_commit_conflict(exc: BaseException) -> bool:
     from deltalake.exceptions import CommitFailedError, DeltaError
 
     text = str(exc).lower()
-    if isinstance(exc, CommitFailedError):
-        return "concurrent" in text or "already exists" in text
+    if isinstance(exc, CommitFailedError):  # the kinds of Delta's conflict checker
+        return any(kind in text for kind in ("concurrent", "already exists",
+                                             "metadata changed", "protocol changed"))
     return isinstance(exc, DeltaError) and "already exists" in text
 
 
