@@ -39,7 +39,7 @@ class Truth:
                                "reorder_point FROM inventory")
         self.payments = frame("SELECT payment_id, order_id, paid_at, amount, status, "
                               "card_number_token, billing_country, ip_country FROM payments")
-        stores = frame("SELECT store_id, region, country FROM stores")
+        stores = frame("SELECT store_id, region, country, city FROM stores")
         self.orders = self.orders.merge(stores, on="store_id", how="left")  # web: no store
         self.today: date = max(self.orders["order_date"])
         self.sales = self.orders[~self.orders["status"].isin(NOT_SALES)]
@@ -344,6 +344,41 @@ def build_questions(t: Truth) -> list[Question]:
     aov = float(tm_sales["usd"].sum()) / len(tm_sales)
     add("What was the average order value this month?",
         lambda a: f"${aov:,.2f}" in a.answer, "sales")
+    # explicit comparisons, more dates, places by short name, a customer over a period
+    def shifted(period: tuple[date, date], days: int = 0, years: int = 0
+                ) -> tuple[date, date]:
+        return (period[0].replace(year=period[0].year - years) - timedelta(days=days),
+                period[1].replace(year=period[1].year - years) - timedelta(days=days))
+
+    today = (t.today, t.today)
+    q3_2025 = (date(2025, 7, 1), date(2025, 9, 30))
+    for question, current, before in (
+            ("revenue today vs yesterday", today, yd),
+            ("revenue yesterday vs same day last week", yd, shifted(yd, days=7)),
+            ("revenue this month vs the same month last year", tm, shifted(tm, years=1)),
+            ("Q3 2025 vs Q3 2026 revenue", q3, q3_2025)):
+        add(question, lambda a, c=current, b=before: total(t.order_sales(c))(a)  # type: ignore[arg-type]
+            and total(t.order_sales(b), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
+    add("sales November 2025?", total(t.order_sales(  # type: ignore[arg-type]
+        (date(2025, 11, 1), date(2025, 11, 30)))), "sales")
+    add("sales in the last 12 months", total(t.order_sales(  # type: ignore[arg-type]
+        (t.today.replace(year=t.today.year - 1) + timedelta(days=1), t.today))), "sales")
+    add("groceries sales last month", total(float(t.line_sales(
+        lm, "category", category="Grocery")["revenue"].sum())), "sales")
+    add("NYC sales last month", total(t.order_sales(lm, city="New York")),  # type: ignore[arg-type]
+        "sales")
+    add("how much did we sell with promo code VIP20 last month",
+        total(t.order_sales(lm, promo_code="VIP20")), "sales")  # type: ignore[arg-type]
+    spent_lm = t.sales[(t.sales["customer_id"] == "C0000216") & (t.sales["order_date"]
+                                                                 >= lm[0])
+                       & (t.sales["order_date"] <= lm[1])]["usd"].sum()
+    add("how much did C0000216 spend last month",
+        total(float(spent_lm), "revenue_usd"), "customer")
+    add("sales excluding electronics last month", intent("unsupported"), "clarify")
+    add("revenue last month from orders without a coupon", intent("unsupported"), "clarify")
+    add("black friday 2025 sales", intent("clarify"), "clarify")
+    add("how is south america doing this year", intent("clarify"), "clarify")
+    add("online sales in europe in september", intent("clarify"), "clarify")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

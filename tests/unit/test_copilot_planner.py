@@ -190,3 +190,53 @@ def test_narrowed_sql_passes_the_gate() -> None:
     sql = P.sales_sql(ent, period, period.previous()).sql(dialect="duckdb")
     check_sql(sql)
     assert "'refunded'" in sql and "'DE'" in sql and "promo_code" in sql and "'mobile'" in sql
+
+
+@pytest.mark.parametrize(("question", "current", "versus"), [
+    ("revenue today vs yesterday", (TODAY, TODAY), None),  # the day before, as usual
+    ("revenue yesterday vs same day last week", (date(2026, 11, 19), date(2026, 11, 19)),
+     (date(2026, 11, 12), date(2026, 11, 12))),
+    ("sales this month vs the same month last year", (date(2026, 11, 1), TODAY),
+     (date(2025, 11, 1), date(2025, 11, 20))),
+    ("Q3 2025 vs Q3 2026", (date(2026, 7, 1), date(2026, 9, 30)),
+     (date(2025, 7, 1), date(2025, 9, 30))),
+    ("this week vs last week", (date(2026, 11, 16), TODAY), None),  # the same weekdays
+])
+def test_named_comparisons(question: str, current: tuple[date, date],
+                           versus: tuple[date, date] | None) -> None:
+    ent, _ = P.extract_entities(question, CATALOG)
+    assert ent.period is not None and (ent.period.start, ent.period.end) == current
+    assert (None if ent.versus is None else (ent.versus.start, ent.versus.end)) == versus
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("sales excluding Electronics last month", Intent.UNSUPPORTED),
+    ("sales in Berlin except online", Intent.UNSUPPORTED),
+    ("black friday 2025 sales", Intent.CLARIFY),
+    ("sales over the holidays", Intent.CLARIFY),
+    ("how is south america doing", Intent.CLARIFY),
+    ("online sales in Europe", Intent.CLARIFY),
+])
+def test_scopes_it_cannot_honour_are_not_guessed(question: str, intent: Intent) -> None:
+    assert P.plan_question(question, CATALOG).intent is intent
+
+
+@pytest.mark.parametrize(("question", "category"), [
+    ("toy sales last week", "Toys"), ("sales in book last week", "Books"),
+    ("Books revenue", "Books"), ("how much did we book yesterday", None),
+])
+def test_categories_by_noun_not_verb(question: str, category: str | None) -> None:
+    assert P.extract_entities(question, CATALOG)[0].category == category
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("sales November 2025", date(2025, 11, 1), date(2025, 11, 30)),
+    ("sales in 2025", date(2025, 1, 1), date(2025, 12, 31)),
+    ("in 2026-10", date(2026, 10, 1), date(2026, 10, 31)),
+    ("last weekend", date(2026, 11, 14), date(2026, 11, 15)),
+    ("the past year", date(2025, 11, 21), TODAY),
+    ("last 3 months", date(2026, 8, 21), TODAY),
+])
+def test_more_dates(text: str, start: date, end: date) -> None:
+    period = P.resolve_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)

@@ -170,21 +170,47 @@ def resolve_period(text: str, today: date) -> Period | None:
     if re.search(r"\b(last|previous) year\b", t):
         start = date(today.year - 1, 1, 1)
         return Period(start, date(today.year - 1, 12, 31), f"{today.year - 1}", "year")
-    m = re.search(r"\b(?:last|past|previous)\s+(\d{1,4})\s+(day|week|month)s?\b", t)
+    if re.search(r"\b(last|past|previous) weekend\b", t):
+        saturday = monday - timedelta(days=2)
+        return Period(saturday, saturday + timedelta(days=1), f"last weekend ({saturday} to "
+                      f"{saturday + timedelta(days=1)})", "week")
+    m = re.search(r"\b(?:last|past|previous)\s+(\d{1,4}|twelve)\s+(day|week|month)s?\b|"
+                  r"\b(?:last|past|previous) (year)\b(?= *$|[^0-9])", t)
+    if m and m.group(3):  # "the past year": the 12 months to today, not a calendar year
+        start = _safe_replace_year(today, today.year - 1) + timedelta(days=1)
+        return Period(start, today, f"the last 12 months ({start} to {today})")
     if m:
-        n = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
-        start = today - timedelta(days=n - 1)
-        return Period(start, today, f"the last {m.group(1)} {m.group(2)}s "
-                      f"({start} to {today})")
+        count = 12 if m.group(1) == "twelve" else int(m.group(1))
+        if m.group(2) == "month":  # calendar months back, to the day
+            first = _months_back(today.replace(day=1), count)
+            start = first.replace(day=min(today.day, calendar.monthrange(
+                first.year, first.month)[1])) + timedelta(days=1)
+        else:
+            start = today - timedelta(days=count * (7 if m.group(2) == "week" else 1) - 1)
+        return Period(start, today, f"the last {count} {m.group(2)}s ({start} to {today})")
     month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    m = re.search(rf"\b(?:in|for|during)\s+({month_words})\b(?:\s+(\d{{4}}))?", t)
-    if m:
-        month = _MONTHS[m.group(1)]
-        year = int(m.group(2)) if m.group(2) else (
-            today.year if month <= today.month else today.year - 1)
+    m = re.search(rf"\b(?:(?:in|for|during)\s+({month_words})\b(?:\s+(\d{{4}}))?|"
+                  rf"({month_words})\s+(\d{{4}})\b)", t)
+    m2 = re.search(r"\b(20\d{2})-(0[1-9]|1[0-2])\b", t)
+    if m or m2:
+        if m2:
+            month, year = int(m2.group(2)), int(m2.group(1))
+        else:
+            assert m is not None
+            month = _MONTHS[m.group(1) or m.group(3)]
+            given = m.group(2) or m.group(4)
+            year = int(given) if given else (
+                today.year if month <= today.month else today.year - 1)
         start = date(year, month, 1)
         end = min(date(year, month, calendar.monthrange(year, month)[1]), today)
         return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
+    m = re.search(r"\b(?:in|for|during|of|year)\s+(20\d{2})\b|^\s*(20\d{2})\b|"
+                  r"\b(20\d{2})\s+(?:sales|revenue|orders)\b", t)
+    if m:
+        year = int(m.group(1) or m.group(2) or m.group(3))
+        start, end = date(year, 1, 1), min(date(year, 12, 31), today)
+        return Period(start, end, f"{year}" + (f" to date ({start} to {end})"
+                                             if end < date(year, 12, 31) else ""), "year")
     return None
 
 
@@ -208,6 +234,7 @@ class Catalog:
     # a place the stores are in, lower case -> (stores column, value): regions, cities and
     # countries by name ("japan" -> ("country", "JP"))
     places: dict[str, tuple[str, str]] = field(default_factory=dict)
+    first_day: date | None = None  # the earliest order date: comparisons before it are partial
 
 
 @dataclass
@@ -232,14 +259,18 @@ class Entities:
     direction: str = "top"  # top | bottom
     metric: str = "revenue"  # revenue | units | order_value | growth (change vs before)
     horizon_days: int | None = None
+    versus: Period | None = None  # the comparison a question names ("vs the same day last
+    # week"); by default the period before
+    promo_code: str | None = None  # one promo code ("VIP20")
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form, stored in the conversation for follow-ups."""
         data = asdict(self)
-        if self.period:
-            data["period"] = {"start": self.period.start.isoformat(),
-                              "end": self.period.end.isoformat(),
-                              "label": self.period.label, "kind": self.period.kind}
+        for name in ("period", "versus"):
+            value = getattr(self, name)
+            if value:
+                data[name] = {"start": value.start.isoformat(), "end": value.end.isoformat(),
+                              "label": value.label, "kind": value.kind}
         return data
 
     @classmethod
@@ -248,9 +279,9 @@ class Entities:
         values = dict(data)
         if values.get("place"):
             values["place"] = tuple(values["place"])
-        p = values.get("period")
-        if p:
-            values["period"] = Period(date.fromisoformat(p["start"]),
+        for name in ("period", "versus"):
+            if p := values.get(name):
+                values[name] = Period(date.fromisoformat(p["start"]),
                                       date.fromisoformat(p["end"]), p["label"], p["kind"])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in values.items() if k in known})
@@ -321,11 +352,12 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
                     city and re.search(rf"\b{re.escape(city.lower())}\s+store\b", low)):
                 ent.store_id = store_id
                 break
-    for category in sorted(catalog.categories, key=len, reverse=True):
-        stem = category.lower().rstrip("s")
-        if re.search(rf"\b{re.escape(stem)}s?\b", low):
-            ent.category = category
-            break
+    found = [category for category in sorted(catalog.categories, key=len, reverse=True)
+             if _names_category(category, low)]
+    if len(found) == 1:
+        ent.category = found[0]
+    elif found:  # "apparel and beauty": the breakdown by category holds both
+        ent.dimension = "category"
     else:
         m = re.search(r"\b(?:in|for) (?:the )?(?:category )?([A-Z][a-zA-Z&]+)\b", q)
         if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
@@ -383,6 +415,16 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
                              "country" if word.startswith("countr") else
                              "category" if word.startswith("categor") else "channel")
     ent.period = resolve_period(q, catalog.today)
+    if m := re.search(r"\b(black friday|cyber monday|christmas|xmas|thanksgiving|easter|"
+                      r"holidays?|holiday season|back[- ]to[- ]school|boxing day|new year'?s?|"
+                      r"prime day|singles'? day|ramadan|diwali|lunar new year|"
+                      r"(spring|summer|autumn|fall|winter) (sale|season))\b", low):
+        problems.append(f"dates '{m.group(1)}'")
+    if ent.period is not None:
+        ent.versus = _versus(q, ent, catalog.today)
+    if m := re.search(r"\b(?:promo(?:tion(?:al)?)?|coupon|voucher|discount) code\s+"
+                      r"([A-Z0-9][A-Z0-9_-]{2,})\b", q):
+        ent.promo_code = m.group(1)
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
@@ -438,9 +480,13 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     return ent, problems
 
 
-COUNTRY_ALIASES = {"US": ("usa", "america", "united states"),
+COUNTRY_ALIASES = {"US": ("usa", "the us", "united states"),
                    "GB": ("uk", "britain", "great britain", "england", "united kingdom")}
 """Everyday names of countries that ISO's names miss (lower case)."""
+
+PLACE_ALIASES = {"apac": "asia pacific", "asia-pacific": "asia pacific", "nyc": "new york",
+                 "emea": "europe", "latam": "latin america"}
+"""Short names of regions and cities (lower case) -> the name the stores table uses."""
 
 
 def country_names(code: str) -> list[str]:
@@ -462,11 +508,64 @@ def country_label(code: str) -> str:
     return str(getattr(country, "common_name", country.name)) if country else code
 
 
+def _names_category(category: str, low: str) -> bool:
+    """Whether ``low`` names ``category``: its name, its plural ("groceries"), or its
+    singular used as a noun ("toy sales", "in book"), not a verb ("did we book")."""
+    name = category.lower()
+    stem = name[:-1] if name.endswith("s") else name
+    plural = stem[:-1] + "ies" if stem.endswith("y") else stem + "s"
+    if re.search(rf"\b({re.escape(name)}|{re.escape(plural)})\b", low):
+        return True
+    return bool(re.search(rf"(\b(in|for|of|the)\s+{re.escape(stem)}\b|\b{re.escape(stem)}"
+                          r"\s+(sales|revenue|products?|items?|category|section|department|"
+                          r"units?|orders?|sold)\b)", low))
+
+
+def _versus(question: str, ent: Entities, today: date) -> Period | None:
+    """The comparison ``question`` names for ``ent.period``, if not the period before: the
+    same day(s) a week or a year earlier, or a second period ("Q3 2025 vs Q3 2026": the
+    later one is answered, against the earlier)."""
+    period = ent.period
+    assert period is not None
+    low = question.lower()
+    if re.search(r"\bsame (day|days|weekday)s? (of )?last week\b|\bweek before\b.*\bsame day", low):
+        return Period(period.start - timedelta(days=7), period.end - timedelta(days=7),
+                      "the same day of the week before" if period.days == 1
+                      else "the same days of the week before", period.kind)
+    if re.search(r"\bsame (day|days|week|month|quarter|period|time|dates?) (of |in )?last "
+                 r"year\b|\b(a|one) year (ago|earlier|before)\b|\byear over year\b|\byoy\b",
+                 low):
+        start = _safe_replace_year(period.start, period.start.year - 1)
+        end = _safe_replace_year(period.end, period.end.year - 1)
+        return Period(start, end, "the same dates a year earlier", period.kind)
+    parts = re.split(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", question,
+                     maxsplit=1, flags=re.I)
+    if len(parts) == 2:
+        first, second = (resolve_period(part, today) for part in parts)
+        if first and second and (first.start, first.end) != (second.start, second.end):
+            later, earlier = (first, second) if first.start > second.start else (second, first)
+            ent.period = later
+            if (earlier.start, earlier.end) == (later.previous().start,
+                                                later.previous().end) or (
+                    earlier.kind == later.kind and earlier.start == later.previous().start):
+                return None  # the usual comparison, clipped to the same days
+            return earlier
+    return None
+
+
+_REGIONS_OF_THE_WORLD = ("south america", "latin america", "central america", "africa",
+                         "middle east", "oceania", "caribbean", "scandinavia", "nordics",
+                         "asia", "europe", "north america", "asia pacific")
+
+
 def _country_named(question: str) -> str | None:
-    """A country named in ``question`` (its ISO name), for one no store is in."""
+    """A country or part of the world named in ``question``, for one no store is in."""
     import pycountry
 
     low = question.lower()
+    for region in _REGIONS_OF_THE_WORLD:
+        if re.search(rf"\b{region}\b", low):
+            return region.title()
     for country in pycountry.countries:
         for name in {country.name, getattr(country, "common_name", country.name),
                      *COUNTRY_ALIASES.get(country.alpha_2, ())}:
@@ -572,6 +671,23 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
     if intent is None and (ent.status or ent.metric == "order_value"):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
+    narrowing = intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
+                           Intent.REVENUE_TREND, Intent.LOW_STOCK)
+    if narrowing and re.search(r"\b(exclud\w*|except|other than|apart from|besides|but not|"
+                               r"without|non[- ]\w+|not (in|at|from|on|the|including))\b|"
+                               r"\bno (coupon|promo|voucher|discount)", low) and (
+            ent.category or ent.place or ent.promo or ent.channel or ent.store_id
+            or ent.status or ent.product_id):
+        return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
+            "I can't leave a store, place, category, channel, status or promo code out yet "
+            "('excluding', 'without', 'except'), and answering for it instead would be "
+            "wrong. Ask for it on its own, or broken down (e.g. 'sales by category last "
+            "month'), and take it from the total."))
+    if intent is not None and ent.place and ent.channel in ("online", "web", "mobile"):
+        return Plan(Intent.CLARIFY, ent, message=(
+            "Web and app orders have no store, so they have no store country, region or "
+            "city: I can give online sales overall, or the sales of the stores in "
+            f"{ent.place[1]}."))
     if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
                   Intent.REVENUE_TREND) and (
             ignored := _unhonoured(low, ent)):
@@ -597,6 +713,8 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
         if value is not None:
             setattr(merged, name, value)
     merged.promo = old.promo or new.promo
+    merged.promo_code = new.promo_code or old.promo_code
+    merged.versus = new.versus if new.period is not None else old.versus
     merged.stockout = old.stockout or new.stockout
     if new.metric == "order_value":
         merged.metric = new.metric
@@ -621,6 +739,10 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
 
 def _unresolved(problems: list[str], catalog: Catalog) -> str:
     what = problems[0]
+    if what.startswith("dates"):
+        return (f"I don't know which dates {what.removeprefix('dates ')} covers in your "
+                "calendar, so I won't guess: give them, e.g. 'sales between 2025-11-28 and "
+                "2025-12-01', or a month, week or quarter.")
     if what.startswith("country"):
         places = sorted({country_label(value) for kind, value in catalog.places.values()
                          if kind == "country"})
@@ -763,7 +885,10 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
             query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
                 col("o", "orders", "store_id")), join_type="left")
         query = query.where(col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
-    if ent.promo:
+    if ent.promo_code:
+        query = query.where(_fn("upper", col("o", "orders", "promo_code")).eq(
+            _str(ent.promo_code.upper())))
+    elif ent.promo:
         promo = col("o", "orders", "promo_code")
         query = query.where(exp.not_(promo.is_(exp.null())), exp.NEQ(
             this=_fn("trim", promo), expression=_str("")))
@@ -859,6 +984,7 @@ def scope_text(ent: Entities) -> str:
     return "".join([f" at store {ent.store_id}" if ent.store_id else "", place,
                     f" in {ent.category}" if ent.category else "",
                     f" for {ent.product_id}" if ent.product_id else "", channel,
+                    f" with promo code {ent.promo_code}" if ent.promo_code else
                     " with a promo code" if ent.promo else ""])
 
 
@@ -1003,7 +1129,8 @@ def top_customers_sql(ent: Entities, period: Period) -> Any:
 
 
 def customer_summary_sql(ent: Entities) -> Any:
-    """One customer's profile with order count, revenue (USD) and first/last order."""
+    """One customer's profile with order count, revenue (USD) and first/last order, over
+    the period the question names (else all time)."""
     from sqlglot import exp
 
     assert ent.customer_id
@@ -1016,6 +1143,9 @@ def customer_summary_sql(ent: Entities) -> Any:
         _alias(_fn("max", col("o", "orders", "order_date")), "last_order"))
         .from_(_table("orders", "o"))
         .where(o_cust.eq(_str(ent.customer_id)), _is_sale("o")))
+    if ent.period is not None:  # "how much did C0000216 spend last month"
+        orders = orders.where(_between(col("o", "orders", "order_date"), ent.period.start,
+                                       ent.period.end))
     return (exp.select(
         col("c", "customers", "customer_id"), col("c", "customers", "first_name"),
         col("c", "customers", "country"), col("c", "customers", "city"),
@@ -1201,6 +1331,14 @@ def flagged_payments_sql(since: date, until: date | None, limit: int,
                   _asc(f("payment_id", table="s")))
         .limit(limit))
     return out
+
+
+def first_order_date_sql() -> Any:
+    """The earliest order date: where the data starts."""
+    from sqlglot import exp
+
+    return exp.select(_alias(_fn("min", col("o", "orders", "order_date")), "first_day")
+                      ).from_(_table("orders", "o"))
 
 
 def exp_max_order_date() -> Any:

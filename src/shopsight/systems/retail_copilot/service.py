@@ -368,7 +368,12 @@ class RetailCopilot:
                 places[str(region).lower()] = ("region", region)
             if city:
                 places[str(city).lower()] = ("city", city)
-        return P.Catalog(today=today, categories=categories, stores=stores, places=places)
+        for alias, name in P.PLACE_ALIASES.items():
+            if name in places:
+                places.setdefault(alias, places[name])
+        first = self._run(con, P.first_order_date_sql()).rows[0][0]
+        return P.Catalog(today=today, categories=categories, stores=stores, places=places,
+                         first_day=first if isinstance(first, date) else None)
 
     @staticmethod
     def _previous_plan(conversation: Conversation) -> P.Plan | None:
@@ -477,7 +482,7 @@ class RetailCopilot:
 
     def _sales(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
         period = ent.period or P.default_period(catalog.today)
-        previous = period.previous()
+        previous = ent.versus or period.previous()
         ent.period = period
         dim = ent.dimension or "total"
         scope = P.scope_text(ent)
@@ -530,7 +535,12 @@ class RetailCopilot:
                     f"{_money(pick['revenue'] if pick else 0)}"
                     f" ({_pct(pick['change_pct'] if pick else None)}).")
 
-        draft = self._sql_draft(con, Intent.SALES, P.sales_sql(ent, period, previous), text)
+        def noted(r: QueryResult) -> str:
+            partial = catalog.first_day is not None and previous.start < catalog.first_day
+            return text(r) + (f" Note: the data starts on {catalog.first_day}, so "
+                              f"{previous.label} is only partly covered." if partial else "")
+
+        draft = self._sql_draft(con, Intent.SALES, P.sales_sql(ent, period, previous), noted)
         draft.period = period
         if dim != "total":
             x = "product_id" if dim == "product" else (
@@ -599,10 +609,15 @@ class RetailCopilot:
             if not r.rows:
                 return f"I couldn't find customer {ent.customer_id}."
             c = r.records()[0]
-            return (f"Customer {c['customer_id']} ({c['first_name'] or 'no name'}, "
-                    f"{c['city'] or '?'}, {c['country'] or '?'}) has {c['orders']} orders "
-                    f"worth {_money(c['revenue_usd'])} since {c['first_order']}; last order "
-                    f"on {c['last_order']}; home store {c['home_store_id'] or 'none'}.")
+            who = (f"Customer {c['customer_id']} ({c['first_name'] or 'no name'}, "
+                   f"{c['city'] or '?'}, {c['country'] or '?'})")
+            if ent.period is not None:
+                return (f"{who} placed {c['orders']} orders worth {_money(c['revenue_usd'])} "
+                        f"in {ent.period.label}"
+                        + (f", the last on {c['last_order']}." if c["orders"] else "."))
+            return (f"{who} has {c['orders']} orders worth {_money(c['revenue_usd'])} since "
+                    f"{c['first_order']}; last order on {c['last_order']}; home store "
+                    f"{c['home_store_id'] or 'none'}.")
 
         draft = self._sql_draft(con, Intent.CUSTOMER_SUMMARY, P.customer_summary_sql(ent),
                                 text)
