@@ -34,12 +34,14 @@ class Truth:
             RATES_PER_USD)
         self.items = frame("SELECT order_id, product_id, quantity, unit_price, "
                            "discount_amount FROM order_items")
-        self.products = frame("SELECT product_id, name, category FROM products")
+        self.products = frame("SELECT product_id, name, category, discontinued FROM "
+                              "products")
         self.inventory = frame("SELECT snapshot_date, location_id, product_id, on_hand, "
                                "reorder_point FROM inventory")
         self.payments = frame("SELECT payment_id, order_id, paid_at, amount, status, "
                               "card_number_token, billing_country, ip_country FROM payments")
         stores = frame("SELECT store_id, region, country, city FROM stores")
+        self.store_names = frame("SELECT store_id, name FROM stores")
         self.orders = self.orders.merge(stores, on="store_id", how="left")  # web: no store
         self.today: date = max(self.orders["order_date"])
         self.sales = self.orders[~self.orders["status"].isin(NOT_SALES)]
@@ -98,7 +100,10 @@ class Truth:
         if bottom and set(filters) <= {"category"}:  # unsold products of the catalogue: 0
             catalogue = self.products[self.products["category"] == filters["category"]] \
                 if filters else self.products
-            frame = catalogue[["product_id"]].merge(frame, on="product_id", how="left")
+            frame = catalogue[["product_id", "discontinued"]].merge(frame, on="product_id",
+                                                                    how="left")
+            frame = frame[frame["revenue"].notna() | ~frame["discontinued"].fillna(False)
+                          .astype(bool)]  # a discontinued product that sold nothing: out
             frame = frame.fillna({"revenue": 0.0, "units": 0})
         frame["revenue"] = frame["revenue"].round(2)
         frame = frame.sort_values([metric, "product_id"], ascending=[bottom, True])
@@ -379,6 +384,26 @@ def build_questions(t: Truth) -> list[Question]:
     add("black friday 2025 sales", intent("clarify"), "clarify")
     add("how is south america doing this year", intent("clarify"), "clarify")
     add("online sales in europe in september", intent("clarify"), "clarify")
+    # a third round: numbers in words, order counts, statuses, stores by name
+    add("top five products this month", ids("product_id", t.top_products(tm, 5), True), "top")
+    add("least popular 3 items last month",
+        ids("product_id", t.top_products(lm, 3, bottom=True), True), "top")
+    add("bottom 5 products this month",
+        ids("product_id", t.top_products(tm, 5, bottom=True), True), "top")
+    counts = t.sales[(t.sales["order_date"] >= lm[0]) & (t.sales["order_date"] <= lm[1])
+                     & t.sales["store_id"].notna()].groupby("store_id")["order_id"].count()
+    busiest = counts.sort_values(ascending=False).index[0]
+    add("which store had the most orders last month",
+        lambda a: f"store {busiest} with {counts[busiest]:,} orders" in a.answer, "sales")
+    delivered = t.orders_of_status(lw, "delivered")
+    add("how many delivered orders last week", lambda a: len(_rows(a)) == 1
+        and _rows(a)[0]["orders"] == delivered[0], "sales")
+    for words, fragment in (("sales at the oxford st store this month", "Oxford Street"),
+                            ("kurfurstendamm store sales this month", "Kurfürstendamm")):
+        names = t.store_names[t.store_names["name"].str.contains(fragment)]
+        if len(names) == 1:
+            add(words, total(t.order_sales(tm, store_id=names.iloc[0]["store_id"])),  # type: ignore[arg-type]
+                "sales")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

@@ -257,7 +257,7 @@ class Entities:
     grain: str | None = None  # day | week | month
     top_n: int | None = None
     direction: str = "top"  # top | bottom
-    metric: str = "revenue"  # revenue | units | order_value | growth (change vs before)
+    metric: str = "revenue"  # revenue | units | order_value | growth | orders
     horizon_days: int | None = None
     versus: Period | None = None  # the comparison a question names ("vs the same day last
     # week"); by default the period before
@@ -302,6 +302,10 @@ _ORDER = re.compile(r"\bORD-?(\d{1,9})\b", re.I)
 _CUSTOMER = re.compile(r"\bC(\d{7})\b", re.I)
 _SKU = re.compile(r"\bSKU[-\s]?(\d{1,5})\b", re.I)
 _STORE = re.compile(r"\bstore\s*(?:#|no\.?|number)?\s*(\d{1,4})\b", re.I)
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS.update({"thirty": 30, "fifty": 50, "hundred": 100})
 _TOP = re.compile(r"\b(top|best|bottom|worst|lowest|highest)\s+(\d{1,3})\b", re.I)
 _FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also for|only|"
                         r"for|but|then|ok(ay)?,? (and|now|what about))\b", re.I)
@@ -324,8 +328,16 @@ CAPABILITIES = (
 )
 
 
+def _numbers_written_out(question: str) -> str:
+    """"top five" as "top 5", so the rest of the planner reads one spelling."""
+    return re.sub(r"\b(top|best|bottom|worst|lowest|highest)\s+(" + "|".join(_NUMBER_WORDS)
+                  + r")\b", lambda m: f"{m.group(1)} {_NUMBER_WORDS[m.group(2).lower()]}",
+                  question, flags=re.I)
+
+
 def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     """Entities found in ``question``; the second value lists names that did not resolve."""
+    question = _numbers_written_out(question)
     q = question
     low = q.lower()
     ent = Entities()
@@ -345,13 +357,19 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         else:
             problems.append(f"store {store}")
     else:
+        plain = _plain(low)
+        named_stores = []
         for store_id, label in catalog.stores.items():
             name, _, city = label.partition(", ")
-            short = name.lower().removeprefix("shopsight ").strip()
-            if (short and re.search(rf"\b{re.escape(short)}\b", low)) or (
-                    city and re.search(rf"\b{re.escape(city.lower())}\s+store\b", low)):
-                ent.store_id = store_id
-                break
+            short = _plain(name.lower().removeprefix("shopsight ").strip())
+            if (short and re.search(rf"\b{_street_pattern(short)}\b", plain)) or (
+                    city and re.search(rf"\b{re.escape(_plain(city.lower()))}\s+store\b",
+                                       plain)):
+                named_stores.append(store_id)
+        if len(named_stores) == 1:
+            ent.store_id = named_stores[0]
+        elif named_stores:  # "the Shibuya and Pitt Street stores": the breakdown holds both
+            ent.dimension = "store"
     found = [category for category in sorted(catalog.categories, key=len, reverse=True)
              if _names_category(category, low)]
     if len(found) == 1:
@@ -391,6 +409,10 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         if not re.search(r"\b(net of|excluding|without|minus|after) (refunds?|returns?)", low):
             ent.status = {"refund": "refunded", "return": "returned",
                           "cancel": "cancelled"}[m.group(1)]
+    elif m := re.search(r"\b(pending|paid|shipped|delivered|completed) orders\b|\borders "
+                        r"(?:that |which )?(?:were |are |have been )?(pending|paid|shipped|"
+                        r"delivered|completed)\b", low):
+        ent.status = m.group(1) or m.group(2)
     if re.search(r"\b(promo(tion(al)?)?|coupon|voucher|discount) codes?\b|\bcoupons?\b|"
                  r"\bvouchers?\b", low):
         ent.promo = True
@@ -400,6 +422,11 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
                  r"\bbasket size\b", low):
         ent.metric = "order_value"
+    elif re.search(r"\b(most|fewest|least|highest number of|lowest number of) orders\b",
+                   low):
+        ent.metric = "orders"
+        if re.search(r"\b(fewest|least|lowest number of) orders\b", low):
+            ent.direction = "bottom"
     elif re.search(r"\b(fastest|most|quickest)[- ]grow\w*|\bgrew (the )?(most|fastest)\b|"
                    r"\b(biggest|largest|steepest|sharpest) (growth|increase|rise|decline|"
                    r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b", low):
@@ -465,6 +492,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         ent.top_n = min(int(m.group(1)), MAX_TOP_N)
         ent.direction = "bottom" if m.group(2) in ("least", "worst", "lowest", "bottom") \
             else "top"
+    elif m := re.search(r"\b(least|most) (popular|sold|selling)\s+(\d{1,3})\b", low):
+        ent.top_n = min(int(m.group(3)), MAX_TOP_N)
+        ent.direction = "bottom" if m.group(1) == "least" else "top"
     elif re.search(r"\b(bottom|worst|least|slowest)\b", low):
         ent.direction = "bottom"
     if ent.metric == "revenue" and re.search(
@@ -506,6 +536,23 @@ def country_label(code: str) -> str:
 
     country = pycountry.countries.get(alpha_2=code.upper())
     return str(getattr(country, "common_name", country.name)) if country else code
+
+
+def _plain(text: str) -> str:
+    """``text`` without accents ("kurfürstendamm" -> "kurfurstendamm")."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
+def _street_pattern(name: str) -> str:
+    """A regex for a store name that accepts "st"/"st." for "street" and "ave" for
+    "avenue"."""
+    pattern = re.escape(name)
+    for word, short in (("street", r"st\.?"), ("avenue", r"ave\.?"), ("road", r"rd\.?")):
+        pattern = re.sub(rf"\b{word}\b", f"(?:{word}|{short})", pattern)
+    return pattern
 
 
 def _names_category(category: str, low: str) -> bool:
@@ -630,6 +677,7 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
      r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many orders|"
      r"\bhow (did|is|was|are|were) .{1,40} (do|doing|perform\w*)\b|\bgrow\w*\b|\bgrew\b|"
+     r"\bperform\w*\b|\bmost orders\b|\bfewest orders\b|"
      r"\bdeclin\w*|\bdropped\b"),
     (Intent.CUSTOMER_SUMMARY, r"\bcustomer\b|\bclient\b|\bspent\b|\bspend\b"),
 )
@@ -652,6 +700,7 @@ def _classify(low: str, ent: Entities) -> Intent | None:
 
 def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
     """Decide what to do with ``question``; ``previous`` is the last answered plan."""
+    question = _numbers_written_out(question)
     ent, problems = extract_entities(question, catalog)
     low = question.lower()
     intent = _classify(low, ent)
@@ -1091,6 +1140,10 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
                      col("c", "products", "product_id")), join_type="left"))
         if ent.category:
             query = query.where(col("c", "products", "category").eq(_str(ent.category)))
+        # a discontinued product that sold nothing is not a slow seller
+        query = query.where(exp.or_(
+            exp.not_(exp.column("product_id", "s").is_(exp.null())),
+            exp.not_(_fn("coalesce", col("c", "products", "discontinued"), exp.false()))))
         return query.order_by(exp.Ordered(this=key, desc=False),
                               _asc(col("c", "products", "product_id"))).limit(
             ent.top_n or DEFAULT_TOP_N)

@@ -502,23 +502,31 @@ class RetailCopilot:
                             f"({_money(t.get('revenue'))} over {t.get('orders', 0)} orders), "
                             f"against {before} in {previous.label} ({previous.start} to "
                             f"{previous.end}).")
-                return (f"{what}{scope} for {period.label}: {t.get('orders', 0)} orders, "
+                units = (f"{t['units']:,} units, " if ent.metric == "units"
+                         and t.get("units") is not None else "")
+                return (f"{what}{scope} for {period.label}: {units}{t.get('orders', 0)} orders, "
                         f"{_money(t.get('revenue'))}, {_pct(t.get('change_pct'))} vs "
                         f"{previous.label} ({previous.start} to {previous.end}: "
                         f"{_money(t.get('previous_revenue'))}).")
+            # web and app orders have no store: they are not ranked among stores or places
+            ranked = [x for x in recs if dim not in ("store", "region", "country")
+                      or x[dim if dim != "store" else "store_id"] is not None]
             if ent.metric == "order_value":
                 values = sorted(((float(x["revenue"] or 0) / x["orders"], _dim_label(dim, x))
-                                 for x in recs if x["orders"]), reverse=True)
+                                 for x in ranked if x["orders"]), reverse=True)
                 listed = ", ".join(f"{label} {_money(v)}" for v, label in values[:12])
                 return (f"Average order value by {dim}{scope} for {period.label}: {listed}"
                         f"{' ...' if len(values) > 12 else ''}.")
             total = sum(float(x["revenue"] or 0) for x in recs)
             prev_total = sum(float(x["previous_revenue"] or 0) for x in recs)
             change = (total - prev_total) / prev_total * 100 if prev_total else None
-            # web and app orders have no store: they are not ranked among stores or places
-            ranked = [x for x in recs if dim not in ("store", "region", "country")
-                      or x[dim if dim != "store" else "store_id"] is not None]
             word = "Lowest" if ent.direction == "bottom" else "Highest"
+            if ent.metric in ("orders", "units") and ranked and ent.metric in ranked[0]:
+                ranked = sorted(ranked, key=lambda x: float(x[ent.metric] or 0), reverse=True)
+                most = ranked[-1] if ent.direction == "bottom" else ranked[0]
+                return (f"{what} by {dim}{scope} for {period.label}: {word} {ent.metric}: "
+                        f"{_dim_label(dim, most)} with {most[ent.metric]:,} {ent.metric} "
+                        f"({_money(most['revenue'])}); {_money(total)} in total.")
             if ent.metric == "growth":  # ranked by the change against the period before
                 ranked = sorted((x for x in ranked if x["change_pct"] is not None),
                                 key=lambda x: float(x["change_pct"]))
