@@ -404,6 +404,12 @@ def build_questions(t: Truth) -> list[Question]:
         if len(names) == 1:
             add(words, total(t.order_sales(tm, store_id=names.iloc[0]["store_id"])),  # type: ignore[arg-type]
                 "sales")
+    us_stores = t.order_sales(year, "store_id", country="US")
+    lowest_us = min((k for k in us_stores if k), key=lambda k: us_stores[k])  # type: ignore[union-attr]
+    add("which of our US stores had the lowest revenue this year",
+        lambda a: f"Lowest: store {lowest_us} " in a.answer, "sales")
+    add("slaes in electroncis last month", total(float(t.line_sales(
+        lm, "category", category="Electronics")["revenue"].sum())), "sales")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

@@ -247,3 +247,15 @@ def test_categories_by_noun_not_verb(question: str, category: str | None) -> Non
 def test_more_dates(text: str, start: date, end: date) -> None:
     period = P.resolve_period(text, TODAY)
     assert period is not None and (period.start, period.end) == (start, end)
+
+
+def test_typos_are_read_as_the_words_meant() -> None:
+    plan = P.plan_question("slaes in electroncis last month", CATALOG)
+    assert plan.intent is Intent.SALES and plan.entities.category == "Electronics"
+
+
+def test_capital_us_is_the_country_and_lower_case_us_is_not() -> None:
+    plan = P.plan_question("which of our US stores had the lowest revenue", CATALOG)
+    assert plan.entities.place == ("country", "US")
+    assert (plan.entities.dimension, plan.entities.direction) == ("store", "bottom")
+    assert P.plan_question("let us see sales yesterday", CATALOG).entities.place is None

@@ -33,6 +33,7 @@ and products. Cancelled, returned and refunded orders are not sales.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
@@ -328,6 +329,40 @@ CAPABILITIES = (
 )
 
 
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    """The words this planner reads: every word of five letters or more in its own source
+    (its patterns, lists and names), plus the month names."""
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__]).lower()
+    return frozenset(re.findall(r"[a-z]{5,}", source)) | {
+        name.lower() for name in calendar.month_name if name}
+
+
+def _typos_corrected(question: str, catalog: Catalog) -> str:
+    """``question`` with misspelt words put right: a word of five letters or more that the
+    planner does not read, close to one it reads (or to a category or place) and starting
+    with the same letter (two letters swapped, one dropped). Its own docstrings must not
+    spell a typo, or it would be read as a word."""
+    import difflib
+
+    known = _vocabulary() | {c.lower() for c in catalog.categories} | {
+        n for n in catalog.places if " " not in n}
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        low = word.lower()
+        if len(low) < 5 or low in known:
+            return word
+        close = [w for w in difflib.get_close_matches(low, known, n=3, cutoff=0.8)
+                 if w[0] == low[0]]
+        return close[0] if close else word
+
+    return re.sub(r"[A-Za-z]+", fix, question)
+
+
 def _numbers_written_out(question: str) -> str:
     """"top five" as "top 5", so the rest of the planner reads one spelling."""
     return re.sub(r"\b(top|best|bottom|worst|lowest|highest)\s+(" + "|".join(_NUMBER_WORDS)
@@ -391,6 +426,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         ent.channel = "store"
     named: set[tuple[str, str]] = set()
     rest = low  # a name inside a longer one found first ("america" in "north america")
+    for code, token in (("US", "US"), ("GB", "UK")):  # capitals only: "us" is a pronoun
+        if re.search(rf"\b{token}\b", q) and ("country", code) in catalog.places.values():
+            named.add(("country", code))
     for name in sorted(catalog.places, key=len, reverse=True):
         pattern = rf"\b{re.escape(name)}\b"
         if not ent.store_id and re.search(pattern, rest):
@@ -455,8 +493,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
-    if m := re.search(r"\bwhich (stores?|locations?|shops?|regions?|markets?|countr(y|ies)|"
-                      r"categor(y|ies)|channels?)\b", low):
+    if m := re.search(r"\bwhich(?: of (?:our|the))?(?: [\w'-]+){0,2}? (stores?|locations?|"
+                      r"shops?|regions?|markets?|countr(y|ies)|categor(y|ies)|channels?)\b",
+                      low):
         word = m.group(1)
         ent.dimension = ("store" if word.startswith(("store", "location", "shop")) else
                          "region" if word.startswith(("region", "market")) else
@@ -700,7 +739,7 @@ def _classify(low: str, ent: Entities) -> Intent | None:
 
 def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
     """Decide what to do with ``question``; ``previous`` is the last answered plan."""
-    question = _numbers_written_out(question)
+    question = _typos_corrected(_numbers_written_out(question), catalog)
     ent, problems = extract_entities(question, catalog)
     low = question.lower()
     intent = _classify(low, ent)
