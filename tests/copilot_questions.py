@@ -42,6 +42,7 @@ class Truth:
                               "card_number_token, billing_country, ip_country FROM payments")
         stores = frame("SELECT store_id, region, country, city FROM stores")
         self.store_names = frame("SELECT store_id, name FROM stores")
+        self.brands = frame("SELECT product_id, brand FROM products")
         self.orders = self.orders.merge(stores, on="store_id", how="left")  # web: no store
         self.today: date = max(self.orders["order_date"])
         self.sales = self.orders[~self.orders["status"].isin(NOT_SALES)]
@@ -410,6 +411,10 @@ def build_questions(t: Truth) -> list[Question]:
         lambda a: f"Lowest: store {lowest_us} " in a.answer, "sales")
     add("slaes in electroncis last month", total(float(t.line_sales(
         lm, "category", category="Electronics")["revenue"].sum())), "sales")
+    brands = t.lines.merge(t.brands, on="product_id")
+    voltix = brands[(brands["brand"] == "Voltix") & (brands["order_date"] >= lm[0])
+                    & (brands["order_date"] <= lm[1])]["line_usd"].sum()
+    add("Voltix sales last month", total(float(voltix)), "sales")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

@@ -18,7 +18,8 @@ CATALOG = P.Catalog(today=TODAY, categories=("Books", "Electronics", "Toys"),
                     places={"europe": ("region", "Europe"),
                             "north america": ("region", "North America"),
                             "berlin": ("city", "Berlin"), "germany": ("country", "DE"),
-                            **dict.fromkeys(P.country_names("US"), ("country", "US"))})
+                            **dict.fromkeys(P.country_names("US"), ("country", "US"))},
+                    brands=("Voltix", "Kairo"))
 
 
 @pytest.mark.parametrize(("text", "start", "end"), [
@@ -259,3 +260,13 @@ def test_capital_us_is_the_country_and_lower_case_us_is_not() -> None:
     assert plan.entities.place == ("country", "US")
     assert (plan.entities.dimension, plan.entities.direction) == ("store", "bottom")
     assert P.plan_question("let us see sales yesterday", CATALOG).entities.place is None
+
+
+def test_a_brand_narrows_the_lines_and_is_not_taken_for_a_typo() -> None:
+    plan = P.plan_question("Voltix sales last month", CATALOG)
+    assert plan.intent is Intent.SALES and plan.entities.brand == "Voltix"
+    period = P.resolve_period("last month", TODAY)
+    assert period is not None
+    sql = P.sales_sql(plan.entities, period, period.previous()).sql(dialect="duckdb")
+    check_sql(sql)
+    assert "'Voltix'" in sql and "order_items" in sql

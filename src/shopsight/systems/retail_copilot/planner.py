@@ -236,6 +236,7 @@ class Catalog:
     # countries by name ("japan" -> ("country", "JP"))
     places: dict[str, tuple[str, str]] = field(default_factory=dict)
     first_day: date | None = None  # the earliest order date: comparisons before it are partial
+    brands: tuple[str, ...] = ()
 
 
 @dataclass
@@ -247,6 +248,7 @@ class Entities:
     product_id: str | None = None
     store_id: str | None = None
     category: str | None = None
+    brand: str | None = None
     channel: str | None = None  # store | web | mobile | online (web and mobile)
     place: tuple[str, str] | None = None  # (stores column, value): ("country", "JP")
     status: str | None = None  # orders of this status only (refunded...), not sales
@@ -348,8 +350,8 @@ def _typos_corrected(question: str, catalog: Catalog) -> str:
     spell a typo, or it would be read as a word."""
     import difflib
 
-    known = _vocabulary() | {c.lower() for c in catalog.categories} | {
-        n for n in catalog.places if " " not in n}
+    names = [*catalog.categories, *catalog.brands, *catalog.places, *catalog.stores.values()]
+    known = _vocabulary() | {w for n in names for w in re.findall(r"[a-z]+", _plain(n.lower()))}
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
@@ -405,6 +407,10 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
             ent.store_id = named_stores[0]
         elif named_stores:  # "the Shibuya and Pitt Street stores": the breakdown holds both
             ent.dimension = "store"
+    for brand in sorted(catalog.brands, key=len, reverse=True):
+        if len(brand) > 2 and re.search(rf"\b{re.escape(brand.lower())}\b", low):
+            ent.brand = brand
+            break
     found = [category for category in sorted(catalog.categories, key=len, reverse=True)
              if _names_category(category, low)]
     if len(found) == 1:
@@ -794,7 +800,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
 def _merge(old: Entities, new: Entities, question: str) -> Entities:
     low = question.lower()
     merged = replace(old)
-    for name in ("order_id", "customer_id", "product_id", "store_id", "category",
+    for name in ("order_id", "customer_id", "product_id", "store_id", "category", "brand",
                  "channel", "place", "status", "period", "dimension", "grain", "top_n",
                  "horizon_days"):
         value = getattr(new, name)
@@ -1071,13 +1077,15 @@ def scope_text(ent: Entities) -> str:
                "mobile": " in the app", "store": " in stores"}.get(ent.channel or "", "")
     return "".join([f" at store {ent.store_id}" if ent.store_id else "", place,
                     f" in {ent.category}" if ent.category else "",
+                    f" of the {ent.brand} brand" if ent.brand else "",
                     f" for {ent.product_id}" if ent.product_id else "", channel,
                     f" with promo code {ent.promo_code}" if ent.promo_code else
                     " with a promo code" if ent.promo else ""])
 
 
 def _uses_lines(ent: Entities) -> bool:
-    return ent.dimension in ("category", "product") or bool(ent.category or ent.product_id)
+    return ent.dimension in ("category", "product") or bool(
+        ent.category or ent.product_id or ent.brand)
 
 
 def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
@@ -1134,6 +1142,8 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         ent, stores_joined)
     if ent.category:
         query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    if ent.brand:
+        query = query.where(col("p", "products", "brand").eq(_str(ent.brand)))
     if ent.product_id:
         query = query.where(col("oi", "order_items", "product_id").eq(_str(ent.product_id)))
     if dims:
@@ -1162,6 +1172,8 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
     query = _order_filters(query, ent)
     if ent.category:
         query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    if ent.brand:
+        query = query.where(col("p", "products", "brand").eq(_str(ent.brand)))
     key = exp.column("units" if ent.metric == "units" else "revenue")
     desc = ent.direction != "bottom"
     query = query.group_by(col("oi", "order_items", "product_id"),
@@ -1179,6 +1191,8 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
                      col("c", "products", "product_id")), join_type="left"))
         if ent.category:
             query = query.where(col("c", "products", "category").eq(_str(ent.category)))
+        if ent.brand:
+            query = query.where(col("c", "products", "brand").eq(_str(ent.brand)))
         # a discontinued product that sold nothing is not a slow seller
         query = query.where(exp.or_(
             exp.not_(exp.column("product_id", "s").is_(exp.null())),
@@ -1441,11 +1455,11 @@ def exp_max_order_date() -> Any:
         _table("orders", "o"))
 
 
-def categories_sql() -> Any:
-    """Distinct product categories, for resolving names in questions."""
+def categories_sql(column: str = "category") -> Any:
+    """Distinct product categories (or brands), for resolving names in questions."""
     from sqlglot import exp
 
-    category = col("p", "products", "category")
+    category = col("p", "products", column)
     return exp.select(category).from_(_table("products", "p")).distinct().order_by(
         _asc(category))
 

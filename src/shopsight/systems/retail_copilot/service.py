@@ -372,8 +372,9 @@ class RetailCopilot:
             if name in places:
                 places.setdefault(alias, places[name])
         first = self._run(con, P.first_order_date_sql()).rows[0][0]
+        brands = tuple(r[0] for r in self._run(con, P.categories_sql("brand")).rows if r[0])
         return P.Catalog(today=today, categories=categories, stores=stores, places=places,
-                         first_day=first if isinstance(first, date) else None)
+                         first_day=first if isinstance(first, date) else None, brands=brands)
 
     @staticmethod
     def _previous_plan(conversation: Conversation) -> P.Plan | None:
