@@ -415,6 +415,12 @@ def build_questions(t: Truth) -> list[Question]:
     voltix = brands[(brands["brand"] == "Voltix") & (brands["order_date"] >= lm[0])
                     & (brands["order_date"] <= lm[1])]["line_usd"].sum()
     add("Voltix sales last month", total(float(voltix)), "sales")
+    add("sales since 2026-10-01", total(t.order_sales((date(2026, 10, 1), t.today))),  # type: ignore[arg-type]
+        "sales")
+    berlin = t.store_names[t.store_names["store_id"].isin(
+        t.orders[t.orders["city"] == "Berlin"]["store_id"].dropna().unique())]["store_id"]
+    if len(berlin) == 1:
+        add("low stock at Berlin", pairs(t.low_stock(berlin.iloc[0])), "low_stock")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

@@ -162,6 +162,16 @@ def test_what_narrows_the_orders(question: str, expected: dict[str, object]) -> 
     "Median order value per channel",
     "Sales to new customers last month",
     "Return rate this year",
+    # a narrowing the plan cannot apply
+    "forecast SKU-00017 at store 0003 next week",
+    "suspicious payments at store 0003 last week",
+    "which customers in Germany are likely to churn",
+    "low stock last week at store 0001",
+    "monthly revenue trend by store",
+    "top 5 customers by units",
+    "how many payments were declined last month?",
+    "how much did we spend on marketing last month",
+    "any sales anomalies last week?",
 ])
 def test_what_it_cannot_honour_is_said_not_dropped(question: str) -> None:
     plan = P.plan_question(question, CATALOG)
@@ -270,3 +280,52 @@ def test_a_brand_narrows_the_lines_and_is_not_taken_for_a_typo() -> None:
     sql = P.sales_sql(plan.entities, period, period.previous()).sql(dialect="duckdb")
     check_sql(sql)
     assert "'Voltix'" in sql and "order_items" in sql
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("since 2026-10-01", date(2026, 10, 1), TODAY),
+    ("trend since March", date(2026, 3, 1), TODAY),
+    ("from March to June", date(2026, 3, 1), date(2026, 6, 30)),
+    ("from November to February", date(2025, 11, 1), date(2026, 2, 28)),
+    ("first half of 2026", date(2026, 1, 1), date(2026, 6, 30)),
+    ("H2 2025", date(2025, 7, 1), date(2025, 12, 31)),
+    ("the last 2 quarters", date(2026, 4, 1), date(2026, 9, 30)),
+    ("the past month", date(2026, 10, 22), TODAY),
+])
+def test_ranges(text: str, start: date, end: date) -> None:
+    period = P.resolve_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+
+
+
+def test_trends_and_stock_narrow_by_category_brand_and_place() -> None:
+    trend = P.plan_question("weekly trend of Electronics", CATALOG)
+    assert trend.intent is Intent.REVENUE_TREND and trend.entities.category == "Electronics"
+    period = P.resolve_period("last 8 weeks", TODAY)
+    assert period is not None
+    sql = P.revenue_trend_sql(trend.entities, period, "week").sql(dialect="duckdb")
+    check_sql(sql)
+    assert "order_items" in sql and "'Electronics'" in sql
+    stock = P.plan_question("low stock in Germany", CATALOG)
+    assert stock.intent is Intent.LOW_STOCK and stock.entities.place == ("country", "DE")
+    assert "'DE'" in P.low_stock_sql(stock.entities).sql(dialect="duckdb")
+
+
+def test_a_follow_up_online_drops_the_store() -> None:
+    first = P.plan_question("weekly revenue trend at store 0003", CATALOG)
+    again = P.plan_question("and online?", CATALOG, first)
+    assert again.entities.channel == "online" and again.entities.store_id is None
+
+
+def test_forecast_horizons() -> None:
+    assert P.extract_entities("forecast SKU-00017 next quarter", CATALOG)[0].horizon_days == 91
+    assert P.extract_entities("forecast SKU-00017 next 999 days", CATALOG)[0].horizon_days \
+        == P.MAX_HORIZON_DAYS
+
+
+def test_top_customers_by_orders() -> None:
+    plan = P.plan_question("top 5 customers by number of orders this year", CATALOG)
+    assert plan.intent is Intent.TOP_CUSTOMERS and plan.entities.metric == "orders"
+    assert plan.entities.period is not None
+    sql = P.top_customers_sql(plan.entities, plan.entities.period).sql(dialect="duckdb")
+    assert "ORDER BY orders DESC" in sql

@@ -47,6 +47,7 @@ from shopsight.systems.retail_copilot.models import Intent
 NOT_SALES_STATUSES = ("cancelled", "returned", "refunded")
 DEFAULT_PERIOD_DAYS = 30
 DEFAULT_TOP_N = 10
+MAX_HORIZON_DAYS = 365  # the longest forecast asked of the tools
 MAX_TOP_N = 100
 
 # ---------------------------------------------------------------------------------------
@@ -129,6 +130,48 @@ def resolve_period(text: str, today: date) -> Period | None:
     if m:
         a, b = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
         return Period(a, b, f"{a} to {b}")
+    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    m = re.search(rf"\bfrom\s+({month_words})(?:\s+(\d{{4}}))?\s+(?:to|until|through|-)\s+"
+                  rf"({month_words})(?:\s+(\d{{4}}))?\b", t)
+    if m:  # "from March to June [2026]"
+        first_month, last_month = _MONTHS[m.group(1)], _MONTHS[m.group(3)]
+        year_end = int(m.group(4) or m.group(2) or 0) or (
+            today.year if last_month <= today.month else today.year - 1)
+        year_start = int(m.group(2)) if m.group(2) else (
+            year_end if first_month <= last_month else year_end - 1)
+        start = date(year_start, first_month, 1)
+        end = min(_month_end(date(year_end, last_month, 1)), today)
+        return Period(start, end, f"{start} to {end}")
+    m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({month_words})(?:\s+(\d{{4}}))?)\b",
+                  t)
+    if m:  # "since 2026-10-01", "since March": to today
+        if m.group(1):
+            start = date.fromisoformat(m.group(1))
+        else:
+            month = _MONTHS[m.group(2)]
+            year = int(m.group(3)) if m.group(3) else (
+                today.year if month <= today.month else today.year - 1)
+            start = date(year, month, 1)
+        if start <= today:
+            return Period(start, today, f"{start} to {today}")
+    m = re.search(r"\b(first|second) half(?: of)?(?: (\d{4}))?\b|\bh([12])(?: (\d{4}))?\b", t)
+    if m:
+        half = 1 if (m.group(1) == "first" or m.group(3) == "1") else 2
+        year = int(m.group(2) or m.group(4) or today.year)
+        start = date(year, 1 if half == 1 else 7, 1)
+        end = min(date(year, 6, 30) if half == 1 else date(year, 12, 31), today)
+        return Period(start, end, f"H{half} {year} ({start} to {end})")
+    m = re.search(r"\b(?:last|past) (\d) quarters\b", t)
+    if m:  # whole quarters before the current one
+        quarter_now = (today.month - 1) // 3 + 1
+        first_of_this = date(today.year, 3 * quarter_now - 2, 1)
+        start = _months_back(first_of_this, 3 * int(m.group(1)))
+        end = first_of_this - timedelta(days=1)
+        return Period(start, end, f"the last {m.group(1)} quarters ({start} to {end})")
+    if re.search(r"\bpast (month|week)\b", t):
+        days = 30 if "month" in t else 7
+        start = today - timedelta(days=days - 1)
+        return Period(start, today, f"the last {days} days ({start} to {today})")
     m = re.search(_ISO_DATE, t)
     if m:
         d = date.fromisoformat(m.group(1))
@@ -466,8 +509,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
                  r"\bbasket size\b", low):
         ent.metric = "order_value"
-    elif re.search(r"\b(most|fewest|least|highest number of|lowest number of) orders\b",
-                   low):
+    elif re.search(r"\b(most|fewest|least|highest number of|lowest number of) orders\b|"
+                   r"\b(by|in) (the )?(number|count) of orders\b|\bby orders\b|"
+                   r"\border counts?\b", low):
         ent.metric = "orders"
         if re.search(r"\b(fewest|least|lowest number of) orders\b", low):
             ent.direction = "bottom"
@@ -546,8 +590,13 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
             r"\b(units?|quantity|quantities|volume|most sold|sold the most|least sold|"
             r"pieces)\b", low):
         ent.metric = "units"
-    if m := re.search(r"\bnext\s+(\d{1,3})\s+(day|week|month)s?\b", low):
-        ent.horizon_days = int(m.group(1)) * {"day": 1, "week": 7, "month": 30}[m.group(2)]
+    if m := re.search(r"\bnext\s+(\d{1,4})\s+(day|week|month)s?\b", low):
+        ent.horizon_days = min(MAX_HORIZON_DAYS, int(m.group(1)) * {
+            "day": 1, "week": 7, "month": 30}[m.group(2)])
+    elif re.search(r"\bnext quarter\b", low):
+        ent.horizon_days = 91
+    elif re.search(r"\bnext year\b|\bnext 12 months\b", low):
+        ent.horizon_days = MAX_HORIZON_DAYS
     elif re.search(r"\bnext week\b", low):
         ent.horizon_days = 7
     elif re.search(r"\bnext month\b", low):
@@ -677,10 +726,65 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
     (r"\b(average|avg|mean|median)\b", "averages other than the average order value"),
     (r"\b(new|first[- ]time|returning|repeat|loyal) (customers?|buyers?|shoppers?)\b|"
      r"\bsign[- ]?ups?\b|\brepeat (purchases?|buyers?)\b", "new or returning customers"),
+    (r"\b(rent|shipping costs?|marketing|expenses?|costs?|budget|targets?|quotas?|"
+     r"competitors?|payroll|salar(y|ies)|wages?)\b|\b(spend|spent|pay|paid) on\b",
+     "costs, budgets, targets or competitors"),
+    (r"\banomal\w*|\boutliers?\b|\bunusual (sales|days?|revenue)\b",
+     "sales anomalies (the daily analysis reports them: /sales/reports)"),
+    (r"\b(declined|authori[sz]ed|captured|charged ?back) payments?\b|\bpayments? (that )?"
+     r"(were|was|got) (declined|authori[sz]ed|captured)\b", "payment statuses"),
+    (r"\bwhat will (sales|revenue)\b|\b(sales|revenue) (forecast|will be)\b|"
+     r"\bforecast (total )?(sales|revenue)\b", "a forecast of total sales (forecasts are "
+     "per product, e.g. SKU-00123 next 30 days)"),
     (r"\bper (customer|head|capita|employee|square (foot|feet|meters?|metres?))\b|"
      r"\bfoot ?(fall|traffic)\b|\bstaff\b|\bemployees?\b|\bweather\b",
      "data the lake does not hold (per customer, staff, traffic or weather)"),
 )
+
+
+_NARROWS: dict[Intent, frozenset[str]] = {
+    Intent.SALES: frozenset({"store_id", "place", "category", "brand", "channel", "product_id",
+                             "status", "promo", "promo_code", "customer_id"}),
+    Intent.TOP_PRODUCTS: frozenset({"store_id", "place", "category", "brand", "channel",
+                                    "status", "promo", "promo_code"}),
+    Intent.TOP_CUSTOMERS: frozenset({"store_id", "place", "channel", "status", "promo",
+                                     "promo_code"}),
+    Intent.REVENUE_TREND: frozenset({"store_id", "place", "category", "brand", "channel",
+                                     "product_id", "status", "promo", "promo_code"}),
+    Intent.LOW_STOCK: frozenset({"store_id", "place", "category", "brand", "product_id"}),
+    Intent.FORECAST: frozenset({"product_id"}),
+    Intent.SUSPICIOUS_PAYMENTS: frozenset(),
+    Intent.CHURN: frozenset(),
+    Intent.CUSTOMER_SUMMARY: frozenset({"customer_id"}),
+    Intent.RECOMMENDATIONS: frozenset({"customer_id"}),
+    Intent.ORDER_STATUS: frozenset({"order_id", "customer_id", "store_id"}),
+}
+"""What each plan can narrow its answer by; anything else a question names is refused."""
+
+_NARROWING_WORDS = {"store_id": "a store", "place": "a place", "category": "a category",
+                    "brand": "a brand", "channel": "a channel", "product_id": "a product",
+                    "status": "an order status", "promo": "a promo code",
+                    "promo_code": "a promo code", "customer_id": "a customer",
+                    "order_id": "an order"}
+
+
+def _not_narrowed(intent: Intent, ent: Entities) -> list[str]:
+    """What ``ent`` names that a plan of ``intent`` would leave out of its answer."""
+    allowed = _NARROWS.get(intent)
+    if allowed is None:
+        return []
+    named = [name for name in _NARROWING_WORDS if getattr(ent, name) not in (None, False)]
+    left = sorted({_NARROWING_WORDS[n] for n in named if n not in allowed})
+    if intent is Intent.REVENUE_TREND and ent.metric not in ("revenue", "growth"):
+        left.append("units or order counts")
+    if intent is Intent.TOP_CUSTOMERS and ent.metric not in ("revenue", "orders"):
+        left.append("anything but spend or orders")
+    if intent is Intent.LOW_STOCK and ent.period is not None:
+        left.append("a past date (stock is the latest snapshot)")
+    if intent in (Intent.REVENUE_TREND, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS) and (
+            ent.dimension not in (None, "total")):
+        left.append(f"a breakdown by {ent.dimension}")
+    return left
 
 
 def _unhonoured(low: str, ent: Entities) -> list[str]:
@@ -782,6 +886,11 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "Web and app orders have no store, so they have no store country, region or "
             "city: I can give online sales overall, or the sales of the stores in "
             f"{ent.place[1]}."))
+    if intent is not None and (left := _not_narrowed(intent, ent)):
+        return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
+            f"I can't narrow that answer by {' or '.join(left)} yet, and the answer for "
+            "everything would mislead, so I won't give it. Ask without it, or ask about: "
+            + "; ".join(CAPABILITIES) + "."))
     if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
                   Intent.REVENUE_TREND) and (
             ignored := _unhonoured(low, ent)):
@@ -806,6 +915,8 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
         value = getattr(new, name)
         if value is not None:
             setattr(merged, name, value)
+    if new.channel in ("online", "web", "mobile") and new.store_id is None:
+        merged.store_id, merged.place = None, None  # online orders have no store
     merged.promo = old.promo or new.promo
     merged.promo_code = new.promo_code or old.promo_code
     merged.versus = new.versus if new.period is not None else old.versus
@@ -1032,8 +1143,15 @@ def low_stock_sql(ent: Entities) -> Any:
                                             expression=col("i", "inventory", "reorder_point"))))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
-    if ent.category:
-        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
+    if ent.place:  # the stores of a place (warehouses are in none)
+        query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
+            col("i", "inventory", "location_id"))).where(
+            col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
+    for name, value in (("category", ent.category), ("brand", ent.brand)):
+        if value:
+            query = query.where(col("p", "products", name).eq(_str(value)))
+    if ent.product_id:
+        query = query.where(col("i", "inventory", "product_id").eq(_str(ent.product_id)))
     return query.order_by(_desc(exp.column("shortfall")),
                           _asc(col("i", "inventory", "location_id")),
                           _asc(col("i", "inventory", "product_id")))
@@ -1214,8 +1332,8 @@ def includes_unsold(ent: Entities) -> bool:
 
 
 def top_customers_sql(ent: Entities, period: Period) -> Any:
-    """Customers ranked by what they spent (USD, sales only) over ``period``, with their
-    orders and last order; guests (no customer id) are left out."""
+    """Customers ranked by what they spent (USD, sales only) over ``period``, or by their
+    orders, with their orders and last order; guests (no customer id) are left out."""
     from sqlglot import exp
 
     customer = col("o", "orders", "customer_id")
@@ -1229,9 +1347,10 @@ def top_customers_sql(ent: Entities, period: Period) -> Any:
              .where(_between(col("o", "orders", "order_date"), period.start, period.end),
                     exp.not_(customer.is_(exp.null()))))
     query = _order_filters(query, ent).group_by(customer)
-    return query.order_by(exp.Ordered(this=exp.column("revenue"),
-                                      desc=ent.direction != "bottom"),
-                          _asc(customer)).limit(ent.top_n or DEFAULT_TOP_N)
+    key = "orders" if ent.metric == "orders" else "revenue"
+    return query.order_by(exp.Ordered(this=exp.column(key), desc=ent.direction != "bottom"),
+                          _desc(exp.column("revenue")), _asc(customer)).limit(
+        ent.top_n or DEFAULT_TOP_N)
 
 
 def customer_summary_sql(ent: Entities) -> Any:
@@ -1306,19 +1425,35 @@ def recommendations_sql(ent: Entities, limit: int = 5) -> Any:
 
 
 def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
-    """Revenue (USD) and orders per day, week or month over ``period``."""
+    """Revenue (USD) and orders per day, week or month over ``period``, of the orders (or,
+    for a category, brand or product, of its lines) ``ent`` narrows to."""
     from sqlglot import exp
 
     day = col("o", "orders", "order_date")
     bucket = day if grain == "day" else exp.cast(
         _fn("date_trunc", _str(grain), day), "DATE")
-    query = (exp.select(_alias(bucket, grain),
-                        _alias(_round(_fn("sum", usd(col("o", "orders", "total_amount"),
-                                                     col("o", "orders", "currency")))),
-                               "revenue"),
-                        _alias(_fn("count", col("o", "orders", "order_id")), "orders"))
-             .from_(_table("orders", "o"))
-             .where(_between(day, period.start, period.end)))
+    lines = bool(ent.category or ent.brand or ent.product_id)
+    amount = usd(_line_amount("oi") if lines else col("o", "orders", "total_amount"),
+                 col("o", "orders", "currency"))
+    orders = (exp.Distinct(expressions=[col("o", "orders", "order_id")]) if lines
+              else col("o", "orders", "order_id"))
+    query = exp.select(_alias(bucket, grain), _alias(_round(_fn("sum", amount)), "revenue"),
+                       _alias(_fn("count", orders), "orders"))
+    if lines:  # a category, brand or product: its lines of the orders
+        query = (query.from_(_table("order_items", "oi"))
+                 .join(_table("orders", "o"), on=col("o", "orders", "order_id").eq(
+                     col("oi", "order_items", "order_id")))
+                 .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
+                     col("oi", "order_items", "product_id")), join_type="left"))
+        for name, value in (("category", ent.category), ("brand", ent.brand)):
+            if value:
+                query = query.where(col("p", "products", name).eq(_str(value)))
+        if ent.product_id:
+            query = query.where(col("oi", "order_items", "product_id").eq(
+                _str(ent.product_id)))
+    else:
+        query = query.from_(_table("orders", "o"))
+    query = query.where(_between(day, period.start, period.end))
     return _order_filters(query, ent).group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
 
 

@@ -422,8 +422,7 @@ class RetailCopilot:
                       rows=result.records(), truncated=result.truncated, sql=result.sql)
 
     def _low_stock(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
-        where = "".join([f" at store {ent.store_id}" if ent.store_id else "",
-                         f" in {ent.category}" if ent.category else ""])
+        where = P.scope_text(ent)
 
         def stockouts(r: QueryResult) -> str:
             recs = r.records()
@@ -597,7 +596,8 @@ class RetailCopilot:
             if not recs:
                 return f"No customer{scope} bought anything in {period.label}."
             first = recs[0]
-            return (f"{word} {len(recs)} customers{scope} by spend for {period.label} "
+            by = "orders" if ent.metric == "orders" else "spend"
+            return (f"{word} {len(recs)} customers{scope} by {by} for {period.label} "
                     f"(USD, guest orders left out). #1 is {first['customer_id']} with "
                     f"{_money(first['revenue'])} over {first['orders']} orders, the last on "
                     f"{first['last_order']}.")
