@@ -693,7 +693,7 @@ class RetailCopilot:
         limit = ent.top_n or 20
         rows = self.tools.churn_risk(limit)
         text = (f"The {len(rows)} customers most likely to churn (ask for the top 50 or 100 "
-                f"to see more). Highest risk: "
+                f"to see more). First on the list: "
                 f"{rows[0]['customer_id']}, {rows[0].get('days_since_last_order', '?')} days "
                 "since their last order." if rows else "No customers look likely to churn.")
         draft = self._tool_draft(Intent.CHURN, f"churn_risk(limit={limit})", rows, text)
