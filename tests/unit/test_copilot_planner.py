@@ -329,3 +329,67 @@ def test_top_customers_by_orders() -> None:
     assert plan.entities.period is not None
     sql = P.top_customers_sql(plan.entities, plan.entities.period).sql(dialect="duckdb")
     assert "ORDER BY orders DESC" in sql
+
+
+@pytest.mark.parametrize(("question", "intent", "expected"), [
+    # ordinary words are not "corrected" into keywords
+    ("Sales of the headphones called Voltix Pro last month", Intent.SALES, {"status": None}),
+    ("best selling product worth over 100", Intent.TOP_PRODUCTS, {"direction": "top"}),
+    ("Any unusual transactions yesterday?", Intent.SUSPICIOUS_PAYMENTS, {}),
+    ("Show me lapsed customers", Intent.CHURN, {}),
+    ("Sales with a promotion code last month", Intent.SALES, {"promo": True}),
+    ("sales with promo code FLASH last month", Intent.SALES, {"promo_code": "FLASH"}),
+    # questions the guards must not refuse
+    ("Was order ORD-000010482 returned?", Intent.ORDER_STATUS, {}),
+    ("Forecast demand for the Voltix headphones SKU-00123", Intent.FORECAST, {}),
+    ("Which products are running low this week?", Intent.LOW_STOCK, {}),
+    ("Which products at store 3 sold the most last month?", Intent.TOP_PRODUCTS,
+     {"store_id": "0003"}),
+    ("Top 10 products across all categories", Intent.TOP_PRODUCTS, {}),
+    ("Electronics sales excluding returns", Intent.SALES, {"status": None}),
+    ("Return the top 10 products last month", Intent.TOP_PRODUCTS, {"status": None}),
+    ("Can you share sales by store last week", Intent.SALES, {"dimension": "store"}),
+    ("Which stores are growing fastest?", Intent.SALES, {"metric": "growth"}),
+])
+def test_ordinary_questions_are_read_as_asked(question: str, intent: Intent,
+                                              expected: dict[str, object]) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is intent, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(("turns", "expected"), [
+    (["Sales in Germany last month", "what about store 1?"],
+     {"store_id": "0001", "place": None}),
+    (["Voltix sales last month", "what about Toys?"], {"category": "Toys", "brand": None}),
+    (["Sales with a promo code last month", "and overall?"], {"promo": False}),
+    (["Sales last month vs the same month last year", "and the month before?"],
+     {"versus": None}),
+    (["Sales last month", "In Germany?"], {"place": ("country", "DE")}),
+    (["Sales last month", "refunded ones?"], {"status": "refunded"}),
+])
+def test_follow_ups_replace_what_no_longer_applies(turns: list[str],
+                                                   expected: dict[str, object]) -> None:
+    plan = None
+    for turn in turns:
+        plan = P.plan_question(turn, CATALOG, plan)
+    assert plan is not None and plan.intent is Intent.SALES
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+
+
+@pytest.mark.parametrize(("text", "period"), [
+    ("first half of November", (date(2026, 11, 1), TODAY)),
+    ("second half of last year", (date(2025, 7, 1), date(2025, 12, 31))),
+    ("Q3 last year", (date(2025, 7, 1), date(2025, 9, 30))),
+    ("Sales for 2000 customers", None),
+    ("sales for the past week by month", (date(2026, 11, 14), TODAY)),
+])
+def test_period_phrases_that_looked_alike(text: str, period: tuple[date, date] | None) -> None:
+    got = P.resolve_period(text, TODAY)
+    assert (None if got is None else (got.start, got.end)) == period
+
+
+def test_this_month_against_last_year_is_the_same_dates() -> None:
+    ent, _ = P.extract_entities("sales this month vs last year", CATALOG)
+    assert ent.versus is not None and (ent.versus.start, ent.versus.end) == (
+        date(2025, 11, 1), date(2025, 11, 20))

@@ -33,7 +33,6 @@ and products. Cancelled, returned and refunded orders are not sales.
 from __future__ import annotations
 
 import calendar
-import functools
 import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
@@ -154,10 +153,11 @@ def resolve_period(text: str, today: date) -> Period | None:
             start = date(year, month, 1)
         if start <= today:
             return Period(start, today, f"{start} to {today}")
-    m = re.search(r"\b(first|second) half(?: of)?(?: (\d{4}))?\b|\bh([12])(?: (\d{4}))?\b", t)
+    m = re.search(r"\b(first|second) half (?:of )?(?:(\d{4})|(?:the|this) year|(last) year)\b|"
+                  r"\b(first|second) half\b(?! of)|\bh([12])(?: (\d{4}))?\b", t)
     if m:
-        half = 1 if (m.group(1) == "first" or m.group(3) == "1") else 2
-        year = int(m.group(2) or m.group(4) or today.year)
+        half = 1 if "first" in (m.group(1), m.group(4)) or m.group(5) == "1" else 2
+        year = int(m.group(2) or m.group(6) or (today.year - 1 if m.group(3) else today.year))
         start = date(year, 1 if half == 1 else 7, 1)
         end = min(date(year, 6, 30) if half == 1 else date(year, 12, 31), today)
         return Period(start, end, f"H{half} {year} ({start} to {end})")
@@ -168,8 +168,8 @@ def resolve_period(text: str, today: date) -> Period | None:
         start = _months_back(first_of_this, 3 * int(m.group(1)))
         end = first_of_this - timedelta(days=1)
         return Period(start, end, f"the last {m.group(1)} quarters ({start} to {end})")
-    if re.search(r"\bpast (month|week)\b", t):
-        days = 30 if "month" in t else 7
+    if m := re.search(r"\bpast (month|week)\b", t):
+        days = 30 if m.group(1) == "month" else 7
         start = today - timedelta(days=days - 1)
         return Period(start, today, f"the last {days} days ({start} to {today})")
     m = re.search(_ISO_DATE, t)
@@ -190,9 +190,9 @@ def resolve_period(text: str, today: date) -> Period | None:
         return Period(start, monday - timedelta(days=1), f"last week ({start} to "
                       f"{monday - timedelta(days=1)})", "week")
     quarter_now = (today.month - 1) // 3 + 1
-    if m := re.search(r"\bq([1-4])(?:\s*(\d{4}))?\b", t):
+    if m := re.search(r"\bq([1-4])(?:\s*(\d{4})|\s+(?:of\s+)?(last) year)?\b", t):
         number = int(m.group(1))
-        year = int(m.group(2)) if m.group(2) else (
+        year = int(m.group(2)) if m.group(2) else today.year - 1 if m.group(3) else (
             today.year if number <= quarter_now else today.year - 1)
         return _quarter(year, number, today)
     if re.search(r"\bthis quarter\b|\bquarter to date\b|\bqtd\b", t):
@@ -233,7 +233,7 @@ def resolve_period(text: str, today: date) -> Period | None:
             start = today - timedelta(days=count * (7 if m.group(2) == "week" else 1) - 1)
         return Period(start, today, f"the last {count} {m.group(2)}s ({start} to {today})")
     month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    m = re.search(rf"\b(?:(?:in|for|during)\s+({month_words})\b(?:\s+(\d{{4}}))?|"
+    m = re.search(rf"\b(?:(?:in|for|during|of)\s+({month_words})\b(?:\s+(\d{{4}}))?|"
                   rf"({month_words})\s+(\d{{4}})\b)", t)
     m2 = re.search(r"\b(20\d{2})-(0[1-9]|1[0-2])\b", t)
     if m or m2:
@@ -248,10 +248,10 @@ def resolve_period(text: str, today: date) -> Period | None:
         start = date(year, month, 1)
         end = min(date(year, month, calendar.monthrange(year, month)[1]), today)
         return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
-    m = re.search(r"\b(?:in|for|during|of|year)\s+(20\d{2})\b|^\s*(20\d{2})\b|"
-                  r"\b(20\d{2})\s+(?:sales|revenue|orders)\b", t)
-    if m:
-        year = int(m.group(1) or m.group(2) or m.group(3))
+    m = re.search(r"(?<![\d-])(20\d{2})(?![\d-])(?!\s+(?:customers?|orders?|units?|products?|"
+                  r"items?|stores?|people|rows|pieces|dollars|usd|eur))", t)
+    if m and today.year - 30 <= int(m.group(1)) <= today.year:
+        year = int(m.group(1))
         start, end = date(year, 1, 1), min(date(year, 12, 31), today)
         return Period(start, end, f"{year}" + (f" to date ({start} to {end})"
                                              if end < date(year, 12, 31) else ""), "year")
@@ -374,38 +374,42 @@ CAPABILITIES = (
 )
 
 
-@functools.cache
-def _vocabulary() -> frozenset[str]:
-    """The words this planner reads: every word of five letters or more in its own source
-    (its patterns, lists and names), plus the month names."""
-    import inspect
-    import sys
+_KEYWORDS = ("sales", "revenue", "order", "orders", "product", "products", "customer",
+             "customers", "store", "stores", "category", "categories", "region", "regions",
+             "channel", "channels", "yesterday", "forecast", "recommend", "suspicious",
+             "payment", "payments", "inventory", "refunded", "returned", "cancelled",
+             "delivered", "average", "compare", "trend", "trends", "monthly", "weekly",
+             "quarter", "quarters", "country", "countries")
+"""Words a typo is corrected to: only these, and the catalogue's names."""
 
-    source = inspect.getsource(sys.modules[__name__]).lower()
-    return frozenset(re.findall(r"[a-z]{5,}", source)) | {
-        name.lower() for name in calendar.month_name if name}
+
+def _one_slip(word: str, target: str) -> bool:
+    """Whether ``word`` is ``target`` with two neighbouring letters swapped, or one letter
+    missing or extra (not another letter in its place: "worth" is not "worst")."""
+    if len(word) == len(target):
+        diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and (
+            word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]])
+    short, long_ = sorted((word, target), key=len)
+    return len(long_) - len(short) == 1 and any(
+        long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _typos_corrected(question: str, catalog: Catalog) -> str:
-    """``question`` with misspelt words put right: a word of five letters or more that the
-    planner does not read, close to one it reads (or to a category or place) and starting
-    with the same letter (two letters swapped, one dropped). Its own docstrings must not
-    spell a typo, or it would be read as a word."""
-    import difflib
-
-    names = [*catalog.categories, *catalog.brands, *catalog.places, *catalog.stores.values()]
-    known = _vocabulary() | {w for n in names for w in re.findall(r"[a-z]+", _plain(n.lower()))}
+    """``question`` with slips of the keyboard in the planner's keywords and the
+    catalogue's names put right (two letters swapped, one dropped or doubled), in words of
+    five letters or more; codes (capitals, digits) are left as typed."""
+    names = [*catalog.categories, *catalog.brands]
+    known = {*_KEYWORDS, *(n.lower() for n in names if " " not in n)}
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         low = word.lower()
-        if len(low) < 5 or low in known:
+        if len(low) < 5 or low in known or word.isupper():
             return word
-        close = [w for w in difflib.get_close_matches(low, known, n=3, cutoff=0.8)
-                 if w[0] == low[0]]
-        return close[0] if close else word
+        return next((k for k in sorted(known) if _one_slip(low, k)), word)
 
-    return re.sub(r"[A-Za-z]+", fix, question)
+    return re.sub(r"(?<![\w-])[A-Za-z]+(?![\w-])", fix, question)
 
 
 def _numbers_written_out(question: str) -> str:
@@ -492,10 +496,12 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     else:
         if (country := _country_named(q)) is not None and not ent.store_id:
             problems.append(f"country {country}")
-    if m := re.search(r"\b(refund|return|cancel)(?:s|ed|led|lation|lations)?\b", low):
-        if not re.search(r"\b(net of|excluding|without|minus|after) (refunds?|returns?)", low):
+    if m := re.search(r"\b(refund|return|cancel)(?:s|ed|led|lation|lations)\b|\b(refund)\b",
+                      low):
+        if not re.search(r"\b(net of|excluding|without|not including|minus|after) "
+                         r"(refunds?|returns?|cancell?ations?)", low):
             ent.status = {"refund": "refunded", "return": "returned",
-                          "cancel": "cancelled"}[m.group(1)]
+                          "cancel": "cancelled"}[m.group(1) or m.group(2)]
     elif m := re.search(r"\b(pending|paid|shipped|delivered|completed) orders\b|\borders "
                         r"(?:that |which )?(?:were |are |have been )?(pending|paid|shipped|"
                         r"delivered|completed)\b", low):
@@ -515,7 +521,8 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         ent.metric = "orders"
         if re.search(r"\b(fewest|least|lowest number of) orders\b", low):
             ent.direction = "bottom"
-    elif re.search(r"\b(fastest|most|quickest)[- ]grow\w*|\bgrew (the )?(most|fastest)\b|"
+    elif re.search(r"\b(fastest|most|quickest)[- ]grow\w*|\bgrow\w* (the )?(fastest|most)\b|"
+                   r"\bgrew (the )?(most|fastest)\b|"
                    r"\b(biggest|largest|steepest|sharpest) (growth|increase|rise|decline|"
                    r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b", low):
         ent.metric = "growth"
@@ -543,9 +550,9 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
-    if m := re.search(r"\bwhich(?: of (?:our|the))?(?: [\w'-]+){0,2}? (stores?|locations?|"
-                      r"shops?|regions?|markets?|countr(y|ies)|categor(y|ies)|channels?)\b",
-                      low):
+    if m := re.search(r"\bwhich(?: of (?:our|the))?(?: (?!products?|items?|skus?|customers?|"
+                      r"orders?|payments?)[\w'-]+){0,2}? (stores?|locations?|shops?|"
+                      r"regions?|markets?|countr(y|ies)|categor(y|ies)|channels?)\b", low):
         word = m.group(1)
         ent.dimension = ("store" if word.startswith(("store", "location", "shop")) else
                          "region" if word.startswith(("region", "market")) else
@@ -674,8 +681,8 @@ def _versus(question: str, ent: Entities, today: date) -> Period | None:
                       "the same day of the week before" if period.days == 1
                       else "the same days of the week before", period.kind)
     if re.search(r"\bsame (day|days|week|month|quarter|period|time|dates?) (of |in )?last "
-                 r"year\b|\b(a|one) year (ago|earlier|before)\b|\byear over year\b|\byoy\b",
-                 low):
+                 r"year\b|\b(a|one) year (ago|earlier|before)\b|\byear over year\b|\byoy\b|"
+                 r"\b(vs\.?|versus|compared (to|with)|against) last year\b", low):
         start = _safe_replace_year(period.start, period.start.year - 1)
         end = _safe_replace_year(period.end, period.end.year - 1)
         return Period(start, end, "the same dates a year earlier", period.kind)
@@ -720,7 +727,7 @@ def _country_named(question: str) -> str | None:
 _UNHONOURED: tuple[tuple[str, str], ...] = (
     (r"\b(gross )?margins?\b|\bprofit\w*|\bcogs\b|\bcost of goods\b|\bmarkups?\b",
      "margins or profit"),
-    (r"\b(share|proportion|ratio|fraction)s?\b|\bwhat (percent(age)?|%) of\b|"
+    (r"\b(share|proportion|fraction)s? of\b|\bratios?\b|\bwhat (percent(age)?|%) of\b|"
      r"\b(return|refund|cancell?ation|conversion|churn|repeat[- ]purchase|retention|"
      r"attach|sell[- ]through) rates?\b", "shares, percentages or rates"),
     (r"\b(average|avg|mean|median)\b", "averages other than the average order value"),
@@ -752,12 +759,11 @@ _NARROWS: dict[Intent, frozenset[str]] = {
     Intent.REVENUE_TREND: frozenset({"store_id", "place", "category", "brand", "channel",
                                      "product_id", "status", "promo", "promo_code"}),
     Intent.LOW_STOCK: frozenset({"store_id", "place", "category", "brand", "product_id"}),
-    Intent.FORECAST: frozenset({"product_id"}),
+    Intent.FORECAST: frozenset({"product_id", "category", "brand"}),
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
     Intent.CHURN: frozenset(),
     Intent.CUSTOMER_SUMMARY: frozenset({"customer_id"}),
     Intent.RECOMMENDATIONS: frozenset({"customer_id"}),
-    Intent.ORDER_STATUS: frozenset({"order_id", "customer_id", "store_id"}),
 }
 """What each plan can narrow its answer by; anything else a question names is refused."""
 
@@ -768,7 +774,7 @@ _NARROWING_WORDS = {"store_id": "a store", "place": "a place", "category": "a ca
                     "order_id": "an order"}
 
 
-def _not_narrowed(intent: Intent, ent: Entities) -> list[str]:
+def _not_narrowed(intent: Intent, ent: Entities, today: date) -> list[str]:
     """What ``ent`` names that a plan of ``intent`` would leave out of its answer."""
     allowed = _NARROWS.get(intent)
     if allowed is None:
@@ -779,10 +785,9 @@ def _not_narrowed(intent: Intent, ent: Entities) -> list[str]:
         left.append("units or order counts")
     if intent is Intent.TOP_CUSTOMERS and ent.metric not in ("revenue", "orders"):
         left.append("anything but spend or orders")
-    if intent is Intent.LOW_STOCK and ent.period is not None:
+    if intent is Intent.LOW_STOCK and ent.period is not None and ent.period.end < today:
         left.append("a past date (stock is the latest snapshot)")
-    if intent in (Intent.REVENUE_TREND, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS) and (
-            ent.dimension not in (None, "total")):
+    if intent is Intent.REVENUE_TREND and ent.dimension not in (None, "total"):
         left.append(f"a breakdown by {ent.dimension}")
     return left
 
@@ -855,7 +860,8 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     intent = _classify(low, ent)
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
-        "product_id", "customer_id", "horizon_days")) or bool(problems)
+        "product_id", "customer_id", "horizon_days", "place", "brand", "status",
+        "promo_code")) or ent.promo or bool(problems)
     follow = previous is not None and previous.intent not in (
         Intent.CLARIFY, Intent.UNSUPPORTED, Intent.FREE_SQL) and (
         (intent is None and (mentions or bool(_FOLLOW_UP.search(question))))
@@ -871,9 +877,12 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
     narrowing = intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
                            Intent.REVENUE_TREND, Intent.LOW_STOCK)
+    negatable = re.sub(r"\b(net of|excluding|without|not including|minus|after) (refunds?|"
+                       r"returns?|cancell?ations?|cancelled orders|returned orders|refunded "
+                       r"orders)\b", " ", low)
     if narrowing and re.search(r"\b(exclud\w*|except|other than|apart from|besides|but not|"
                                r"without|non[- ]\w+|not (in|at|from|on|the|including))\b|"
-                               r"\bno (coupon|promo|voucher|discount)", low) and (
+                               r"\bno (coupon|promo|voucher|discount)", negatable) and (
             ent.category or ent.place or ent.promo or ent.channel or ent.store_id
             or ent.status or ent.product_id):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
@@ -886,7 +895,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "Web and app orders have no store, so they have no store country, region or "
             "city: I can give online sales overall, or the sales of the stores in "
             f"{ent.place[1]}."))
-    if intent is not None and (left := _not_narrowed(intent, ent)):
+    if intent is not None and (left := _not_narrowed(intent, ent, catalog.today)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't narrow that answer by {' or '.join(left)} yet, and the answer for "
             "everything would mislead, so I won't give it. Ask without it, or ask about: "
@@ -917,8 +926,19 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
             setattr(merged, name, value)
     if new.channel in ("online", "web", "mobile") and new.store_id is None:
         merged.store_id, merged.place = None, None  # online orders have no store
-    merged.promo = old.promo or new.promo
-    merged.promo_code = new.promo_code or old.promo_code
+    if new.store_id is not None and new.place is None:
+        merged.place = None  # a store replaces a place, and the other way round
+    if new.place is not None and new.store_id is None:
+        merged.store_id = None
+    if new.category is not None and new.brand is None:
+        merged.brand = None
+    if new.brand is not None and new.category is None:
+        merged.category = None
+    if re.search(r"\b(overall|in total|all orders|everything|all stores|everywhere)\b", low):
+        merged.place = merged.store_id = merged.brand = merged.status = None
+        merged.promo, merged.promo_code = False, None
+    merged.promo = merged.promo or new.promo
+    merged.promo_code = new.promo_code or merged.promo_code
     merged.versus = new.versus if new.period is not None else old.versus
     merged.stockout = old.stockout or new.stockout
     if new.metric == "order_value":
@@ -927,6 +947,7 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
             r"\b(day|week|month|quarter|year|period) (before|earlier)\b|"
             r"\bprevious (day|week|month|quarter|year|period)\b", low):
         merged.period = old.period.previous()
+        merged.versus = None
     if new.compare:
         merged.compare = True
     if new.metric != "revenue" or re.search(r"\b(revenue|sales)\b", low):
