@@ -421,6 +421,29 @@ def build_questions(t: Truth) -> list[Question]:
         t.orders[t.orders["city"] == "Berlin"]["store_id"].dropna().unique())]["store_id"]
     if len(berlin) == 1:
         add("low stock at Berlin", pairs(t.low_stock(berlin.iloc[0])), "low_stock")
+    # a busy Monday morning: abbreviations, year-on-year, rankings of stores and brands
+    oct_25 = (date(2025, 10, 1), date(2025, 10, 31))
+    add("oct sales vs oct last year", lambda a: total(t.order_sales(oct_))(a)  # type: ignore[arg-type]
+        and total(t.order_sales(oct_25), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
+    add("rev last wk", total(t.order_sales(lw)), "sales")  # type: ignore[arg-type]
+    add("sales 2026-11-01 to 2026-11-15",
+        total(t.order_sales((date(2026, 11, 1), date(2026, 11, 15)))), "sales")  # type: ignore[arg-type]
+    add("nov 1-15 sales", total(t.order_sales((date(2026, 11, 1), date(2026, 11, 15)))),  # type: ignore[arg-type]
+        "sales")
+    mtd_stores = t.order_sales(tm, "store_id")
+    worst = min((k for k in mtd_stores if k), key=lambda k: mtd_stores[k])  # type: ignore[union-attr]
+    add("worst performing store mtd", lambda a: f"Lowest: store {worst} " in a.answer,
+        "sales")
+    brand_units = t.lines[(t.lines["order_date"] >= lm[0]) & (t.lines["order_date"] <= lm[1])
+                          ].merge(t.brands, on="product_id").groupby("brand")["quantity"].sum()
+    add("which brand sold the most last month",
+        lambda a: f"Highest units: {brand_units.idxmax()} " in a.answer, "sales")
+    add("VIP20 sales last month", total(t.order_sales(lm, promo_code="VIP20")),  # type: ignore[arg-type]
+        "sales")
+    lw_units = int(t.lines[(t.lines["order_date"] >= lw[0])
+                           & (t.lines["order_date"] <= lw[1])]["quantity"].sum())
+    add("units sold last week", lambda a: f"{lw_units:,} units" in a.answer, "sales")
+    add("declined card payments last week", intent("unsupported"), "clarify")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

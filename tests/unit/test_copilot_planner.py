@@ -144,7 +144,8 @@ def test_quarters_and_fair_comparisons(text: str, start: date, end: date,
     ("which store had the fewest orders", {"metric": "orders", "dimension": "store",
                                            "direction": "bottom"}),
     ("sales at the Fifth Ave store", {"store_id": "0001"}),
-    ("sales at the Fifth Avenue and Mitte stores", {"store_id": None, "dimension": "store"}),
+    ("sales at the Fifth Avenue and Mitte stores", {"store_id": None, "dimension": "store",
+                                                    "store_ids": ("0001", "0003")}),
     ("Fastest-growing store last month", {"metric": "growth", "dimension": "store",
                                           "direction": "top"}),
     ("Which region declined the most?", {"metric": "growth", "dimension": "region",
@@ -393,3 +394,44 @@ def test_this_month_against_last_year_is_the_same_dates() -> None:
     ent, _ = P.extract_entities("sales this month vs last year", CATALOG)
     assert ent.versus is not None and (ent.versus.start, ent.versus.end) == (
         date(2025, 11, 1), date(2025, 11, 20))
+
+
+@pytest.mark.parametrize(("question", "current", "versus"), [
+    ("oct sales vs oct last year", (date(2026, 10, 1), date(2026, 10, 31)),
+     (date(2025, 10, 1), date(2025, 10, 31))),
+    ("sales last 7 days vs same week last year", (date(2026, 11, 14), TODAY),
+     (date(2025, 11, 14), date(2025, 11, 20))),
+    ("sales yoy", (date(2026, 1, 1), TODAY), (date(2025, 1, 1), date(2025, 11, 20))),
+    ("sales q4 vs q4 ly", (date(2026, 10, 1), TODAY), (date(2025, 10, 1), date(2025, 11, 20))),
+    ("rev last wk", (date(2026, 11, 9), date(2026, 11, 15)), None),
+    ("nov 1-15 sales", (date(2026, 11, 1), date(2026, 11, 15)), None),
+    ("sales 2026-11-01 to 2026-11-15", (date(2026, 11, 1), date(2026, 11, 15)), None),
+])
+def test_monday_morning_shorthand(question: str, current: tuple[date, date],
+                                  versus: tuple[date, date] | None) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is Intent.SALES, plan
+    period, named = plan.entities.period, plan.entities.versus
+    assert period is not None and (period.start, period.end) == current
+    assert (None if named is None else (named.start, named.end)) == versus
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("worst performing store mtd", {"dimension": "store", "direction": "bottom"}),
+    ("top 5 stores by revenue this month", {"dimension": "store", "direction": "top"}),
+    ("which brand sold the most last month", {"dimension": "brand"}),
+    ("mobile vs web sales last month", {"dimension": "channel", "channel": None}),
+    ("sales at the Fifth Avenue and Mitte stores", {"store_ids": ("0001", "0003")}),
+])
+def test_rankings_and_several_stores(question: str, expected: dict[str, object]) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is Intent.SALES, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+
+
+def test_warehouse_stock_and_a_bare_promo_code() -> None:
+    stock = P.plan_question("low stock at the warehouse", CATALOG)
+    assert stock.intent is Intent.LOW_STOCK and stock.entities.warehouse
+    assert "'warehouse'" in P.low_stock_sql(stock.entities).sql(dialect="duckdb")
+    catalog = P.Catalog(today=TODAY, categories=(), stores={}, promo_codes=("VIP20",))
+    assert P.plan_question("VIP20 sales last month", catalog).entities.promo_code == "VIP20"

@@ -129,7 +129,22 @@ def resolve_period(text: str, today: date) -> Period | None:
     if m:
         a, b = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
         return Period(a, b, f"{a} to {b}")
+    m = re.search(rf"{_ISO_DATE}\s*(?:to|until|through|-|–)\s*{_ISO_DATE}", t)
+    if m:
+        a, b = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
+        return Period(a, b, f"{a} to {b}")
     month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    m = re.search(rf"\b({month_words})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|until)\s*"
+                  rf"(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", t)
+    if m:  # "nov 1-15"
+        month = _MONTHS[m.group(1)]
+        year = int(m.group(4)) if m.group(4) else (
+            today.year if month <= today.month else today.year - 1)
+        last_day = calendar.monthrange(year, month)[1]
+        first_day, end_day = sorted((int(m.group(2)), int(m.group(3))))
+        if 1 <= first_day and end_day <= last_day:
+            a, b = date(year, month, first_day), min(date(year, month, end_day), today)
+            return Period(a, b, f"{a} to {b}")
     m = re.search(rf"\bfrom\s+({month_words})(?:\s+(\d{{4}}))?\s+(?:to|until|through|-)\s+"
                   rf"({month_words})(?:\s+(\d{{4}}))?\b", t)
     if m:  # "from March to June [2026]"
@@ -211,6 +226,13 @@ def resolve_period(text: str, today: date) -> Period | None:
     if re.search(r"\bthis year\b|\byear to date\b|\bytd\b", t):
         start = date(today.year, 1, 1)
         return Period(start, today, f"this year ({start} to {today})", "year")
+    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    if m := re.search(rf"\b({month_words})\s+(?:of\s+)?(last|this) year\b", t):
+        month = _MONTHS[m.group(1)]
+        year = today.year - (m.group(2) == "last")
+        start = date(year, month, 1)
+        end = min(_month_end(start), today)
+        return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
     if re.search(r"\b(last|previous) year\b", t):
         start = date(today.year - 1, 1, 1)
         return Period(start, date(today.year - 1, 12, 31), f"{today.year - 1}", "year")
@@ -233,15 +255,16 @@ def resolve_period(text: str, today: date) -> Period | None:
             start = today - timedelta(days=count * (7 if m.group(2) == "week" else 1) - 1)
         return Period(start, today, f"the last {count} {m.group(2)}s ({start} to {today})")
     month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    m = re.search(rf"\b(?:(?:in|for|during|of)\s+({month_words})\b(?:\s+(\d{{4}}))?|"
-                  rf"({month_words})\s+(\d{{4}})\b)", t)
+    m = re.search(rf"(?:\b(?:in|for|during|of)\s+({month_words})\b(?:\s+(\d{{4}}))?(?!\s*\d)|"
+                  rf"\b({month_words})\s+(\d{{4}})\b|^\s*({month_words})\b(?=\s+(?:sales|"
+                  rf"revenue|orders|units|vs|versus)\b))", t)
     m2 = re.search(r"\b(20\d{2})-(0[1-9]|1[0-2])\b", t)
     if m or m2:
         if m2:
             month, year = int(m2.group(2)), int(m2.group(1))
         else:
             assert m is not None
-            month = _MONTHS[m.group(1) or m.group(3)]
+            month = _MONTHS[m.group(1) or m.group(3) or m.group(5)]
             given = m.group(2) or m.group(4)
             year = int(given) if given else (
                 today.year if month <= today.month else today.year - 1)
@@ -280,6 +303,7 @@ class Catalog:
     places: dict[str, tuple[str, str]] = field(default_factory=dict)
     first_day: date | None = None  # the earliest order date: comparisons before it are partial
     brands: tuple[str, ...] = ()
+    promo_codes: tuple[str, ...] = ()  # the codes the orders use, so "VIP20 sales" is read
 
 
 @dataclass
@@ -290,6 +314,8 @@ class Entities:
     customer_id: str | None = None
     product_id: str | None = None
     store_id: str | None = None
+    store_ids: tuple[str, ...] | None = None  # several stores named ("Fifth Ave and Mitte")
+    warehouse: bool = False  # stock at the warehouses only
     category: str | None = None
     brand: str | None = None
     channel: str | None = None  # store | web | mobile | online (web and mobile)
@@ -323,8 +349,9 @@ class Entities:
     def from_json(cls, data: dict[str, Any]) -> Entities:
         """Inverse of :meth:`to_json`."""
         values = dict(data)
-        if values.get("place"):
-            values["place"] = tuple(values["place"])
+        for name in ("place", "store_ids"):
+            if values.get(name):
+                values[name] = tuple(values[name])
         for name in ("period", "versus"):
             if p := values.get(name):
                 values[name] = Period(date.fromisoformat(p["start"]),
@@ -412,6 +439,19 @@ def _typos_corrected(question: str, catalog: Catalog) -> str:
     return re.sub(r"(?<![\w-])[A-Za-z]+(?![\w-])", fix, question)
 
 
+_ABBREVIATIONS = {"rev": "revenue", "wk": "week", "wks": "weeks", "wknd": "weekend",
+                  "qtr": "quarter", "qtrs": "quarters", "ly": "last year", "prev": "previous",
+                  "recs": "recommendations", "yday": "yesterday", "txns": "transactions",
+                  "mo": "month", "mos": "months", "yr": "year", "yrs": "years",
+                  "cust": "customer", "custs": "customers", "qty": "units"}
+"""Short forms a busy analyst types, read as the words they stand for."""
+
+
+def _abbreviations_expanded(question: str) -> str:
+    return re.sub(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b",
+                  lambda m: _ABBREVIATIONS[m.group(1).lower()], question, flags=re.I)
+
+
 def _numbers_written_out(question: str) -> str:
     """"top five" as "top 5", so the rest of the planner reads one spelling."""
     return re.sub(r"\b(top|best|bottom|worst|lowest|highest)\s+(" + "|".join(_NUMBER_WORDS)
@@ -419,9 +459,19 @@ def _numbers_written_out(question: str) -> str:
                   question, flags=re.I)
 
 
+def _dimension_named(word: str) -> str:
+    """The breakdown a noun of the question names ("stores" -> store, "markets" -> region)."""
+    for prefixes, dimension in ((("store", "location", "shop"), "store"),
+                                (("region", "market"), "region"), (("countr",), "country"),
+                                (("categor",), "category"), (("brand",), "brand")):
+        if word.startswith(prefixes):
+            return dimension
+    return "channel"
+
+
 def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     """Entities found in ``question``; the second value lists names that did not resolve."""
-    question = _numbers_written_out(question)
+    question = _numbers_written_out(_abbreviations_expanded(question))
     q = question
     low = q.lower()
     ent = Entities()
@@ -452,8 +502,8 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
                 named_stores.append(store_id)
         if len(named_stores) == 1:
             ent.store_id = named_stores[0]
-        elif named_stores:  # "the Shibuya and Pitt Street stores": the breakdown holds both
-            ent.dimension = "store"
+        elif named_stores:  # "the Shibuya and Pitt Street stores": those, store by store
+            ent.dimension, ent.store_ids = "store", tuple(named_stores)
     for brand in sorted(catalog.brands, key=len, reverse=True):
         if len(brand) > 2 and re.search(rf"\b{re.escape(brand.lower())}\b", low):
             ent.brand = brand
@@ -509,6 +559,8 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if re.search(r"\b(promo(tion(al)?)?|coupon|voucher|discount) codes?\b|\bcoupons?\b|"
                  r"\bvouchers?\b", low):
         ent.promo = True
+    if re.search(r"\bwarehouses?\b|\bdistribution cent(er|re)s?\b|\bdcs?\b", low):
+        ent.warehouse = True
     if re.search(r"\bout of stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
                  r"\bsold out\b", low):
         ent.stockout = True
@@ -531,12 +583,13 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
             ent.direction = "bottom"
         if ent.dimension is None and (m := re.search(
                 r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?)\b", low)):
-            word = m.group(1)
-            ent.dimension = ("store" if word.startswith("store") else
-                             "region" if word.startswith("region") else
-                             "country" if word.startswith("countr") else
-                             "category" if word.startswith("categor") else "channel")
-    ent.period = resolve_period(q, catalog.today)
+            ent.dimension = _dimension_named(m.group(1))
+    before_versus = re.split(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", q,
+                             maxsplit=1, flags=re.I)[0]
+    ent.period = resolve_period(before_versus, catalog.today) or resolve_period(
+        q, catalog.today)
+    if ent.period is None and re.search(r"\b(yoy|year over year)\b", low):
+        ent.period = resolve_period("this year", catalog.today)  # year to date vs last
     if m := re.search(r"\b(black friday|cyber monday|christmas|xmas|thanksgiving|easter|"
                       r"holidays?|holiday season|back[- ]to[- ]school|boxing day|new year'?s?|"
                       r"prime day|singles'? day|ramadan|diwali|lunar new year|"
@@ -547,18 +600,33 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
     if m := re.search(r"\b(?:promo(?:tion(?:al)?)?|coupon|voucher|discount) code\s+"
                       r"([A-Z0-9][A-Z0-9_-]{2,})\b", q):
         ent.promo_code = m.group(1)
+    else:
+        for code in catalog.promo_codes:
+            if len(code) > 3 and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", q, re.I):
+                ent.promo_code = code.upper()
+                break
+    channels = {c for c, pattern in (
+        ("web", r"\bweb(site|shop)?\b"), ("mobile", r"\b(mobile|app)\b"),
+        ("store", r"\bin[- ]store\b"), ("online", r"\bonline\b")) if re.search(pattern, low)}
+    if len(channels) > 1 and re.search(r"\b(vs\.?|versus|and|or|compared)\b", low):
+        ent.channel, ent.dimension = None, "channel"  # "mobile vs web": the breakdown
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
     if m := re.search(r"\bwhich(?: of (?:our|the))?(?: (?!products?|items?|skus?|customers?|"
                       r"orders?|payments?)[\w'-]+){0,2}? (stores?|locations?|shops?|"
-                      r"regions?|markets?|countr(y|ies)|categor(y|ies)|channels?)\b", low):
-        word = m.group(1)
-        ent.dimension = ("store" if word.startswith(("store", "location", "shop")) else
-                         "region" if word.startswith(("region", "market")) else
-                         "country" if word.startswith("countr") else
-                         "category" if word.startswith("categor") else "channel")
+                      r"regions?|markets?|countr(y|ies)|categor(y|ies)|channels?|brands?)\b",
+                      low):
+        ent.dimension = _dimension_named(m.group(1))
         if re.search(r"\b(lowest|least|worst|weakest|smallest|fewest|bottom)\b", low):
+            ent.direction = "bottom"
+    elif m := re.search(r"\b(?:top|bottom|best|worst)(?:\s+\d{1,3})?\s+(?:performing\s+)?"
+                        r"(stores?|regions?|categor(?:y|ies)|channels?|countr(?:y|ies)|brands?|"
+                        r"locations?|markets?)\b|\b(stores?|regions?|categor(?:y|ies)|brands?) "
+                        r"(?:ranked|ranking)\b|\branking of (?:the )?(stores?|regions?|"
+                        r"categor(?:y|ies)|brands?)\b", low):
+        ent.dimension = _dimension_named(m.group(1) or m.group(2) or m.group(3))
+        if re.search(r"\b(bottom|worst)\b", low):
             ent.direction = "bottom"
     elif re.search(r"\b(by|per|each|across|for all|for every) (stores?|locations?|shops?)\b|"
                    r"\bstores? breakdown\b", low):
@@ -571,6 +639,8 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         ent.dimension = "category"
     elif re.search(r"\b(by|per|each) (products?|skus?|items?)\b", low):
         ent.dimension = "product"
+    elif re.search(r"\b(by|per|each|across) brands?\b|\bbrands\b", low):
+        ent.dimension = "brand"
     elif re.search(r"\b(by|per|each|across) channels?\b|\bchannels\b", low):
         ent.dimension = "channel"
     if re.search(r"\b(daily|by day|per day|each day|day by day)\b", low):
@@ -697,6 +767,11 @@ def _versus(question: str, ent: Entities, today: date) -> Period | None:
                                                 later.previous().end) or (
                     earlier.kind == later.kind and earlier.start == later.previous().start):
                 return None  # the usual comparison, clipped to the same days
+            if earlier.kind == later.kind and later.end == today and (
+                    later.end - later.start) < (earlier.end - earlier.start):
+                end = earlier.start + (later.end - later.start)  # a period to date: the
+                return Period(earlier.start, end, f"{earlier.label} (same days)",  # same days
+                              earlier.kind)
             return earlier
     return None
 
@@ -738,8 +813,9 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
      "costs, budgets, targets or competitors"),
     (r"\banomal\w*|\boutliers?\b|\bunusual (sales|days?|revenue)\b",
      "sales anomalies (the daily analysis reports them: /sales/reports)"),
-    (r"\b(declined|authori[sz]ed|captured|charged ?back) payments?\b|\bpayments? (that )?"
-     r"(were|was|got) (declined|authori[sz]ed|captured)\b", "payment statuses"),
+    (r"\b(declined|authori[sz]ed|captured|charged ?back)( card)? (payments?|transactions?)\b|"
+     r"\bpayments? (that )?(were|was|got) (declined|authori[sz]ed|captured)\b|"
+     r"\bchargebacks?\b|\bdeclines\b", "payment statuses"),
     (r"\bwhat will (sales|revenue)\b|\b(sales|revenue) (forecast|will be)\b|"
      r"\bforecast (total )?(sales|revenue)\b", "a forecast of total sales (forecasts are "
      "per product, e.g. SKU-00123 next 30 days)"),
@@ -750,15 +826,16 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
 
 
 _NARROWS: dict[Intent, frozenset[str]] = {
-    Intent.SALES: frozenset({"store_id", "place", "category", "brand", "channel", "product_id",
-                             "status", "promo", "promo_code", "customer_id"}),
-    Intent.TOP_PRODUCTS: frozenset({"store_id", "place", "category", "brand", "channel",
-                                    "status", "promo", "promo_code"}),
-    Intent.TOP_CUSTOMERS: frozenset({"store_id", "place", "channel", "status", "promo",
-                                     "promo_code"}),
-    Intent.REVENUE_TREND: frozenset({"store_id", "place", "category", "brand", "channel",
-                                     "product_id", "status", "promo", "promo_code"}),
-    Intent.LOW_STOCK: frozenset({"store_id", "place", "category", "brand", "product_id"}),
+    Intent.SALES: frozenset({"store_id", "store_ids", "place", "category", "brand", "channel",
+                             "product_id", "status", "promo", "promo_code", "customer_id"}),
+    Intent.TOP_PRODUCTS: frozenset({"store_id", "store_ids", "place", "category", "brand",
+                                    "channel", "status", "promo", "promo_code"}),
+    Intent.TOP_CUSTOMERS: frozenset({"store_id", "store_ids", "place", "channel", "status",
+                                     "promo", "promo_code"}),
+    Intent.REVENUE_TREND: frozenset({"store_id", "store_ids", "place", "category", "brand",
+                                     "channel", "product_id", "status", "promo", "promo_code"}),
+    Intent.LOW_STOCK: frozenset({"store_id", "place", "category", "brand", "product_id",
+                                 "warehouse"}),
     Intent.FORECAST: frozenset({"product_id", "category", "brand"}),
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
     Intent.CHURN: frozenset(),
@@ -767,7 +844,8 @@ _NARROWS: dict[Intent, frozenset[str]] = {
 }
 """What each plan can narrow its answer by; anything else a question names is refused."""
 
-_NARROWING_WORDS = {"store_id": "a store", "place": "a place", "category": "a category",
+_NARROWING_WORDS = {"store_id": "a store", "store_ids": "several stores",
+                    "warehouse": "the warehouses", "place": "a place", "category": "a category",
                     "brand": "a brand", "channel": "a channel", "product_id": "a product",
                     "status": "an order status", "promo": "a promo code",
                     "promo_code": "a promo code", "customer_id": "a customer",
@@ -812,11 +890,14 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.FORECAST, r"\bforecast\w*|\bpredict\w*|\bprojected? demand|\bdemand for\b|"
      r"\bhow many .* will (we )?sell|\bexpected (demand|sales) (for|of)\b"),
     (Intent.SUSPICIOUS_PAYMENTS, r"\bsuspicious|\bfraud\w*|\bflagged payments?|"
-     r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)|"
-     r"\bchargebacks?"),
+     r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)"),
     (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
      r"\bstock levels?|\bneed to order"),
+    (Intent.SALES, r"\b(top|bottom|best|worst)(\s+\d{1,3})?\s+(performing\s+)?(stores?|"
+     r"regions?|categor(y|ies)|channels?|countr(y|ies)|brands?|locations?|markets?)\b|"
+     r"\b(stores?|regions?|categor(y|ies)|brands?) (ranked|ranking)\b|\branking of (the )?"
+     r"(stores?|regions?|categor(y|ies)|brands?)\b"),
     (Intent.TOP_CUSTOMERS, r"\b(top|best|biggest|largest|most valuable|highest[- ]spending|"
      r"bottom|smallest)\b(\s+\d{1,3})?\s+(customers?|clients?|buyers?|shoppers?)\b|"
      r"\b(customers?|clients?) (who|that) (spent|spend|bought|ordered) the most\b|"
@@ -854,7 +935,8 @@ def _classify(low: str, ent: Entities) -> Intent | None:
 
 def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
     """Decide what to do with ``question``; ``previous`` is the last answered plan."""
-    question = _typos_corrected(_numbers_written_out(question), catalog)
+    question = _typos_corrected(_numbers_written_out(_abbreviations_expanded(question)),
+                                catalog)
     ent, problems = extract_entities(question, catalog)
     low = question.lower()
     intent = _classify(low, ent)
@@ -875,6 +957,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
     if intent is None and (ent.status or ent.metric == "order_value"):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
+    if intent is Intent.TOP_PRODUCTS and re.search(
+            r"\bwhich (brand|categor\w*|store|region|countr\w*|channel)s?\b", low):
+        intent = Intent.SALES  # "which brand sold the most": a ranking of brands
     narrowing = intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
                            Intent.REVENUE_TREND, Intent.LOW_STOCK)
     negatable = re.sub(r"\b(net of|excluding|without|not including|minus|after) (refunds?|"
@@ -918,7 +1003,8 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
 def _merge(old: Entities, new: Entities, question: str) -> Entities:
     low = question.lower()
     merged = replace(old)
-    for name in ("order_id", "customer_id", "product_id", "store_id", "category", "brand",
+    for name in ("order_id", "customer_id", "product_id", "store_id", "store_ids", "category",
+                 "brand",
                  "channel", "place", "status", "period", "dimension", "grain", "top_n",
                  "horizon_days"):
         value = getattr(new, name)
@@ -1102,6 +1188,8 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
     query = query.where(status.eq(_str(ent.status)) if ent.status else _is_sale("o"))
     if ent.store_id:
         query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
+    if ent.store_ids:
+        query = query.where(col("o", "orders", "store_id").isin(*map(_str, ent.store_ids)))
     if ent.channel == "online":
         query = query.where(col("o", "orders", "channel").isin(*map(_str, ONLINE_CHANNELS)))
     elif ent.channel:
@@ -1173,6 +1261,8 @@ def low_stock_sql(ent: Entities) -> Any:
             query = query.where(col("p", "products", name).eq(_str(value)))
     if ent.product_id:
         query = query.where(col("i", "inventory", "product_id").eq(_str(ent.product_id)))
+    if ent.warehouse:
+        query = query.where(col("i", "inventory", "location_type").eq(_str("warehouse")))
     return query.order_by(_desc(exp.column("shortfall")),
                           _asc(col("i", "inventory", "location_id")),
                           _asc(col("i", "inventory", "product_id")))
@@ -1214,7 +1304,9 @@ def scope_text(ent: Entities) -> str:
         place = f" at the stores in {country_label(value) if kind == 'country' else value}"
     channel = {"online": " online (web and app)", "web": " on the web shop",
                "mobile": " in the app", "store": " in stores"}.get(ent.channel or "", "")
-    return "".join([f" at store {ent.store_id}" if ent.store_id else "", place,
+    return "".join([f" at store {ent.store_id}" if ent.store_id else "",
+                    f" at stores {', '.join(ent.store_ids)}" if ent.store_ids else "",
+                    " at the warehouses" if ent.warehouse else "", place,
                     f" in {ent.category}" if ent.category else "",
                     f" of the {ent.brand} brand" if ent.brand else "",
                     f" for {ent.product_id}" if ent.product_id else "", channel,
@@ -1223,7 +1315,7 @@ def scope_text(ent: Entities) -> str:
 
 
 def _uses_lines(ent: Entities) -> bool:
-    return ent.dimension in ("category", "product") or bool(
+    return ent.dimension in ("category", "product", "brand") or ent.metric == "units" or bool(
         ent.category or ent.product_id or ent.brand)
 
 
@@ -1256,6 +1348,7 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         "country": [col("s", "stores", "country")],
         "channel": [col("o", "orders", "channel")],
         "category": [col("p", "products", "category")],
+        "brand": [col("p", "products", "brand")],
         "product": [col("oi", "order_items", "product_id"), col("p", "products", "name")],
         "total": [],
     }[ent.dimension or "total"]
@@ -1349,7 +1442,8 @@ def includes_unsold(ent: Entities) -> bool:
     catalogue is not per store, channel or place, so only when the orders are not narrowed
     to one."""
     return ent.direction == "bottom" and not (
-        ent.store_id or ent.channel or ent.place or ent.promo or ent.status)
+        ent.store_id or ent.store_ids or ent.channel or ent.place or ent.promo
+        or ent.promo_code or ent.status)
 
 
 def top_customers_sql(ent: Entities, period: Period) -> Any:
@@ -1618,6 +1712,16 @@ def categories_sql(column: str = "category") -> Any:
     category = col("p", "products", column)
     return exp.select(category).from_(_table("products", "p")).distinct().order_by(
         _asc(category))
+
+
+def promo_codes_sql(limit: int = 500) -> Any:
+    """The promo codes orders use (the most used first), so a bare code is recognised."""
+    from sqlglot import exp
+
+    code = col("o", "orders", "promo_code")
+    return (exp.select(code).from_(_table("orders", "o"))
+            .where(exp.not_(code.is_(exp.null()))).group_by(code)
+            .order_by(_desc(_fn("count", exp.Star()))).limit(limit))
 
 
 def stores_sql() -> Any:

@@ -373,8 +373,10 @@ class RetailCopilot:
                 places.setdefault(alias, places[name])
         first = self._run(con, P.first_order_date_sql()).rows[0][0]
         brands = tuple(r[0] for r in self._run(con, P.categories_sql("brand")).rows if r[0])
+        codes = tuple(str(r[0]) for r in self._run(con, P.promo_codes_sql()).rows if r[0])
         return P.Catalog(today=today, categories=categories, stores=stores, places=places,
-                         first_day=first if isinstance(first, date) else None, brands=brands)
+                         first_day=first if isinstance(first, date) else None, brands=brands,
+                         promo_codes=codes)
 
     @staticmethod
     def _previous_plan(conversation: Conversation) -> P.Plan | None:
@@ -536,12 +538,13 @@ class RetailCopilot:
             if ent.metric == "growth" and ent.direction == "bottom" and pick:
                 word = ("Steepest decline" if float(pick["change_pct"]) < 0
                         else "Weakest growth")
-            label = _dim_label(dim, pick) if pick else "none"
-            return (f"{what} by {dim}{scope} for {period.label}: {_money(total)} in total, "
+            head = (f"{what} by {dim}{scope} for {period.label}: {_money(total)} in total, "
                     f"{_pct(change)} vs {previous.label} ({previous.start} to "
-                    f"{previous.end}, {_money(prev_total)}). {word}: {label} with "
-                    f"{_money(pick['revenue'] if pick else 0)}"
-                    f" ({_pct(pick['change_pct'] if pick else None)}).")
+                    f"{previous.end}, {_money(prev_total)}).")
+            if pick is None:
+                return head
+            return (f"{head} {word}: {_dim_label(dim, pick)} with {_money(pick['revenue'])}"
+                    f" ({_pct(pick['change_pct'])}).")
 
         def noted(r: QueryResult) -> str:
             partial = catalog.first_day is not None and previous.start < catalog.first_day
@@ -820,6 +823,8 @@ def _dim_label(dim: str, row: dict[str, Any]) -> str:
         return f"store {row['store_id']}" if row["store_id"] else "online (no store)"
     if dim == "product":
         return f"{row['product_id']} ({row['name']})"
+    if row.get(dim) is None and dim in ("region", "country", "city"):
+        return "online (no store)"
     return str(row.get(dim))
 
 
