@@ -444,6 +444,9 @@ def build_questions(t: Truth) -> list[Question]:
                            & (t.lines["order_date"] <= lw[1])]["quantity"].sum())
     add("units sold last week", lambda a: f"{lw_units:,} units" in a.answer, "sales")
     add("declined card payments last week", intent("unsupported"), "clarify")
+    add(["Top 10 products in Electronics last month", "bottom 5 instead"],
+        ids("product_id", t.top_products(lm, 5, bottom=True, category="Electronics"), True),
+        "top")
     add("What share of revenue came from the web channel this year?",
         lambda a: intent("unsupported")(a) and not _rows(a), "clarify")
     add("What is our gross margin by category last month?",

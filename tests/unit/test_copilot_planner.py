@@ -435,3 +435,21 @@ def test_warehouse_stock_and_a_bare_promo_code() -> None:
     assert "'warehouse'" in P.low_stock_sql(stock.entities).sql(dialect="duckdb")
     catalog = P.Catalog(today=TODAY, categories=(), stores={}, promo_codes=("VIP20",))
     assert P.plan_question("VIP20 sales last month", catalog).entities.promo_code == "VIP20"
+
+
+@pytest.mark.parametrize(("turns", "expected"), [
+    (["top 10 products in Electronics last month", "bottom 5 instead"],
+     {"category": "Electronics", "top_n": 5, "direction": "bottom"}),
+    (["top 10 products in Electronics last month", "by units"],
+     {"category": "Electronics", "top_n": 10, "metric": "units"}),
+    (["top 10 products at store 3 this month", "same but top 3"],
+     {"store_id": "0003", "top_n": 3}),
+])
+def test_a_follow_up_changing_one_thing_keeps_the_rest(turns: list[str],
+                                                       expected: dict[str, object]) -> None:
+    plan = None
+    for turn in turns:
+        plan = P.plan_question(turn, CATALOG, plan)
+    assert plan is not None and plan.intent is Intent.TOP_PRODUCTS, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+    assert plan.entities.period is not None and plan.entities.period.label != ""

@@ -943,10 +943,15 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
         "product_id", "customer_id", "horizon_days", "place", "brand", "status",
-        "promo_code")) or ent.promo or bool(problems)
+        "promo_code")) or ent.promo or bool(problems) or ent.metric != "revenue" or (
+        ent.direction != "top")
+    # "bottom 5 instead", "same but top 3": the last plan with one thing changed
+    changes_one_thing = previous is not None and intent is previous.intent and bool(
+        re.search(r"\binstead\b|^\s*(same|ok|okay|now|and)\b", low))
     follow = previous is not None and previous.intent not in (
         Intent.CLARIFY, Intent.UNSUPPORTED, Intent.FREE_SQL) and (
         (intent is None and (mentions or bool(_FOLLOW_UP.search(question))))
+        or changes_one_thing
         or (bool(_FOLLOW_UP.search(question)) and intent in (
             Intent.SALES, Intent.CUSTOMER_SUMMARY) and previous.intent is not intent
             and not re.search(r"\b(sales|revenue)\b", low)))
