@@ -63,7 +63,7 @@ from shopsight.pipeline.raw_files import (
 )
 from shopsight.pipeline.schedule import run_table_chains
 from shopsight.quality.masking import masked_rows_sql
-from shopsight.quality.pci import gist, redact, redact_text_columns, register_redaction
+from shopsight.quality.pci import gist, redact, redact_text_columns
 from shopsight.quality.validation import (
     FK_PROBLEMS,
     REJECTED_ROWS,
@@ -740,7 +740,6 @@ class Ingestor:
         (``Lake.table_lock``); on S3 two files landing at once (two watchers, or one
         Lambda per file) merge side by side, and Delta's commit checks make the later
         one start over against the table's new version, after a short random wait."""
-        register_redaction(con)  # the curated rows' free text (masked_rows_sql)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
                 return self._merge_checked(con, table, files)
@@ -892,7 +891,6 @@ class Ingestor:
         raw = {c.name: quote_ident("_raw_" + c.name) for c in table.columns}
         reasons = ("array_to_string(list_transform(_reasons, lambda r: r.\"column\" || ': ' || "
                    "r.reason), '; ')")
-        register_redaction(con)  # free text is redacted by masked_rows_sql
         con.execute("CREATE OR REPLACE TEMP TABLE _rejected_out AS " + masked_rows_sql(
             table, self.masking_key, REJECTED_ROWS, column_sql=raw,
             before=(f"{quote_ident(ROW)} AS row", f"{reasons} AS reasons")))

@@ -98,10 +98,7 @@ def masked_rows_sql(
     joins: list[str] = []
     for i, col in enumerate(table.columns):
         src = column_sql.get(col.name, quote_ident(col.name))
-        if col.is_free_text and col.name not in table.primary_key:
-            # a card number or SSN typed into a name or promo code is redacted, not kept
-            # (keys are left alone: a changed key would join nothing, and the PCI scan
-            # reports one)
+        if table.redacts(col):  # a card number or SSN typed into a name is not kept
             items.append(f"{redacted_sql(src)} AS {quote_ident(col.name)}")
             continue
         if col.name not in looked_up:

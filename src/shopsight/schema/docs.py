@@ -42,7 +42,7 @@ def _table_markdown(table: Table) -> str:
             required += f" (default `{col.default}`)"
         allowed = col.range_text.replace("|", "\\|")
         curated = _MASKING_TEXT[col.masking] or "as is"
-        if col.is_free_text and col.name not in table.primary_key:
+        if table.redacts(col):
             curated = "as is, a card number or SSN typed into it redacted"
         lines.append(
             f"| `{col.name}` | {col.type.value} | {required} | {allowed} | "

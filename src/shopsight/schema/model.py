@@ -170,6 +170,11 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def redacts(self, col: Column) -> bool:
+        """Whether ``col``'s text has any card number or SSN in it redacted on the way to
+        curated: free text, not part of the key (a changed key would join nothing)."""
+        return col.is_free_text and col.name not in self.primary_key
+
     @property
     def required_columns(self) -> list[str]:
         """Columns a file must contain (key columns and required ones without default)."""

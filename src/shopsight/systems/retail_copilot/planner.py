@@ -102,10 +102,10 @@ def _months_back(first_of_month: date, months: int) -> date:
 
 
 def _quarter(year: int, number: int, today: date) -> Period:
-    start = date(year, 3 * number - 2, 1)
-    end = min(_month_end(date(year, 3 * number, 1)), today)
+    start, last = date(year, 3 * number - 2, 1), _month_end(date(year, 3 * number, 1))
+    end = min(last, today)
     return Period(start, end, f"Q{number} {year}" + (f" to date ({start} to {end})"
-                  if end < _month_end(date(year, 3 * number, 1)) else ""), "quarter")
+                  if end < last else ""), "quarter")
 
 
 def _safe_replace_year(day: date, year: int) -> date:
@@ -120,6 +120,13 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 _MONTHS.pop("may", None)
 _MONTHS["may"] = 5
 _ISO_DATE = r"(\d{4}-\d{2}-\d{2})"
+_MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_VERSUS = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
+
+
+def _year_of(month: int, today: date) -> int:
+    """The year of a month named without one: the latest that has begun."""
+    return today.year if month <= today.month else today.year - 1
 
 
 def resolve_period(text: str, today: date) -> Period | None:
@@ -133,38 +140,34 @@ def resolve_period(text: str, today: date) -> Period | None:
     if m:
         a, b = sorted((date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))))
         return Period(a, b, f"{a} to {b}")
-    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    m = re.search(rf"\b({month_words})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|until)\s*"
+    m = re.search(rf"\b({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|until)\s*"
                   rf"(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", t)
     if m:  # "nov 1-15"
         month = _MONTHS[m.group(1)]
-        year = int(m.group(4)) if m.group(4) else (
-            today.year if month <= today.month else today.year - 1)
+        year = int(m.group(4)) if m.group(4) else _year_of(month, today)
         last_day = calendar.monthrange(year, month)[1]
         first_day, end_day = sorted((int(m.group(2)), int(m.group(3))))
         if 1 <= first_day and end_day <= last_day:
             a, b = date(year, month, first_day), min(date(year, month, end_day), today)
             return Period(a, b, f"{a} to {b}")
-    m = re.search(rf"\bfrom\s+({month_words})(?:\s+(\d{{4}}))?\s+(?:to|until|through|-)\s+"
-                  rf"({month_words})(?:\s+(\d{{4}}))?\b", t)
+    m = re.search(rf"\bfrom\s+({_MONTH_WORDS})(?:\s+(\d{{4}}))?\s+(?:to|until|through|-)\s+"
+                  rf"({_MONTH_WORDS})(?:\s+(\d{{4}}))?\b", t)
     if m:  # "from March to June [2026]"
         first_month, last_month = _MONTHS[m.group(1)], _MONTHS[m.group(3)]
-        year_end = int(m.group(4) or m.group(2) or 0) or (
-            today.year if last_month <= today.month else today.year - 1)
+        year_end = int(m.group(4) or m.group(2) or 0) or _year_of(last_month, today)
         year_start = int(m.group(2)) if m.group(2) else (
             year_end if first_month <= last_month else year_end - 1)
         start = date(year_start, first_month, 1)
         end = min(_month_end(date(year_end, last_month, 1)), today)
         return Period(start, end, f"{start} to {end}")
-    m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({month_words})(?:\s+(\d{{4}}))?)\b",
+    m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({_MONTH_WORDS})(?:\s+(\d{{4}}))?)\b",
                   t)
     if m:  # "since 2026-10-01", "since March": to today
         if m.group(1):
             start = date.fromisoformat(m.group(1))
         else:
             month = _MONTHS[m.group(2)]
-            year = int(m.group(3)) if m.group(3) else (
-                today.year if month <= today.month else today.year - 1)
+            year = int(m.group(3)) if m.group(3) else _year_of(month, today)
             start = date(year, month, 1)
         if start <= today:
             return Period(start, today, f"{start} to {today}")
@@ -226,8 +229,7 @@ def resolve_period(text: str, today: date) -> Period | None:
     if re.search(r"\bthis year\b|\byear to date\b|\bytd\b", t):
         start = date(today.year, 1, 1)
         return Period(start, today, f"this year ({start} to {today})", "year")
-    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    if m := re.search(rf"\b({month_words})\s+(?:of\s+)?(last|this) year\b", t):
+    if m := re.search(rf"\b({_MONTH_WORDS})\s+(?:of\s+)?(last|this) year\b", t):
         month = _MONTHS[m.group(1)]
         year = today.year - (m.group(2) == "last")
         start = date(year, month, 1)
@@ -254,9 +256,8 @@ def resolve_period(text: str, today: date) -> Period | None:
         else:
             start = today - timedelta(days=count * (7 if m.group(2) == "week" else 1) - 1)
         return Period(start, today, f"the last {count} {m.group(2)}s ({start} to {today})")
-    month_words = "|".join(sorted(_MONTHS, key=len, reverse=True))
-    m = re.search(rf"(?:\b(?:in|for|during|of)\s+({month_words})\b(?:\s+(\d{{4}}))?(?!\s*\d)|"
-                  rf"\b({month_words})\s+(\d{{4}})\b|^\s*({month_words})\b(?=\s+(?:sales|"
+    m = re.search(rf"(?:\b(?:in|for|during|of)\s+({_MONTH_WORDS})\b(?:\s+(\d{{4}}))?(?!\s*\d)|"
+                  rf"\b({_MONTH_WORDS})\s+(\d{{4}})\b|^\s*({_MONTH_WORDS})\b(?=\s+(?:sales|"
                   rf"revenue|orders|units|vs|versus)\b))", t)
     m2 = re.search(r"\b(20\d{2})-(0[1-9]|1[0-2])\b", t)
     if m or m2:
@@ -266,8 +267,7 @@ def resolve_period(text: str, today: date) -> Period | None:
             assert m is not None
             month = _MONTHS[m.group(1) or m.group(3) or m.group(5)]
             given = m.group(2) or m.group(4)
-            year = int(given) if given else (
-                today.year if month <= today.month else today.year - 1)
+            year = int(given) if given else _year_of(month, today)
         start = date(year, month, 1)
         end = min(date(year, month, calendar.monthrange(year, month)[1]), today)
         return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
@@ -469,9 +469,19 @@ def _dimension_named(word: str) -> str:
     return "channel"
 
 
+def _normalised(question: str, catalog: Catalog) -> str:
+    """``question`` in the one spelling the planner reads: abbreviations written out,
+    numbers in figures, slips of the keyboard put right."""
+    return _typos_corrected(_numbers_written_out(_abbreviations_expanded(question)), catalog)
+
+
 def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     """Entities found in ``question``; the second value lists names that did not resolve."""
-    question = _numbers_written_out(_abbreviations_expanded(question))
+    return _entities(_normalised(question, catalog), catalog)
+
+
+def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
+    """``extract_entities`` of a question already ``_normalised``."""
     q = question
     low = q.lower()
     ent = Entities()
@@ -584,8 +594,7 @@ def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[st
         if ent.dimension is None and (m := re.search(
                 r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?)\b", low)):
             ent.dimension = _dimension_named(m.group(1))
-    before_versus = re.split(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", q,
-                             maxsplit=1, flags=re.I)[0]
+    before_versus = _VERSUS.split(q, maxsplit=1)[0]
     ent.period = resolve_period(before_versus, catalog.today) or resolve_period(
         q, catalog.today)
     if ent.period is None and re.search(r"\b(yoy|year over year)\b", low):
@@ -690,11 +699,16 @@ PLACE_ALIASES = {"apac": "asia pacific", "asia-pacific": "asia pacific", "nyc": 
 """Short names of regions and cities (lower case) -> the name the stores table uses."""
 
 
-def country_names(code: str) -> list[str]:
-    """Lower-case names of the country with ISO code ``code`` (none if unknown)."""
+def _iso_country(code: str) -> Any:
+    """pycountry's record of the country with ISO code ``code`` (None if unknown)."""
     import pycountry
 
-    country = pycountry.countries.get(alpha_2=code.upper())
+    return pycountry.countries.get(alpha_2=code.upper())
+
+
+def country_names(code: str) -> list[str]:
+    """Lower-case names of the country with ISO code ``code`` (none if unknown)."""
+    country = _iso_country(code)
     if country is None:
         return []
     names = {getattr(country, a, "") for a in ("name", "common_name", "official_name")}
@@ -703,9 +717,7 @@ def country_names(code: str) -> list[str]:
 
 def country_label(code: str) -> str:
     """The everyday name of the country with ISO code ``code`` ("United States")."""
-    import pycountry
-
-    country = pycountry.countries.get(alpha_2=code.upper())
+    country = _iso_country(code)
     return str(getattr(country, "common_name", country.name)) if country else code
 
 
@@ -756,8 +768,7 @@ def _versus(question: str, ent: Entities, today: date) -> Period | None:
         start = _safe_replace_year(period.start, period.start.year - 1)
         end = _safe_replace_year(period.end, period.end.year - 1)
         return Period(start, end, "the same dates a year earlier", period.kind)
-    parts = re.split(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", question,
-                     maxsplit=1, flags=re.I)
+    parts = _VERSUS.split(question, maxsplit=1)
     if len(parts) == 2:
         first, second = (resolve_period(part, today) for part in parts)
         if first and second and (first.start, first.end) != (second.start, second.end):
@@ -935,9 +946,8 @@ def _classify(low: str, ent: Entities) -> Intent | None:
 
 def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
     """Decide what to do with ``question``; ``previous`` is the last answered plan."""
-    question = _typos_corrected(_numbers_written_out(_abbreviations_expanded(question)),
-                                catalog)
-    ent, problems = extract_entities(question, catalog)
+    question = _normalised(question, catalog)
+    ent, problems = _entities(question, catalog)
     low = question.lower()
     intent = _classify(low, ent)
     mentions = any(getattr(ent, k) is not None for k in (
@@ -1214,6 +1224,18 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
     return query
 
 
+def _product_filters(query: Any, ent: Entities, products: str,
+                     product_id: Any | None = None) -> Any:
+    """``query`` narrowed to the category and brand ``ent`` names (on the products table
+    aliased ``products``) and, given the column holding it, to its product."""
+    for name, value in (("category", ent.category), ("brand", ent.brand)):
+        if value:
+            query = query.where(col(products, "products", name).eq(_str(value)))
+    if ent.product_id and product_id is not None:
+        query = query.where(product_id.eq(_str(ent.product_id)))
+    return query
+
+
 def _round(expr: Any, digits: int = 2) -> Any:
     return _fn("round", expr, _num(digits))
 
@@ -1261,11 +1283,7 @@ def low_stock_sql(ent: Entities) -> Any:
         query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
             col("i", "inventory", "location_id"))).where(
             col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
-    for name, value in (("category", ent.category), ("brand", ent.brand)):
-        if value:
-            query = query.where(col("p", "products", name).eq(_str(value)))
-    if ent.product_id:
-        query = query.where(col("i", "inventory", "product_id").eq(_str(ent.product_id)))
+    query = _product_filters(query, ent, "p", col("i", "inventory", "product_id"))
     if ent.warehouse:
         query = query.where(col("i", "inventory", "location_type").eq(_str("warehouse")))
     return query.order_by(_desc(exp.column("shortfall")),
@@ -1377,12 +1395,7 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
     query = _order_filters(query.select(*dims, *measures).where(
         exp.Between(this=day, low=_date(previous.start), high=_date(current.end))),
         ent, stores_joined)
-    if ent.category:
-        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
-    if ent.brand:
-        query = query.where(col("p", "products", "brand").eq(_str(ent.brand)))
-    if ent.product_id:
-        query = query.where(col("oi", "order_items", "product_id").eq(_str(ent.product_id)))
+    query = _product_filters(query, ent, "p", col("oi", "order_items", "product_id"))
     if dims:
         query = query.group_by(*dims).order_by(
             exp.Ordered(this=exp.column("revenue"), desc=True, nulls_first=False),
@@ -1406,11 +1419,7 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
              .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
                  col("oi", "order_items", "product_id")), join_type="left")
              .where(_between(col("o", "orders", "order_date"), period.start, period.end)))
-    query = _order_filters(query, ent)
-    if ent.category:
-        query = query.where(col("p", "products", "category").eq(_str(ent.category)))
-    if ent.brand:
-        query = query.where(col("p", "products", "brand").eq(_str(ent.brand)))
+    query = _product_filters(_order_filters(query, ent), ent, "p")
     key = exp.column("units" if ent.metric == "units" else "revenue")
     desc = ent.direction != "bottom"
     query = query.group_by(col("oi", "order_items", "product_id"),
@@ -1426,10 +1435,7 @@ def top_products_sql(ent: Entities, period: Period) -> Any:
                  .from_(_table("products", "c"))
                  .join(sold, on=exp.column("product_id", "s").eq(
                      col("c", "products", "product_id")), join_type="left"))
-        if ent.category:
-            query = query.where(col("c", "products", "category").eq(_str(ent.category)))
-        if ent.brand:
-            query = query.where(col("c", "products", "brand").eq(_str(ent.brand)))
+        query = _product_filters(query, ent, "c")
         # a discontinued product that sold nothing is not a slow seller
         query = query.where(exp.or_(
             exp.not_(exp.column("product_id", "s").is_(exp.null())),
@@ -1565,12 +1571,7 @@ def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
                      col("oi", "order_items", "order_id")))
                  .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
                      col("oi", "order_items", "product_id")), join_type="left"))
-        for name, value in (("category", ent.category), ("brand", ent.brand)):
-            if value:
-                query = query.where(col("p", "products", name).eq(_str(value)))
-        if ent.product_id:
-            query = query.where(col("oi", "order_items", "product_id").eq(
-                _str(ent.product_id)))
+        query = _product_filters(query, ent, "p", col("oi", "order_items", "product_id"))
     else:
         query = query.from_(_table("orders", "o"))
     query = query.where(_between(day, period.start, period.end))
