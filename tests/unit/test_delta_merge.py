@@ -9,6 +9,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, TableFeatures, write_deltalake
 
 from shopsight.lake.delta import (
+    create_table_from_query,
     merge_query_into_table,
     merge_rows,
     plain_parquet_files,
@@ -56,10 +57,25 @@ def test_only_files_holding_a_replaced_key_are_rewritten(tmp_path: Path) -> None
                               ("b2", 20.0), ("b3", 3.0), ("c1", 5.0)]
     after = set(DeltaTable(path).file_uris())
     assert len(before & after) == 1 and len(after) == 2  # the a-file was not touched
-    (written,) = after - before  # format 2 pages: timestamps delta-encoded
-    assert con.sql(f"SELECT encodings FROM parquet_metadata('{written}') WHERE "
-                   "path_in_schema = 'updated_at'").fetchall() == [("DELTA_BINARY_PACKED",)]
     assert _content(path, version=1)[4] == ("b2", 2.0)  # history kept
+
+
+def test_a_first_version_is_written_with_format_2_pages(tmp_path: Path) -> None:
+    """Ids and timestamps delta-encoded (format 1 would write them plain); a column of a
+    few values keeps its dictionary."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = create_table_from_query(
+        con, str(tmp_path / "t"), "SELECT 'id-' || i AS id, (i % 3)::DOUBLE AS amount, "
+        "TIMESTAMPTZ '2026-01-01' + i * INTERVAL 1 SECOND AS updated_at "
+        "FROM range(20000) r(i)", COLUMNS)
+    assert rows == 20_000
+    (written,) = DeltaTable(str(tmp_path / "t")).file_uris()
+    encodings = dict(con.sql(f"SELECT path_in_schema, encodings FROM parquet_metadata("
+                             f"'{written}')").fetchall())
+    assert encodings == {"id": "DELTA_LENGTH_BYTE_ARRAY", "amount": "RLE_DICTIONARY",
+                         "updated_at": "DELTA_BINARY_PACKED"}
+    assert _content(str(tmp_path / "t"))[:2] == [("id-0", 0.0), ("id-1", 1.0)]
 
 
 def test_a_merge_of_nothing_new_commits_nothing_and_matches_delta_rs(tmp_path: Path) -> None:
