@@ -298,6 +298,9 @@ def build_questions(t: Truth) -> list[Question]:
         total(t.order_sales(yd, store_id="0007")), "sales")  # type: ignore[arg-type]
     add("Sales by channel in October 2026",
         by_key("channel", t.order_sales(oct_, "channel")), "sales")  # type: ignore[arg-type]
+    add("mobile vs web sales in October 2026",  # those two channels, not the stores
+        by_key("channel", t.order_sales(oct_, "channel", channel=("web", "mobile"))),  # type: ignore[arg-type]
+        "sales")
     add("Sales by store in the last 7 days",
         by_key("store_id", t.order_sales(t.last_days(7), "store_id")),  # type: ignore[arg-type]
         "sales")
@@ -344,6 +347,13 @@ def build_questions(t: Truth) -> list[Question]:
     fastest = max(growth, key=lambda k: growth[k])
     add("Which store grew the fastest last month?",
         lambda a: f"Fastest growth: store {fastest} " in a.answer, "sales")
+    ytd = (t.today.replace(month=1, day=1), t.today)
+    ytd_before = (ytd[0].replace(year=ytd[0].year - 1), ytd[1].replace(year=ytd[1].year - 1))
+    now, then = t.order_sales(ytd, "store_id"), t.order_sales(ytd_before, "store_id")
+    down = sorted(k for k in now if k and then.get(k) and now[k] < then[k])  # type: ignore[index,union-attr,operator]
+    add("which stores are down yoy",  # every store below the same dates last year
+        lambda a: f"Down: {len(down)} of " in a.answer and all(
+            f"store {k} (-" in a.answer for k in down), "sales")
     add("How did store 0003 do last week?",
         total(t.order_sales(lw, store_id="0003")), "sales")  # type: ignore[arg-type]
     tm_sales = t.sales[t.sales["order_date"] >= tm[0]]
@@ -430,6 +440,11 @@ def build_questions(t: Truth) -> list[Question]:
         total(t.order_sales((date(2026, 11, 1), date(2026, 11, 15)))), "sales")  # type: ignore[arg-type]
     add("nov 1-15 sales", total(t.order_sales((date(2026, 11, 1), date(2026, 11, 15)))),  # type: ignore[arg-type]
         "sales")
+    add("Sales in the first half of November",
+        total(t.order_sales((date(2026, 11, 1), date(2026, 11, 15)))), "sales")  # type: ignore[arg-type]
+    add("revenue in the last week of October",
+        total(t.order_sales((date(2026, 10, 25), date(2026, 10, 31)))), "sales")  # type: ignore[arg-type]
+    add("Sales in Munich last month", intent("clarify"), "clarify")  # no store there
     mtd_stores = t.order_sales(tm, "store_id")
     worst = min((k for k in mtd_stores if k), key=lambda k: mtd_stores[k])  # type: ignore[union-attr]
     add("worst performing store mtd", lambda a: f"Lowest: store {worst} " in a.answer,
@@ -517,6 +532,13 @@ def build_questions(t: Truth) -> list[Question]:
     add("Revenue trend by month this year",
         by_key("month", t.trend((date(t.today.year, 1, 1), t.today), "month")), "trend")
     add("Daily revenue last week", by_key("day", t.trend(lw, "day")), "trend")
+    eight = t.last_days(56)  # cuts its first and last weeks: partial, not the best
+    whole_weeks = {k: v for k, v in t.trend(eight, "week").items()
+                   if k >= eight[0] and k + timedelta(days=6) <= eight[1]}
+    best_week = max(whole_weeks, key=lambda k: whole_weeks[k])
+    add("Weekly revenue over the last 8 weeks",
+        lambda a: f"the best whole week was {best_week} " in a.answer
+        and "is partial" in a.answer, "trend")
     add("Weekly sales trend over the last 8 weeks",
         by_key("week", t.trend(t.last_days(56), "week")), "trend")
     # clarifications and refusals

@@ -209,6 +209,34 @@ def test_a_country_without_stores_is_asked_about() -> None:
     assert plan.intent is Intent.CLARIFY and "No store is in Brazil" in plan.message
 
 
+@pytest.mark.parametrize("question", [
+    "Sales in Munich last month", "revenue at Kurfürstendamm this week",
+    "Top 10 products in Gadgets this month", "In Atlantis, how did we do last week?",
+])
+def test_a_name_it_does_not_know_is_asked_about_not_dropped(question: str) -> None:
+    """A city without a store (or any unknown name) would otherwise be answered for
+    everything."""
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is Intent.CLARIFY, plan
+    assert "New York" in plan.message or "Electronics" in plan.message
+
+
+@pytest.mark.parametrize(("question", "intent"), [
+    ("Sales in Berlin last month", Intent.SALES),
+    ("Sales at the Mitte store in November", Intent.SALES),
+    ("Top 10 products in Electronics in Q3", Intent.TOP_PRODUCTS),
+    ("Revenue in EUR for Voltix on Friday", Intent.SALES),
+    ("Sales for C0000042 in 2025", Intent.SALES),
+    ("Forecast demand for SKU-00123 next 30 days", Intent.FORECAST),
+    ("What's the weather in Paris?", Intent.UNSUPPORTED),
+    ("Sales in the US last month", Intent.SALES),
+    ("How are sales in Europe YTD?", Intent.SALES),
+])
+def test_names_it_knows_are_not_taken_for_unknown_places(question: str,
+                                                         intent: Intent) -> None:
+    assert P.plan_question(question, CATALOG).intent is intent
+
+
 def test_the_month_before_follows_the_previous_period() -> None:
     first = P.plan_question("Sales at store 0003 last month", CATALOG)
     again = P.plan_question("what about the month before?", CATALOG, first)
@@ -355,7 +383,12 @@ def test_follow_ups_replace_what_no_longer_applies(turns: list[str],
 
 
 @pytest.mark.parametrize(("text", "period"), [
-    ("first half of November", (date(2026, 11, 1), TODAY)),
+    ("first half of November", (date(2026, 11, 1), date(2026, 11, 15))),
+    ("second half of October", (date(2026, 10, 16), date(2026, 10, 31))),
+    ("second half of November", (date(2026, 11, 16), TODAY)),
+    ("the last week of October", (date(2026, 10, 25), date(2026, 10, 31))),
+    ("the 2nd week of March 2025", (date(2025, 3, 8), date(2025, 3, 14))),
+    ("first week of december", (date(2025, 12, 1), date(2025, 12, 7))),
     ("second half of last year", (date(2025, 7, 1), date(2025, 12, 31))),
     ("Q3 last year", (date(2025, 7, 1), date(2025, 9, 30))),
     ("Sales for 2000 customers", None),
@@ -364,6 +397,15 @@ def test_follow_ups_replace_what_no_longer_applies(turns: list[str],
 def test_period_phrases_that_looked_alike(text: str, period: tuple[date, date] | None) -> None:
     got = P.resolve_period(text, TODAY)
     assert (None if got is None else (got.start, got.end)) == period
+
+
+def test_against_last_year_alone_is_the_year_to_date() -> None:
+    """'vs last year' names the comparison, not the period asked about (it had answered
+    2025 against 2024)."""
+    ent, _ = P.extract_entities("which stores are down vs last year", CATALOG)
+    assert ent.period is not None and ent.versus is not None
+    assert (ent.period.start, ent.period.end) == (date(2026, 1, 1), TODAY)
+    assert (ent.versus.start, ent.versus.end) == (date(2025, 1, 1), date(2025, 11, 20))
 
 
 def test_this_month_against_last_year_is_the_same_dates() -> None:
@@ -396,8 +438,15 @@ def test_monday_morning_shorthand(question: str, current: tuple[date, date],
     ("worst performing store mtd", {"dimension": "store", "direction": "bottom"}),
     ("top 5 stores by revenue this month", {"dimension": "store", "direction": "top"}),
     ("which brand sold the most last month", {"dimension": "brand"}),
-    ("mobile vs web sales last month", {"dimension": "channel", "channel": None}),
+    ("mobile vs web sales last month", {"dimension": "channel", "channel": "online"}),
+    ("in-store vs web sales last month", {"dimension": "channel", "channel": None}),
     ("sales at the Fifth Avenue and Mitte stores", {"store_ids": ("0001", "0003")}),
+    ("which stores are down yoy", {"dimension": "store", "metric": "growth",
+                                   "direction": "bottom"}),
+    ("stores with declining sales this quarter", {"dimension": "store", "metric": "growth",
+                                                  "direction": "bottom"}),
+    ("which categories are up this month", {"dimension": "category", "metric": "growth",
+                                            "direction": "top"}),
 ])
 def test_rankings_and_several_stores(question: str, expected: dict[str, object]) -> None:
     plan = P.plan_question(question, CATALOG)

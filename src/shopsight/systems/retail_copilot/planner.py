@@ -171,6 +171,27 @@ def resolve_period(text: str, today: date) -> Period | None:
             start = date(year, month, 1)
         if start <= today:
             return Period(start, today, f"{start} to {today}")
+    m = re.search(rf"\b(first|second|third|fourth|last|1st|2nd|3rd|4th) (half|week) of "
+                  rf"({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?", t)
+    if m:  # "the first half of November", "the last week of October": part of a month
+        month = _MONTHS[m.group(3)]
+        year = int(m.group(4)) if m.group(4) else _year_of(month, today)
+        last_day = calendar.monthrange(year, month)[1]
+        ordinal = m.group(1)
+        if m.group(2) == "half" and ordinal in ("first", "1st", "second", "2nd", "last"):
+            first_day, end_day = (1, 15) if ordinal in ("first", "1st") else (16, last_day)
+        elif m.group(2) == "week" and ordinal == "last":
+            first_day, end_day = last_day - 6, last_day
+        elif m.group(2) == "week":
+            number = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                      "fourth": 4, "4th": 4}[ordinal]
+            first_day, end_day = 7 * number - 6, 7 * number
+        else:  # "third half"
+            first_day = end_day = 0
+        if first_day and (part := date(year, month, first_day)) <= today:
+            end = min(date(year, month, end_day), today)
+            return Period(part, end, f"the {ordinal} {m.group(2)} of "
+                          f"{calendar.month_name[month]} {year} ({part} to {end})")
     m = re.search(r"\b(first|second) half (?:of )?(?:(\d{4})|(?:the|this) year|(last) year)\b|"
                   r"\b(first|second) half\b(?! of)|\bh([12])(?: (\d{4}))?\b", t)
     if m:
@@ -586,19 +607,26 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     elif re.search(r"\b(fastest|most|quickest)[- ]grow\w*|\bgrow\w* (the )?(fastest|most)\b|"
                    r"\bgrew (the )?(most|fastest)\b|"
                    r"\b(biggest|largest|steepest|sharpest) (growth|increase|rise|decline|"
-                   r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b", low):
-        ent.metric = "growth"
+                   r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b|"
+                   r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?|brands?) "
+                   r"(?:are|were|is|was) (?:down|up|declining|growing|falling|shrinking|"
+                   r"rising)\b|\b(declining|falling|shrinking|growing|rising) (sales|"
+                   r"revenue)\b", low):
+        ent.metric = "growth"  # "which stores are down yoy": ranked by their change
         ent.compare = True
-        if re.search(r"\b(decline|drop|fall|declined|dropped|fell)\b", low):
+        if re.search(r"\b(decline|drop|fall|declined|dropped|fell|down|declining|falling|"
+                     r"shrinking)\b", low):
             ent.direction = "bottom"
         if ent.dimension is None and (m := re.search(
                 r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?)\b", low)):
             ent.dimension = _dimension_named(m.group(1))
     before_versus = _VERSUS.split(q, maxsplit=1)[0]
-    ent.period = resolve_period(before_versus, catalog.today) or resolve_period(
-        q, catalog.today)
-    if ent.period is None and re.search(r"\b(yoy|year over year)\b", low):
+    ent.period = resolve_period(before_versus, catalog.today)
+    if ent.period is None and re.search(r"\b(yoy|year over year)\b|\b(vs\.?|versus|compared "
+                                        r"(to|with)|against) last year\b", low):
         ent.period = resolve_period("this year", catalog.today)  # year to date vs last
+    elif ent.period is None:
+        ent.period = resolve_period(q, catalog.today)
     if m := re.search(r"\b(black friday|cyber monday|christmas|xmas|thanksgiving|easter|"
                       r"holidays?|holiday season|back[- ]to[- ]school|boxing day|new year'?s?|"
                       r"prime day|singles'? day|ramadan|diwali|lunar new year|"
@@ -618,7 +646,10 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ("web", r"\bweb(site|shop)?\b"), ("mobile", r"\b(mobile|app)\b"),
         ("store", r"\bin[- ]store\b"), ("online", r"\bonline\b")) if re.search(pattern, low)}
     if len(channels) > 1 and re.search(r"\b(vs\.?|versus|and|or|compared)\b", low):
-        ent.channel, ent.dimension = None, "channel"  # "mobile vs web": the breakdown
+        # "mobile vs web": the breakdown of those two (the online orders), "store vs web":
+        # of every channel
+        ent.channel = "online" if channels == {"web", "mobile"} else None
+        ent.dimension = "channel"
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
                                  r"against)\b", low))
@@ -688,6 +719,40 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     elif re.search(r"\bnext month\b", low):
         ent.horizon_days = 30
     return ent, problems
+
+
+_WEEKDAYS = frozenset(d.lower() for d in (*calendar.day_name, *calendar.day_abbr))
+_NOT_NAMES = re.compile(r"(?i)^(q[1-4]|h[12]|ytd|mtd|wtd|qtd|yoy|wow|aov|sku\b.*|ord-?\d.*|"
+                        r"c\d{7}|stores?|total|all|web|website|online|mobile|app|the|our|"
+                        r"each|every|any|i|me|us)$")
+
+
+def _unknown_name(q: str, catalog: Catalog) -> str | None:
+    """A capitalised name after "in", "at", "for", "from" or "about" that is no store, place,
+    category, brand, currency, month or day the planner knows: most often a city without
+    a store ("sales in Munich"), where the answer for everything would mislead."""
+    import pycountry
+
+    known = {*catalog.places, *(c.lower() for c in catalog.categories),
+             *(b.lower() for b in catalog.brands), *(p.lower() for p in catalog.promo_codes),
+             *_MONTHS, *_WEEKDAYS}
+    store_words = " ".join(_plain(label.lower()) for label in catalog.stores.values())
+    for m in re.finditer(r"\b(?i:in|at|for|from|about)\s+(?:the\s+)?([A-Z][\w'.&-]*"
+                         r"(?:\s+[A-Z][\w'.&-]*)*)", q):
+        name = m.group(1).rstrip(".'")
+        low = _plain(name.lower())
+        words = low.split()
+        if (low in known or words[0] in known or _NOT_NAMES.match(low)
+                or re.search(rf"\b{re.escape(low)}\b", store_words)
+                or pycountry.currencies.get(alpha_3=name.upper()) is not None
+                or _names_category_of(catalog, low)):
+            continue
+        return name
+    return None
+
+
+def _names_category_of(catalog: Catalog, low: str) -> bool:
+    return any(_names_category(category, low) for category in catalog.categories)
 
 
 COUNTRY_ALIASES = {"US": ("usa", "the us", "united states"),
@@ -970,7 +1035,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         intent = previous.intent
     if problems:
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
-    if intent is None and (ent.status or ent.metric == "order_value"):
+    if intent is None and (ent.status or ent.metric in ("order_value", "growth")):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
     if intent is Intent.TOP_PRODUCTS and re.search(
             r"\bwhich (brand|categor\w*|store|region|countr\w*|channel)s?\b", low):
@@ -990,6 +1055,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "('excluding', 'without', 'except'), and answering for it instead would be "
             "wrong. Ask for it on its own, or broken down (e.g. 'sales by category last "
             "month'), and take it from the total."))
+    if narrowing and not (ent.place or ent.store_id or ent.store_ids) and (
+            name := _unknown_name(question, catalog)):
+        return Plan(Intent.CLARIFY, ent, message=_unresolved([f"name {name}"], catalog))
     if intent is not None and ent.place and ent.channel in ("online", "web", "mobile"):
         return Plan(Intent.CLARIFY, ent, message=(
             "Web and app orders have no store, so they have no store country, region or "
@@ -1076,6 +1144,13 @@ def _unresolved(problems: list[str], catalog: Catalog) -> str:
         return (f"No store is in {what.removeprefix('country ')}, and web and app orders have "
                 "no country, so I can't give sales there. Stores are in: "
                 + ", ".join(places) + ".")
+    if what.startswith("name"):
+        name = what.removeprefix("name ")
+        cities = sorted({value for kind, value in catalog.places.values() if kind == "city"}
+                        | {label.partition(", ")[2] for label in catalog.stores.values()} - {""})
+        return (f"I don't know a store, city, region, category or brand called {name}, and "
+                "an answer for everything would mislead. Stores are in: "
+                + ", ".join(cities) + "; web and app orders have no city. Which do you mean?")
     if what.startswith("store"):
         return (f"I don't know {what}. Which store do you mean? Stores: "
                 + ", ".join(f"{k} ({v})" for k, v in catalog.stores.items()) + ".")

@@ -11,6 +11,7 @@ built-in :class:`SqlTools` answers with simple SQL rules meanwhile.
 
 from __future__ import annotations
 
+import calendar
 import re
 import time
 from collections.abc import Callable
@@ -543,8 +544,19 @@ class RetailCopilot:
                     f"{previous.end}, {_money(prev_total)}).")
             if pick is None:
                 return head
-            return (f"{head} {word}: {_dim_label(dim, pick)} with {_money(pick['revenue'])}"
-                    f" ({_pct(pick['change_pct'])}).")
+            answer = (f"{head} {word}: {_dim_label(dim, pick)} with "
+                      f"{_money(pick['revenue'])} ({_pct(pick['change_pct'])}).")
+            if ent.metric == "growth":  # "which stores are down": every one of them
+                falling = ent.direction == "bottom"
+                moved = [x for x in (reversed(ranked) if falling else ranked)
+                         if (float(x["change_pct"]) < 0) == falling
+                         and float(x["change_pct"]) != 0]
+                listed = ", ".join(f"{_dim_label(dim, x)} ({_pct(x['change_pct'])})"
+                                   for x in moved[:12])
+                answer += (f" {'Down' if falling else 'Up'}: {len(moved)} of {len(ranked)}"
+                           + (f": {listed}{' ...' if len(moved) > 12 else ''}." if moved
+                              else "."))
+            return answer
 
         def noted(r: QueryResult) -> str:
             partial = catalog.first_day is not None and previous.start < catalog.first_day
@@ -669,11 +681,16 @@ class RetailCopilot:
             if not recs:
                 return f"No sales in {period.label}."
             total = sum(float(x["revenue"] or 0) for x in recs)
-            best = max(recs, key=lambda x: float(x["revenue"] or 0))
+            partial = {str(x[grain]): days for x in recs
+                       if (days := _days_in_period(grain, x[grain], period)) is not None}
+            whole = [x for x in recs if str(x[grain]) not in partial] or recs
+            best = max(whole, key=lambda x: float(x["revenue"] or 0))
+            caveat = "".join(f" The {grain} of {b} is partial ({d[0]} of its {d[1]} days "
+                             "are in the period)." for b, d in partial.items())
             return (f"Revenue by {grain}{P.scope_text(ent)} for {period.label}: "
                     f"{_money(total)} over "
-                    f"{len(recs)} {grain}s; the best {grain} was {best[grain]} with "
-                    f"{_money(best['revenue'])}.")
+                    f"{len(recs)} {grain}s; the best {'whole ' if partial else ''}{grain} "
+                    f"was {best[grain]} with {_money(best['revenue'])}.{caveat}")
 
         draft = self._sql_draft(con, Intent.REVENUE_TREND,
                                 P.revenue_trend_sql(ent, period, grain), text)
@@ -816,6 +833,22 @@ def _ranking(ent: P.Entities, catalog: P.Catalog) -> tuple[P.Period, str, str]:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _days_in_period(grain: str, bucket: Any, period: P.Period) -> tuple[int, int] | None:
+    """(days of the ``grain`` starting ``bucket`` that fall in ``period``, its days), or
+    None when all do: a trend's first and last weeks or months are often cut by the
+    period, and their lower totals are not a fall."""
+    if grain not in ("week", "month"):
+        return None
+    start = bucket if isinstance(bucket, date) else date.fromisoformat(str(bucket)[:10])
+    if grain == "week":
+        end = start + timedelta(days=6)
+    else:
+        end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    covered = (min(end, period.end) - max(start, period.start)).days + 1
+    full = (end - start).days + 1
+    return None if covered >= full else (covered, full)
 
 
 def _dim_label(dim: str, row: dict[str, Any]) -> str:
