@@ -138,6 +138,9 @@ class Truth:
         return len(o), float(o["usd"].sum())
 
     def churn(self, limit: int) -> list[str]:
+        return list(self.churn_ranked()["customer_id"].head(limit))
+
+    def churn_ranked(self) -> pd.DataFrame:
         o = self.sales[self.sales["customer_id"].notna()
                        & (self.sales["order_date"] <= self.today)]
         g = o.groupby("customer_id").agg(n=("order_id", "nunique"),
@@ -148,8 +151,7 @@ class Truth:
         g["gap"] = g["gap"] / (g["n"] - 1).clip(lower=1)
         g = g[(g["n"] >= 3) & (g["since"] >= 60) & (g["since"] <= 365)].copy()
         g["score"] = (g["since"] / g["gap"].clip(lower=1)).round(2)
-        g = g.sort_values(["score", "customer_id"], ascending=[False, True])
-        return list(g["customer_id"].head(limit))
+        return g.sort_values(["score", "customer_id"], ascending=[False, True])
 
     def recommendations(self, customer_id: str, n: int = 5) -> list[str]:
         bought = self.lines[self.lines["customer_id"].notna()][
@@ -510,8 +512,10 @@ def build_questions(t: Truth) -> list[Question]:
             and _rows(a)[0]["orders"] == n and close(_rows(a)[0]["revenue_usd"], usd),
             "customer")
     # churn
-    add("Which customers are likely to churn?", ids("customer_id", t.churn(20), True),
-        "churn")
+    at_risk = len(t.churn_ranked())  # all of them, not the 20 listed
+    add("Which customers are likely to churn?", lambda a: ids("customer_id", t.churn(20),
+                                                              True)(a)
+        and a.answer.startswith(f"{at_risk:,} customers look likely to churn"), "churn")
     add("Show me the top 10 customers at risk of churn", ids("customer_id", t.churn(10),
                                                              True), "churn")
     # recommendations

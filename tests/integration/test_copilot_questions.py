@@ -86,7 +86,7 @@ def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
     holds its forecast."""
     from shopsight.lake.store import Lake
     from shopsight.systems.compliance_guardian.service import ComplianceGuardian
-    from shopsight.systems.demand_insights.models import ForecastRequest
+    from shopsight.systems.demand_insights.models import AtRiskRequest, ForecastRequest
     from shopsight.systems.demand_insights.service import DemandInsights
     from shopsight.systems.retail_copilot.system_tools import SystemTools
 
@@ -101,6 +101,12 @@ def test_plugged_in_tools_are_used(demo_lake: Any, tmp_path: Path) -> None:
     assert answer.data and answer.data.total == 10
     assert [r["forecast_units"] for r in answer.data.rows] == [
         round(p.units, 2) for p in expected.forecast]
+    churn = copilot.ask("u", "Which customers are likely to churn?")
+    assert churn.metadata.tool == "demand_insights.churn_risk"
+    at_risk = demand.at_risk_customers(AtRiskRequest(threshold=0.5, limit=20))
+    assert churn.answer.startswith(f"{at_risk.total_at_risk:,} customers look likely")
+    assert churn.data and [r["customer_id"] for r in churn.data.rows] == [
+        c.customer_id for c in at_risk.customers]
     state.engine.dispose()
 
 

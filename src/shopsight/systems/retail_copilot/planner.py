@@ -1653,7 +1653,16 @@ def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
     return _order_filters(query, ent).group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
 
 
-def churn_sql(limit: int, today: date, min_orders: int = 3, min_days: int = 60,
+def churn_count_sql(today: date) -> Any:
+    """How many customers :func:`churn_sql` finds in all (``customers``)."""
+    from sqlglot import exp
+
+    ranked = churn_sql(None, today)
+    return exp.select(_alias(_fn("count", exp.Star()), "customers")).from_(
+        exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("c"))))
+
+
+def churn_sql(limit: int | None, today: date, min_orders: int = 3, min_days: int = 60,
               max_days: int = 365) -> Any:
     """Recency-based churn: repeat buyers silent for longer than usual, riskiest first.
 
@@ -1683,7 +1692,7 @@ def churn_sql(limit: int, today: date, min_orders: int = 3, min_days: int = 60,
         this=exp.column("orders", table="s"), expression=_num(1))), safe=False, typed=False)
     score = exp.Div(this=exp.cast(since, "DOUBLE"), expression=_fn(
         "greatest", gap, _num(1)), safe=False, typed=False)
-    return (exp.select(
+    query = (exp.select(
         exp.column("customer_id", table="s"), exp.column("orders", table="s"),
         exp.column("last_order", table="s"), _alias(since, "days_since_last_order"),
         _alias(_round(gap, 1), "avg_days_between_orders"),
@@ -1692,8 +1701,8 @@ def churn_sql(limit: int, today: date, min_orders: int = 3, min_days: int = 60,
         .where(exp.GTE(this=exp.column("orders", table="s"), expression=_num(min_orders)),
                exp.GTE(this=since, expression=_num(min_days)),
                exp.LTE(this=since.copy(), expression=_num(max_days)))
-        .order_by(_desc(exp.column("churn_score")), _asc(exp.column("customer_id", table="s")))
-        .limit(limit))
+        .order_by(_desc(exp.column("churn_score")), _asc(exp.column("customer_id", table="s"))))
+    return query if limit is None else query.limit(limit)
 
 
 def daily_units_sql(product_id: str, start: date, end: date) -> Any:

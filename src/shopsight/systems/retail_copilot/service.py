@@ -62,8 +62,9 @@ class Tools(Protocol):
 
     name: str
 
-    def churn_risk(self, limit: int) -> list[dict[str, Any]]:
-        """Customers most likely to churn, riskiest first."""
+    def churn_risk(self, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """Customers likely to churn, at most ``limit`` (riskiest or most valuable first,
+        as the tool ranks them), and how many are likely to churn in all."""
         ...
 
     def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
@@ -112,9 +113,11 @@ class SqlTools:
         finally:
             con.close()
 
-    def churn_risk(self, limit: int) -> list[dict[str, Any]]:
+    def churn_risk(self, limit: int) -> tuple[list[dict[str, Any]], int]:
         """See :func:`planner.churn_sql`."""
-        return self._run(P.churn_sql(limit, self._today())).records()
+        today = self._today()
+        total = self._run(P.churn_count_sql(today)).records()[0]["customers"]
+        return self._run(P.churn_sql(limit, today)).records(), int(total)
 
     def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
         """Seasonal-naive (weekly) forecast from the last ``weeks`` weeks of sales."""
@@ -711,11 +714,21 @@ class RetailCopilot:
 
     def _churn(self, _con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
         limit = ent.top_n or 20
-        rows = self.tools.churn_risk(limit)
-        text = (f"The {len(rows)} customers most likely to churn (ask for the top 50 or 100 "
-                f"to see more). First on the list: "
-                f"{rows[0]['customer_id']}, {rows[0].get('days_since_last_order', '?')} days "
-                "since their last order." if rows else "No customers look likely to churn.")
+        rows, total = self.tools.churn_risk(limit)
+        if rows:
+            ranked = ("largest value at risk first" if "value_at_risk_usd" in rows[0]
+                      else "longest silence against their usual gap first")
+            at_stake = sum(float(r["value_at_risk_usd"]) for r in rows) if (
+                "value_at_risk_usd" in rows[0]) else None
+            text = (f"{total:,} customers look likely to churn; the {len(rows)} shown are "
+                    f"{ranked}" + (f" ({_money(at_stake)} of expected value at risk among "
+                                   "them)" if at_stake is not None else "")
+                    + f". First: {rows[0]['customer_id']}, "
+                    f"{rows[0].get('days_since_last_order', '?')} days since their last "
+                    "order." + (" Ask for the top 50 or 100 to see more."
+                                if total > len(rows) else ""))
+        else:
+            text = "No customers look likely to churn."
         draft = self._tool_draft(Intent.CHURN, f"churn_risk(limit={limit})", rows, text)
         draft.suggestions = ([f"Recommend products for customer {rows[0]['customer_id']}",
                               f"Tell me about customer {rows[0]['customer_id']}"] if rows

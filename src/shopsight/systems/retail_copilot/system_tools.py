@@ -26,7 +26,7 @@ class SystemTools:
         self.fallback = SqlTools(lake)
         self.name = "systems"
 
-    def churn_risk(self, limit: int) -> list[dict[str, Any]]:
+    def churn_risk(self, limit: int) -> tuple[list[dict[str, Any]], int]:
         from shopsight.systems.demand_insights.models import AtRiskRequest
 
         try:
@@ -40,7 +40,7 @@ class SystemTools:
                  "churn_probability": round(c.churn_probability, 3),
                  "clv_usd": round(c.clv, 2), "value_at_risk_usd": round(c.value_at_risk, 2),
                  "days_since_last_order": c.recency_days, "orders": c.frequency}
-                for c in result.customers]
+                for c in result.customers], result.total_at_risk
 
     def forecast(self, product_id: str, days: int) -> list[dict[str, Any]]:
         from shopsight.systems.demand_insights.models import ForecastRequest
