@@ -237,6 +237,19 @@ def test_names_it_knows_are_not_taken_for_unknown_places(question: str,
     assert P.plan_question(question, CATALOG).intent is intent
 
 
+@pytest.mark.parametrize(("first", "intent"), [
+    ("Top 10 products in Electronics last month", Intent.CUSTOMER_SUMMARY),
+    ("Show me low stock products", Intent.CUSTOMER_SUMMARY),
+    ("Sales at store 0003 last month", Intent.SALES),  # sales narrow by a customer
+])
+def test_a_customer_named_after_an_answer_about_something_else(first: str,
+                                                                 intent: Intent) -> None:
+    """'what about C0002256?' after top products is that customer's summary, not a
+    refusal to narrow the top products by a customer."""
+    plan = P.plan_question("what about C0002256?", CATALOG, P.plan_question(first, CATALOG))
+    assert plan.intent is intent and plan.entities.customer_id == "C0002256"
+
+
 def test_the_month_before_follows_the_previous_period() -> None:
     first = P.plan_question("Sales at store 0003 last month", CATALOG)
     again = P.plan_question("what about the month before?", CATALOG, first)

@@ -1030,6 +1030,12 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         or (bool(_FOLLOW_UP.search(question)) and intent in (
             Intent.SALES, Intent.CUSTOMER_SUMMARY) and previous.intent is not intent
             and not re.search(r"\b(sales|revenue)\b", low)))
+    if follow and previous is not None and ent.customer_id and "customer_id" not in (
+            _NARROWS.get(previous.intent) or frozenset()) and not any(
+            getattr(ent, k) is not None for k in ("store_id", "category", "product_id",
+                                                  "place", "brand", "channel")):
+        intent, follow = Intent.CUSTOMER_SUMMARY, False  # "what about C0002256?": that
+        # customer, where the last answer (top products, stock) cannot be narrowed by one
     if follow and previous is not None:
         ent = _merge(previous.entities, ent, question)
         intent = previous.intent
