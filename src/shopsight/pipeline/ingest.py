@@ -740,7 +740,8 @@ class Ingestor:
         (``Lake.table_lock``); on S3 two files landing at once (two watchers, or one
         Lambda per file) merge side by side, and Delta's commit checks make the later
         one start over against the table's new version, after a short random wait."""
-        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return self._merge_checked(con, table, files)
             except Exception as exc:
@@ -756,7 +757,7 @@ class Ingestor:
                          extra=fields(table=table.name, attempt=attempt, error=gist(str(exc)),
                                       files=[f.key for f in files]))
                 time.sleep(random.uniform(0.05, 0.25) * 2 ** attempt)
-        raise AssertionError("unreachable")
+                attempt += 1
 
     def _merge_checked(self, con: Any, table: Table,
                        files: list[_CheckedFile]) -> tuple[MergeResult, list[tuple[int, int]]]:
