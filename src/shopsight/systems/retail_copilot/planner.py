@@ -496,6 +496,13 @@ def _normalised(question: str, catalog: Catalog) -> str:
     return _typos_corrected(_numbers_written_out(_abbreviations_expanded(question)), catalog)
 
 
+_CHANNEL_WORDS = (("online", r"\b(online|e-?commerce|digital)\b"),
+                  ("web", r"\b(web|website|web ?shop)\b"), ("mobile", r"\b(mobile|app)\b"),
+                  ("store", r"\bin-store\b|\bin store (sales|orders|revenue)\b|"
+                            r"\bstore channel\b"))
+"""Words naming a sales channel, most general first ("online" is web and app)."""
+
+
 def extract_entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     """Entities found in ``question``; the second value lists names that did not resolve."""
     return _entities(_normalised(question, catalog), catalog)
@@ -550,14 +557,9 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
                 re.search(r"\bcategor", low) or re.search(r"\bproducts?\s+(in|for)\b", low)):
             problems.append(f"category {m.group(1)}")
-    if re.search(r"\b(online|e-?commerce|digital)\b", low) and "by channel" not in low:
-        ent.channel = "online"
-    elif re.search(r"\b(web|website|web ?shop)\b", low) and "by channel" not in low:
-        ent.channel = "web"
-    elif re.search(r"\b(mobile|app)\b", low) and "by channel" not in low:
-        ent.channel = "mobile"
-    elif re.search(r"\bin[- ]store (sales|orders|revenue)\b|\bstore channel\b", low):
-        ent.channel = "store"
+    channels = [c for c, pattern in _CHANNEL_WORDS if re.search(pattern, low)]
+    if channels and "by channel" not in low:  # the first named: "online" before "web"
+        ent.channel = channels[0]
     named: set[tuple[str, str]] = set()
     rest = low  # a name inside a longer one found first ("america" in "north america")
     for code, token in (("US", "US"), ("GB", "UK")):  # capitals only: "us" is a pronoun
@@ -642,13 +644,10 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
             if len(code) > 3 and re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", q, re.I):
                 ent.promo_code = code.upper()
                 break
-    channels = {c for c, pattern in (
-        ("web", r"\bweb(site|shop)?\b"), ("mobile", r"\b(mobile|app)\b"),
-        ("store", r"\bin[- ]store\b"), ("online", r"\bonline\b")) if re.search(pattern, low)}
     if len(channels) > 1 and re.search(r"\b(vs\.?|versus|and|or|compared)\b", low):
         # "mobile vs web": the breakdown of those two (the online orders), "store vs web":
         # of every channel
-        ent.channel = "online" if channels == {"web", "mobile"} else None
+        ent.channel = "online" if set(channels) == {"web", "mobile"} else None
         ent.dimension = "channel"
     ent.compare = bool(re.search(r"\b(compar\w*|vs\.?|versus|week before|month before|"
                                  r"day before|year before|previous period|change|growth|"
