@@ -332,8 +332,15 @@ def build_questions(t: Truth) -> list[Question]:
     highest = max((k for k in by_region if k), key=lambda k: by_region[k])  # type: ignore[union-attr]
     add("Which region had the highest sales this year?",
         lambda a: f"Highest: {highest} " in a.answer, "sales")
-    add("Compare Europe and North America sales in Q3 2026",
-        by_key("region", t.order_sales(q3, "region")), "sales")  # type: ignore[arg-type]
+    add("Compare Europe and North America sales in Q3 2026",  # those two regions only
+        by_key("region", t.order_sales(q3, "region",  # type: ignore[arg-type]
+                                       region=("Europe", "North America"))), "sales")
+    add("Sales in Stockholm and Mumbai last month",
+        by_key("store_id", t.order_sales(lm, "store_id",  # type: ignore[arg-type]
+                                         city=("Stockholm", "Mumbai"))), "sales")
+    add("Sales in the US and Canada this year",
+        by_key("country", t.order_sales((tm[0].replace(month=1), tm[1]), "country",  # type: ignore[arg-type]
+                                        country=("US", "CA"))), "sales")
     add("Week over week revenue change", lambda a: total(t.order_sales(lw))(a)  # type: ignore[arg-type]
         and total(t.order_sales(lw_prev), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
     add("How did sales this week compare to last week?",
@@ -426,6 +433,13 @@ def build_questions(t: Truth) -> list[Question]:
     brands = t.lines.merge(t.brands, on="product_id")
     voltix = brands[(brands["brand"] == "Voltix") & (brands["order_date"] >= lm[0])
                     & (brands["order_date"] <= lm[1])]["line_usd"].sum()
+    two_brands = brands[brands["brand"].isin(("Voltix", "Kairo")) & (brands["order_date"]
+                        >= lm[0]) & (brands["order_date"] <= lm[1])].groupby("brand")[
+        "line_usd"].sum()
+    add("Sales for Voltix and Kairo last month", by_key("brand", dict(two_brands)), "sales")
+    two_categories = t.line_sales(lm, "category").set_index("category")["revenue"]
+    add("Sales in Home and Beauty last month", by_key("category", {
+        c: float(two_categories[c]) for c in ("Home", "Beauty")}), "sales")
     add("Voltix sales last month", total(float(voltix)), "sales")
     add("sales since 2026-10-01", total(t.order_sales((date(2026, 10, 1), t.today))),  # type: ignore[arg-type]
         "sales")

@@ -341,6 +341,9 @@ class Entities:
     brand: str | None = None
     channel: str | None = None  # store | web | mobile | online (web and mobile)
     place: tuple[str, str] | None = None  # (stores column, value): ("country", "JP")
+    places: tuple[tuple[str, str], ...] | None = None  # several ("Stockholm and Mumbai")
+    categories: tuple[str, ...] | None = None  # several categories ("Home and Beauty")
+    brands: tuple[str, ...] | None = None  # several brands ("Voltix and Kairo")
     status: str | None = None  # orders of this status only (refunded...), not sales
     promo: bool = False  # orders with a promo code only
     stockout: bool = False  # out of stock (nothing on hand), not merely low
@@ -370,9 +373,11 @@ class Entities:
     def from_json(cls, data: dict[str, Any]) -> Entities:
         """Inverse of :meth:`to_json`."""
         values = dict(data)
-        for name in ("place", "store_ids"):
+        for name in ("place", "store_ids", "categories", "brands"):
             if values.get(name):
                 values[name] = tuple(values[name])
+        if values.get("places"):
+            values["places"] = tuple(tuple(p) for p in values["places"])
         for name in ("period", "versus"):
             if p := values.get(name):
                 values[name] = Period(date.fromisoformat(p["start"]),
@@ -433,11 +438,14 @@ _KEYWORDS = ("sales", "revenue", "order", "orders", "product", "products", "cust
 
 def _one_slip(word: str, target: str) -> bool:
     """Whether ``word`` is ``target`` with two neighbouring letters swapped, or one letter
-    missing or extra (not another letter in its place: "worth" is not "worst")."""
+    missing or extra but not at its end (not another letter in its place: "worth" is not
+    "worst")."""
     if len(word) == len(target):
         diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         return len(diff) == 2 and diff[1] == diff[0] + 1 and (
             word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]])
+    if word[:-1] == target:  # a letter more at the end is an ending ("compared", "stored")
+        return False
     short, long_ = sorted((word, target), key=len)
     return len(long_) - len(short) == 1 and any(
         long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
@@ -542,16 +550,18 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
             ent.store_id = named_stores[0]
         elif named_stores:  # "the Shibuya and Pitt Street stores": those, store by store
             ent.dimension, ent.store_ids = "store", tuple(named_stores)
-    for brand in sorted(catalog.brands, key=len, reverse=True):
-        if len(brand) > 2 and re.search(rf"\b{re.escape(brand.lower())}\b", low):
-            ent.brand = brand
-            break
+    brands = [brand for brand in sorted(catalog.brands, key=len, reverse=True)
+              if len(brand) > 2 and re.search(rf"\b{re.escape(brand.lower())}\b", low)]
+    if len(brands) == 1:
+        ent.brand = brands[0]
+    elif brands:  # "Voltix and Kairo": those brands, brand by brand
+        ent.dimension, ent.brands = "brand", tuple(sorted(brands))
     found = [category for category in sorted(catalog.categories, key=len, reverse=True)
              if _names_category(category, low)]
     if len(found) == 1:
         ent.category = found[0]
-    elif found:  # "apparel and beauty": the breakdown by category holds both
-        ent.dimension = "category"
+    elif found:  # "apparel and beauty": those categories, category by category
+        ent.dimension, ent.categories = "category", tuple(sorted(found))
     else:
         m = re.search(r"\b(?:in|for) (?:the )?(?:category )?([A-Z][a-zA-Z&]+)\b", q)
         if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
@@ -572,10 +582,11 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
             rest = re.sub(pattern, " ", rest)
     if len(named) == 1:
         ent.place = named.pop()
-    elif named:  # "Europe and North America": the breakdown holds both
+    elif named:  # "Europe and North America": those places, place by place
         kinds = {kind for kind, _ in named}
         kind = kinds.pop() if len(kinds) == 1 else "store"
         ent.dimension = kind if kind in ("region", "country") else "store"
+        ent.places = tuple(sorted(named))
     else:
         if (country := _country_named(q)) is not None and not ent.store_id:
             problems.append(f"country {country}")
@@ -900,18 +911,20 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
 )
 
 
+_STORES_NAMED = ("store_id", "store_ids", "place", "places")
+_PRODUCTS_NAMED = ("category", "categories", "brand", "brands")
 _NARROWS: dict[Intent, frozenset[str]] = {
-    Intent.SALES: frozenset({"store_id", "store_ids", "place", "category", "brand", "channel",
-                             "product_id", "status", "promo", "promo_code", "customer_id"}),
-    Intent.TOP_PRODUCTS: frozenset({"store_id", "store_ids", "place", "category", "brand",
-                                    "channel", "status", "promo", "promo_code"}),
-    Intent.TOP_CUSTOMERS: frozenset({"store_id", "store_ids", "place", "channel", "status",
-                                     "promo", "promo_code"}),
-    Intent.REVENUE_TREND: frozenset({"store_id", "store_ids", "place", "category", "brand",
-                                     "channel", "product_id", "status", "promo", "promo_code"}),
-    Intent.LOW_STOCK: frozenset({"store_id", "place", "category", "brand", "product_id",
+    Intent.SALES: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "channel", "product_id",
+                             "status", "promo", "promo_code", "customer_id"}),
+    Intent.TOP_PRODUCTS: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "channel", "status",
+                                    "promo", "promo_code"}),
+    Intent.TOP_CUSTOMERS: frozenset({*_STORES_NAMED, "channel", "status", "promo",
+                                     "promo_code"}),
+    Intent.REVENUE_TREND: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "channel", "product_id",
+                                     "status", "promo", "promo_code"}),
+    Intent.LOW_STOCK: frozenset({"store_id", "place", "places", *_PRODUCTS_NAMED, "product_id",
                                  "warehouse"}),
-    Intent.FORECAST: frozenset({"product_id", "category", "brand"}),
+    Intent.FORECAST: frozenset({"product_id", *_PRODUCTS_NAMED}),
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
     Intent.CHURN: frozenset(),
     Intent.CUSTOMER_SUMMARY: frozenset({"customer_id"}),
@@ -920,8 +933,9 @@ _NARROWS: dict[Intent, frozenset[str]] = {
 """What each plan can narrow its answer by; anything else a question names is refused."""
 
 _NARROWING_WORDS = {"store_id": "a store", "store_ids": "several stores",
-                    "warehouse": "the warehouses", "place": "a place", "category": "a category",
-                    "brand": "a brand", "channel": "a channel", "product_id": "a product",
+                    "warehouse": "the warehouses", "place": "a place", "places": "places",
+                    "category": "a category", "categories": "categories", "brand": "a brand",
+                    "brands": "brands", "channel": "a channel", "product_id": "a product",
                     "status": "an order status", "promo": "a promo code",
                     "promo_code": "a promo code", "customer_id": "a customer",
                     "order_id": "an order"}
@@ -1053,21 +1067,22 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     if narrowing and re.search(r"\b(exclud\w*|except|other than|apart from|besides|but not|"
                                r"without|non[- ]\w+|not (in|at|from|on|the|including))\b|"
                                r"\bno (coupon|promo|voucher|discount)", negatable) and (
-            ent.category or ent.place or ent.promo or ent.channel or ent.store_id
+            ent.category or ent.categories or ent.place or ent.places or ent.promo
+            or ent.channel or ent.store_id
             or ent.status or ent.product_id):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             "I can't leave a store, place, category, channel, status or promo code out yet "
             "('excluding', 'without', 'except'), and answering for it instead would be "
             "wrong. Ask for it on its own, or broken down (e.g. 'sales by category last "
             "month'), and take it from the total."))
-    if narrowing and not (ent.place or ent.store_id or ent.store_ids) and (
+    if narrowing and not (ent.place or ent.places or ent.store_id or ent.store_ids) and (
             name := _unknown_name(question, catalog)):
         return Plan(Intent.CLARIFY, ent, message=_unresolved([f"name {name}"], catalog))
-    if intent is not None and ent.place and ent.channel in ("online", "web", "mobile"):
+    if intent is not None and places_of(ent) and ent.channel in ("online", "web", "mobile"):
         return Plan(Intent.CLARIFY, ent, message=(
             "Web and app orders have no store, so they have no store country, region or "
             "city: I can give online sales overall, or the sales of the stores in "
-            f"{ent.place[1]}."))
+            f"{' and '.join(v for _, v in places_of(ent))}."))
     if intent is not None and (left := _not_narrowed(intent, ent, catalog.today)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't narrow that answer by {' or '.join(left)} yet, and the answer for "
@@ -1091,25 +1106,21 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
 def _merge(old: Entities, new: Entities, question: str) -> Entities:
     low = question.lower()
     merged = replace(old)
-    for name in ("order_id", "customer_id", "product_id", "store_id", "store_ids", "category",
-                 "brand",
-                 "channel", "place", "status", "period", "dimension", "grain", "top_n",
-                 "horizon_days"):
+    for name in ("order_id", "customer_id", "product_id", "channel", "status", "period",
+                 "dimension", "grain", "top_n", "horizon_days"):
         value = getattr(new, name)
         if value is not None:
             setattr(merged, name, value)
+    for slot in _SLOTS:  # a store replaces a place, a brand a category, and so on
+        if any(getattr(new, name) is not None for name in slot):
+            for name in slot:
+                setattr(merged, name, getattr(new, name))
     if new.channel in ("online", "web", "mobile") and new.store_id is None:
-        merged.store_id, merged.place = None, None  # online orders have no store
-    if new.store_id is not None and new.place is None:
-        merged.place = None  # a store replaces a place, and the other way round
-    if new.place is not None and new.store_id is None:
-        merged.store_id = None
-    if new.category is not None and new.brand is None:
-        merged.brand = None
-    if new.brand is not None and new.category is None:
-        merged.category = None
+        for name in _SLOTS[0]:  # online orders have no store
+            setattr(merged, name, None)
     if re.search(r"\b(overall|in total|all orders|everything|all stores|everywhere)\b", low):
-        merged.place = merged.store_id = merged.brand = merged.status = None
+        for name in (*_SLOTS[0], "brand", "brands", "status"):
+            setattr(merged, name, None)
         merged.promo, merged.promo_code = False, None
     merged.promo = merged.promo or new.promo
     merged.promo_code = new.promo_code or merged.promo_code
@@ -1131,10 +1142,14 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
     if new.store_id and old.dimension == "store":
         merged.dimension = "total" if new.dimension is None else new.dimension
     if re.search(r"\ball stores\b|\bevery store\b", low):
-        merged.store_id = None
+        merged.store_id = merged.store_ids = None
     if re.search(r"\ball categories\b", low):
-        merged.category = None
+        merged.category = merged.categories = None
     return merged
+
+
+_SLOTS = (_STORES_NAMED, _PRODUCTS_NAMED)
+"""Entities a follow-up replaces together: what it names of a slot is all there is of it."""
 
 
 def _unresolved(problems: list[str], catalog: Catalog) -> str:
@@ -1176,7 +1191,7 @@ def _complete(plan: Plan, low: str) -> Plan:
                     "its SKU, e.g. SKU-00123, and optionally the horizon (next 30 days).")
     if plan.intent is Intent.TOP_PRODUCTS and not plan.follow_up and not (
             re.search(r"\b(products?|items?|skus?|sell\w*|sold|popular|performing)\b", low)
-            or ent.category):
+            or ent.category or ent.categories):
         return Plan(Intent.CLARIFY, ent, message="Top of what? I can rank products by "
                     "revenue or by units, in a category or store, over a period — e.g. "
                     "'top 10 products in Electronics this month'.")
@@ -1289,11 +1304,11 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
         query = query.where(col("o", "orders", "channel").isin(*map(_str, ONLINE_CHANNELS)))
     elif ent.channel:
         query = query.where(col("o", "orders", "channel").eq(_str(ent.channel)))
-    if ent.place:
+    if places := places_of(ent):
         if not stores_joined:
             query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
                 col("o", "orders", "store_id")), join_type="left")
-        query = query.where(col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
+        query = query.where(_in_places(places))
     if ent.promo_code:
         query = query.where(_fn("upper", col("o", "orders", "promo_code")).eq(
             _str(ent.promo_code.upper())))
@@ -1304,13 +1319,28 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
     return query
 
 
+def places_of(ent: Entities) -> list[tuple[str, str]]:
+    """The places ``ent`` narrows the stores to: (stores column, value) each."""
+    return list(ent.places or ()) or ([ent.place] if ent.place else [])
+
+
+def _in_places(places: list[tuple[str, str]]) -> Any:
+    from sqlglot import exp
+
+    return exp.or_(*(col("s", "stores", kind).eq(_str(value)) for kind, value in places))
+
+
 def _product_filters(query: Any, ent: Entities, products: str,
                      product_id: Any | None = None) -> Any:
     """``query`` narrowed to the category and brand ``ent`` names (on the products table
     aliased ``products``) and, given the column holding it, to its product."""
-    for name, value in (("category", ent.category), ("brand", ent.brand)):
-        if value:
-            query = query.where(col(products, "products", name).eq(_str(value)))
+    for name, values in (("category", ent.categories or (ent.category,)),
+                         ("brand", ent.brands or (ent.brand,))):
+        named = [v for v in values if v]
+        column = col(products, "products", name)
+        if named:
+            query = query.where(column.eq(_str(named[0])) if len(named) == 1
+                                else column.isin(*map(_str, named)))
     if ent.product_id and product_id is not None:
         query = query.where(product_id.eq(_str(ent.product_id)))
     return query
@@ -1359,10 +1389,9 @@ def low_stock_sql(ent: Entities) -> Any:
                                             expression=col("i", "inventory", "reorder_point"))))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
-    if ent.place:  # the stores of a place (warehouses are in none)
+    if places := places_of(ent):  # the stores of a place (warehouses are in none)
         query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
-            col("i", "inventory", "location_id"))).where(
-            col("s", "stores", ent.place[0]).eq(_str(ent.place[1])))
+            col("i", "inventory", "location_id"))).where(_in_places(places))
     query = _product_filters(query, ent, "p", col("i", "inventory", "product_id"))
     if ent.warehouse:
         query = query.where(col("i", "inventory", "location_type").eq(_str("warehouse")))
@@ -1402,16 +1431,18 @@ def order_status_sql(ent: Entities) -> Any:
 def scope_text(ent: Entities) -> str:
     """What ``ent`` narrows the orders to, as words for an answer (" at store 0003 ...")."""
     place = ""
-    if ent.place:
-        kind, value = ent.place
-        place = f" at the stores in {country_label(value) if kind == 'country' else value}"
+    if places := places_of(ent):
+        place = " at the stores in " + " and ".join(
+            country_label(value) if kind == "country" else value for kind, value in places)
     channel = {"online": " online (web and app)", "web": " on the web shop",
                "mobile": " in the app", "store": " in stores"}.get(ent.channel or "", "")
     return "".join([f" at store {ent.store_id}" if ent.store_id else "",
                     f" at stores {', '.join(ent.store_ids)}" if ent.store_ids else "",
                     " at the warehouses" if ent.warehouse else "", place,
                     f" in {ent.category}" if ent.category else "",
+                    f" in {' and '.join(ent.categories)}" if ent.categories else "",
                     f" of the {ent.brand} brand" if ent.brand else "",
+                    f" of the {' and '.join(ent.brands)} brands" if ent.brands else "",
                     f" for {ent.product_id}" if ent.product_id else "", channel,
                     f" with promo code {ent.promo_code}" if ent.promo_code else
                     " with a promo code" if ent.promo else ""])
@@ -1419,7 +1450,7 @@ def scope_text(ent: Entities) -> str:
 
 def _uses_lines(ent: Entities) -> bool:
     return ent.dimension in ("category", "product", "brand") or ent.metric == "units" or bool(
-        ent.category or ent.product_id or ent.brand)
+        ent.category or ent.product_id or ent.brand or ent.categories or ent.brands)
 
 
 def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
@@ -1533,7 +1564,7 @@ def includes_unsold(ent: Entities) -> bool:
     catalogue is not per store, channel or place, so only when the orders are not narrowed
     to one."""
     return ent.direction == "bottom" and not (
-        ent.store_id or ent.store_ids or ent.channel or ent.place or ent.promo
+        ent.store_id or ent.store_ids or ent.channel or ent.place or ent.places or ent.promo
         or ent.promo_code or ent.status)
 
 
@@ -1638,7 +1669,7 @@ def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
     day = col("o", "orders", "order_date")
     bucket = day if grain == "day" else exp.cast(
         _fn("date_trunc", _str(grain), day), "DATE")
-    lines = bool(ent.category or ent.brand or ent.product_id)
+    lines = bool(ent.category or ent.brand or ent.product_id or ent.categories or ent.brands)
     amount = usd(_line_amount("oi") if lines else col("o", "orders", "total_amount"),
                  col("o", "orders", "currency"))
     orders = (exp.Distinct(expressions=[col("o", "orders", "order_id")]) if lines
