@@ -565,5 +565,58 @@ def build_questions(t: Truth) -> list[Question]:
     add("Top products in Gadgets", intent("clarify"), "clarify")
     add("What's the weather in Paris?", intent("unsupported"), "clarify")
     add("Sales at store 0042 last week", intent("clarify"), "clarify")
+    # the fifth audit (an operations manager, a merchandiser, a finance analyst)
+    for question in ("Revenue from guest orders last month", "Sales for orders over $500 "
+                     "last month", "Revenue on weekends this month", "Sales of discontinued "
+                     "products this year", "Revenue in EUR last month", "Total revenue "
+                     "including cancelled orders last month", "Sales by city last month",
+                     "Sales by payment method last month"):
+        add(question, intent("unsupported"), "clarify")  # refused, not answered unfiltered
+    for question, current, before in (
+            ("Sales in Q3 2026 compared to Q3 2025", q3, (date(2025, 7, 1), date(2025, 9, 30))),
+            ("Revenue for the past 4 weeks compared with the same period last year",
+             t.last_days(28), (t.last_days(28)[0].replace(year=t.today.year - 1),
+                               t.today.replace(year=t.today.year - 1)))):
+        add(question, lambda a, c=current, b=before: total(t.order_sales(c))(a)  # type: ignore[arg-type]
+            and total(t.order_sales(b), "previous_revenue")(a), "sales")  # type: ignore[arg-type]
+    monday = t.today - timedelta(days=(t.today.weekday() - 0) % 7 or 7)
+    for question, period in (
+            ("What was the revenue in the last quarter of 2025?",
+             (date(2025, 10, 1), date(2025, 12, 31))),
+            ("What were sales on November 3rd?", (date(2026, 11, 3), date(2026, 11, 3))),
+            ("Revenue last Monday", (monday, monday)),
+            ("Sales in the last fortnight", t.last_days(14)),
+            ("Sales from Oct 15 to Nov 15", (date(2026, 10, 15), date(2026, 11, 15))),
+            ("Revenue for the week of 2026-11-02", (date(2026, 11, 2), date(2026, 11, 8))),
+            ("How many VIP20 orders were there this year?", None)):
+        expected = t.order_sales(period) if period else t.order_sales(  # type: ignore[arg-type]
+            (date(t.today.year, 1, 1), t.today), promo_code="VIP20")
+        add(question, total(expected), "sales")  # type: ignore[arg-type]
+    by_code = t.order_sales(oct_, "promo_code")
+    best_code = max((k for k in by_code if k), key=lambda k: by_code[k])  # type: ignore[union-attr]
+    add("Which promo code drove the most sales in October?",
+        lambda a: f"Highest: {best_code} " in a.answer, "sales")
+    by_category = t.line_sales(tm, "category").set_index("category")["revenue"]
+    add("Worst selling category this month",
+        lambda a: f"Lowest: {by_category.idxmin()} " in a.answer, "sales")
+    mtd_now = t.order_sales(tm, "store_id")
+    mtd_before = t.order_sales((lm[0], lm[0] + (tm[1] - tm[0])), "store_id")
+    change = {k: mtd_now[k] / mtd_before[k] - 1 for k in mtd_now  # type: ignore[index,union-attr]
+              if k and mtd_before.get(k)}  # type: ignore[union-attr]
+    add("Which stores declined the most compared with last month?",
+        lambda a: f"store {min(change, key=lambda k: change[k])} " in a.answer, "sales")
+    online = t.order_sales(tm, "region")[None]  # type: ignore[index]
+    add("Sales by region this month", lambda a: f"{_usd(online)} of it online" in a.answer,
+        "sales")
+    months = {k: v for k, v in t.trend((date(t.today.year, 1, 1), t.today), "month").items()
+              if k.month < t.today.month}
+    add("What was our best month this year?",
+        lambda a: f"the best whole month was {max(months, key=lambda k: months[k])} "
+        in a.answer, "trend")
+    add("Which products are low on stock?", pairs(t.low_stock()), "low_stock")
     return q
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
 

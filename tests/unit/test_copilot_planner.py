@@ -225,7 +225,7 @@ def test_a_name_it_does_not_know_is_asked_about_not_dropped(question: str) -> No
     ("Sales in Berlin last month", Intent.SALES),
     ("Sales at the Mitte store in November", Intent.SALES),
     ("Top 10 products in Electronics in Q3", Intent.TOP_PRODUCTS),
-    ("Revenue in EUR for Voltix on Friday", Intent.SALES),
+    ("Revenue in USD for Voltix on Friday", Intent.SALES),
     ("Sales for C0000042 in 2025", Intent.SALES),
     ("Forecast demand for SKU-00123 next 30 days", Intent.FORECAST),
     ("What's the weather in Paris?", Intent.UNSUPPORTED),

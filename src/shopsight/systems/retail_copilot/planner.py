@@ -150,6 +150,21 @@ def resolve_period(text: str, today: date) -> Period | None:
         if 1 <= first_day and end_day <= last_day:
             a, b = date(year, month, first_day), min(date(year, month, end_day), today)
             return Period(a, b, f"{a} to {b}")
+    m = re.search(rf"\b(?:from\s+)?({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|"
+                  rf"until|through)\s*({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+                  rf"(?:,?\s+(\d{{4}}))?", t)
+    if m:  # "from Oct 15 to Nov 15"
+        end_month = _MONTHS[m.group(3)]
+        end_year = int(m.group(5)) if m.group(5) else _year_of(end_month, today)
+        first_month = _MONTHS[m.group(1)]
+        start_year = end_year if first_month <= end_month else end_year - 1
+        try:
+            a = date(start_year, first_month, int(m.group(2)))
+            b = min(date(end_year, end_month, int(m.group(4))), today)
+        except ValueError:
+            a = b = today
+        if a < b:
+            return Period(a, b, f"{a} to {b}")
     m = re.search(rf"\bfrom\s+({_MONTH_WORDS})(?:\s+(\d{{4}}))?\s+(?:to|until|through|-)\s+"
                   rf"({_MONTH_WORDS})(?:\s+(\d{{4}}))?\b", t)
     if m:  # "from March to June [2026]"
@@ -160,17 +175,57 @@ def resolve_period(text: str, today: date) -> Period | None:
         start = date(year_start, first_month, 1)
         end = min(_month_end(date(year_end, last_month, 1)), today)
         return Period(start, end, f"{start} to {end}")
-    m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({_MONTH_WORDS})(?:\s+(\d{{4}}))?)\b",
-                  t)
-    if m:  # "since 2026-10-01", "since March": to today
+    m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({_MONTH_WORDS})(?:\s+(\d{{1,2}})"
+                  rf"(?:st|nd|rd|th)?\b)?(?:,?\s+(\d{{4}}))?)\b", t)
+    if m:  # "since 2026-10-01", "since March", "since March 3": to today
         if m.group(1):
             start = date.fromisoformat(m.group(1))
         else:
             month = _MONTHS[m.group(2)]
-            year = int(m.group(3)) if m.group(3) else _year_of(month, today)
-            start = date(year, month, 1)
+            year = int(m.group(4)) if m.group(4) else _year_of(month, today)
+            try:
+                start = date(year, month, int(m.group(3) or 1))
+            except ValueError:
+                start = date(year, month, 1)
         if start <= today:
             return Period(start, today, f"{start} to {today}")
+    m = re.search(r"\b(first|second|third|fourth|last|1st|2nd|3rd|4th) quarter\b(?: (?:of )?"
+                  r"(?:(\d{4})|(last) year|(?:this|the) year))?", t)
+    if m and not re.search(r"\blast quarter\b(?! of)", t):  # "the fourth quarter of 2025"
+        number = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+                  "fourth": 4, "4th": 4, "last": 4}[m.group(1)]
+        year = int(m.group(2)) if m.group(2) else today.year - 1 if m.group(3) else (
+            today.year if date(today.year, 3 * number - 2, 1) <= today else today.year - 1)
+        return _quarter(year, number, today)
+    m = re.search(rf"\bweek of\s+{_ISO_DATE}", t)
+    if m:  # "the week of 2026-11-02": Monday to Sunday
+        day = date.fromisoformat(m.group(1))
+        monday = day - timedelta(days=day.weekday())
+        end = min(monday + timedelta(days=6), today)
+        return Period(monday, end, f"the week of {monday} ({monday} to {end})", "week")
+    if m := re.search(r"\b(?:last|past|previous) (fortnight|two weeks)\b", t):
+        start = today - timedelta(days=13)
+        return Period(start, today, f"the last 14 days ({start} to {today})")
+    m = re.search(r"\b(?:last|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+                  r"\b", t)
+    if m:  # "last Monday": the latest one before today
+        weekday = list(calendar.day_name).index(m.group(1).capitalize())
+        back = (today.weekday() - weekday) % 7 or 7
+        day = today - timedelta(days=back)
+        return Period(day, day, f"{m.group(1).capitalize()} {day}")
+    m = re.search(rf"\b(?:on\s+)?({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*(?:-|–|"
+                  rf"to|until|:|\d))(?:,?\s+(\d{{4}}))?|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+                  rf"({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?", t)
+    if m:  # "November 3rd", "on 3 November 2025": that day
+        month = _MONTHS[m.group(1) or m.group(5)]
+        given = m.group(3) or m.group(6)
+        year = int(given) if given else _year_of(month, today)
+        try:
+            named: date | None = date(year, month, int(m.group(2) or m.group(4)))
+        except ValueError:
+            named = None
+        if named is not None and named <= today:
+            return Period(named, named, f"on {named}")
     m = re.search(rf"\b(first|second|third|fourth|last|1st|2nd|3rd|4th) (half|week) of "
                   rf"({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?", t)
     if m:  # "the first half of November", "the last week of October": part of a month
@@ -635,9 +690,12 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
             ent.dimension = _dimension_named(m.group(1))
     before_versus = _VERSUS.split(q, maxsplit=1)[0]
     ent.period = resolve_period(before_versus, catalog.today)
-    if ent.period is None and re.search(r"\b(yoy|year over year)\b|\b(vs\.?|versus|compared "
-                                        r"(to|with)|against) last year\b", low):
+    against = re.search(r"\b(?:vs\.?|versus|compared (?:to|with)|against) (?:the )?(?:last|"
+                        r"previous) (week|month|quarter|year)\b", low)
+    if ent.period is None and re.search(r"\b(yoy|year over year)\b", low):
         ent.period = resolve_period("this year", catalog.today)  # year to date vs last
+    elif ent.period is None and against:  # "compared with last month": this one to date
+        ent.period = resolve_period(f"this {against.group(1)}", catalog.today)
     elif ent.period is None:
         ent.period = resolve_period(q, catalog.today)
     if m := re.search(r"\b(black friday|cyber monday|christmas|xmas|thanksgiving|easter|"
@@ -670,11 +728,11 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.dimension = _dimension_named(m.group(1))
         if re.search(r"\b(lowest|least|worst|weakest|smallest|fewest|bottom)\b", low):
             ent.direction = "bottom"
-    elif m := re.search(r"\b(?:top|bottom|best|worst)(?:\s+\d{1,3})?\s+(?:performing\s+)?"
-                        r"(stores?|regions?|categor(?:y|ies)|channels?|countr(?:y|ies)|brands?|"
-                        r"locations?|markets?)\b|\b(stores?|regions?|categor(?:y|ies)|brands?) "
-                        r"(?:ranked|ranking)\b|\branking of (?:the )?(stores?|regions?|"
-                        r"categor(?:y|ies)|brands?)\b", low):
+    elif m := re.search(r"\b(?:top|bottom|best|worst)(?:\s+\d{1,3})?\s+(?:performing\s+|"
+                        r"selling\s+)?(stores?|regions?|categor(?:y|ies)|channels?|countr(?:y|ies)|"
+                        r"brands?|locations?|markets?)\b|\b(stores?|regions?|categor(?:y|ies)|"
+                        r"brands?) (?:ranked|ranking|performance)\b|\branking of (?:the )?(stores?|"
+                        r"regions?|categor(?:y|ies)|brands?)\b", low):
         ent.dimension = _dimension_named(m.group(1) or m.group(2) or m.group(3))
         if re.search(r"\b(bottom|worst)\b", low):
             ent.direction = "bottom"
@@ -693,12 +751,18 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.dimension = "brand"
     elif re.search(r"\b(by|per|each|across) channels?\b|\bchannels\b", low):
         ent.dimension = "channel"
+    if re.search(r"\b(which|what|top|best|worst|by|per|each|across) (\d+ )?(promo(tion(al)?)?|"
+                 r"coupon|voucher|discount) codes?\b|\bpromo codes? (ranked|ranking)\b", low):
+        ent.dimension, ent.promo = "promo_code", True  # "which promo code drove the most"
     if re.search(r"\b(daily|by day|per day|each day|day by day)\b", low):
         ent.grain = "day"
     elif re.search(r"\b(weekly|by week|per week|each week|week by week)\b", low):
         ent.grain = "week"
     elif re.search(r"\b(monthly|by month|per month|each month|month by month)\b", low):
         ent.grain = "month"
+    elif m := re.search(r"\b(?:best|worst|strongest|weakest|biggest|busiest|slowest) (day|week|"
+                        r"month)\b", low):
+        ent.grain = m.group(1)  # "our best month this year": the trend by month
     if m := _TOP.search(q):
         ent.top_n = min(int(m.group(2)), MAX_TOP_N)
         ent.direction = "bottom" if m.group(1).lower() in ("bottom", "worst", "lowest") \
@@ -908,6 +972,25 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
     (r"\bper (customer|head|capita|employee|square (foot|feet|meters?|metres?))\b|"
      r"\bfoot ?(fall|traffic)\b|\bstaff\b|\bemployees?\b|\bweather\b",
      "data the lake does not hold (per customer, staff, traffic or weather)"),
+    (r"\bguests?\b|\b(anonymous|unregistered|logged[- ]in|registered) (customers?|orders?|"
+     r"buyers?)\b", "guest or registered customers"),
+    (r"\b(orders?|baskets?|transactions?|sales) (over|above|under|below|of more than|of less "
+     r"than|bigger than|larger than|smaller than|worth more than) [$€£¥]?\d|"
+     r"\b(more|less|greater|fewer) than [$€£¥]\d", "orders above or below an amount"),
+    (r"\bweekends?\b(?! ?(?:of|before|ago))(?<!last weekend)(?<!past weekend)"
+     r"(?<!previous weekend)|\bweekdays?\b|\bworking days?\b|\bbusiness days?\b|"
+     r"\b(mornings?|evenings?|nights?|afternoons?|hours? of the day|by hour|per hour|"
+     r"hourly)\b", "days of the week or times of day"),
+    (r"\b(in|paid in|by|per) (eur|euros?|gbp|pounds?|jpy|yen|currency|"
+     r"currencies|local currency)\b", "currencies (every amount is converted to USD)"),
+    (r"\bdiscontinued\b|\bnew (products?|items?|arrivals?|launches?)\b",
+     "product launches or discontinued products"),
+    (r"\b(including|with|plus|and) (the )?(cancell?ed|returned|refunded) (orders?|ones?|sales)\b",
+     "cancelled, returned or refunded orders together with sales (ask for them apart)"),
+    (r"\b(by|per|each) (payment method|payment type|card type|card brand|method of payment|"
+     r"subcategor(y|ies)|sub-categor(y|ies)|city|cities|age|gender|segment)\b|"
+     r"\bsubcategor(y|ies)\b", "that breakdown (by store, region, country, category, brand, "
+     "product or channel only)"),
 )
 
 
@@ -982,8 +1065,8 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)"),
     (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
-     r"\bstock levels?|\bneed to order"),
-    (Intent.SALES, r"\b(top|bottom|best|worst)(\s+\d{1,3})?\s+(performing\s+)?(stores?|"
+     r"\bstock levels?|\bneed to order|\blow (on|in) (stock|inventory)"),
+    (Intent.SALES, r"\b(top|bottom|best|worst)(\s+\d{1,3})?\s+(performing\s+|selling\s+)?(stores?|"
      r"regions?|categor(y|ies)|channels?|countr(y|ies)|brands?|locations?|markets?)\b|"
      r"\b(stores?|regions?|categor(y|ies)|brands?) (ranked|ranking)\b|\branking of (the )?"
      r"(stores?|regions?|categor(y|ies)|brands?)\b"),
@@ -997,9 +1080,11 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"performing|products?|items?|skus?)|\bbest[- ]sellers?|\bmost (sold|popular)|"
      r"\bsold the most|\bslowest|\bleast (sold|popular)|\b(top|bottom) \d+\b"),
     (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) (sales|"
-     r"revenue)|\b(sales|revenue) (by|per) (day|week|month)\b"),
+     r"revenue)|\b(sales|revenue) (by|per) (day|week|month)\b|\b(best|worst|strongest|"
+     r"weakest|biggest|busiest|slowest) (day|week|month)\b"),
     (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
-     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many orders|"
+     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many (\w+ ){0,3}orders|"
+     r"\bhow much did .{1,40} (make|bring in|take)\b|"
      r"\bhow (did|is|was|are|were) .{1,40} (do|doing|perform\w*)\b|\bgrow\w*\b|\bgrew\b|"
      r"\bperform\w*\b|\bmost orders\b|\bfewest orders\b|"
      r"\bdeclin\w*|\bdropped\b"),
@@ -1054,7 +1139,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         intent = previous.intent
     if problems:
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
-    if intent is None and (ent.status or ent.metric in ("order_value", "growth")):
+    if intent is None and (ent.status or ent.metric in ("order_value", "growth")
+                           or ent.dimension == "promo_code" or (
+            ent.period is not None and (ent.compare or ent.versus is not None))):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
     if intent is Intent.TOP_PRODUCTS and re.search(
             r"\bwhich (brand|categor\w*|store|region|countr\w*|channel)s?\b", low):
@@ -1483,6 +1570,7 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         "channel": [col("o", "orders", "channel")],
         "category": [col("p", "products", "category")],
         "brand": [col("p", "products", "brand")],
+        "promo_code": [_alias(_fn("upper", col("o", "orders", "promo_code")), "promo_code")],
         "product": [col("oi", "order_items", "product_id"), col("p", "products", "name")],
         "total": [],
     }[ent.dimension or "total"]
@@ -1508,9 +1596,10 @@ def sales_sql(ent: Entities, current: Period, previous: Period) -> Any:
         ent, stores_joined)
     query = _product_filters(query, ent, "p", col("oi", "order_items", "product_id"))
     if dims:
-        query = query.group_by(*dims).order_by(
+        keys = [d.this if isinstance(d, exp.Alias) else d for d in dims]
+        query = query.group_by(*keys).order_by(
             exp.Ordered(this=exp.column("revenue"), desc=True, nulls_first=False),
-            *[_asc(d) for d in dims])
+            *[_asc(k.copy()) for k in keys])
     return query
 
 

@@ -491,6 +491,7 @@ class RetailCopilot:
         previous = ent.versus or period.previous()
         ent.period = period
         dim = ent.dimension or "total"
+        dim_words = dim.replace("_", " ")  # "promo code"
         scope = P.scope_text(ent)
         what = f"{ent.status.capitalize()} orders" if ent.status else "Sales"
 
@@ -521,7 +522,7 @@ class RetailCopilot:
                 values = sorted(((float(x["revenue"] or 0) / x["orders"], _dim_label(dim, x))
                                  for x in ranked if x["orders"]), reverse=True)
                 listed = ", ".join(f"{label} {_money(v)}" for v, label in values[:12])
-                return (f"Average order value by {dim}{scope} for {period.label}: {listed}"
+                return (f"Average order value by {dim_words}{scope} for {period.label}: {listed}"
                         f"{' ...' if len(values) > 12 else ''}.")
             total = sum(float(x["revenue"] or 0) for x in recs)
             prev_total = sum(float(x["previous_revenue"] or 0) for x in recs)
@@ -530,7 +531,7 @@ class RetailCopilot:
             if ent.metric in ("orders", "units") and ranked and ent.metric in ranked[0]:
                 ranked = sorted(ranked, key=lambda x: float(x[ent.metric] or 0), reverse=True)
                 most = ranked[-1] if ent.direction == "bottom" else ranked[0]
-                return (f"{what} by {dim}{scope} for {period.label}: {word} {ent.metric}: "
+                return (f"{what} by {dim_words}{scope} for {period.label}: {word} {ent.metric}: "
                         f"{_dim_label(dim, most)} with {most[ent.metric]:,} {ent.metric} "
                         f"({_money(most['revenue'])}); {_money(total)} in total.")
             if ent.metric == "growth":  # ranked by the change against the period before
@@ -542,8 +543,12 @@ class RetailCopilot:
             if ent.metric == "growth" and ent.direction == "bottom" and pick:
                 word = ("Steepest decline" if float(pick["change_pct"]) < 0
                         else "Weakest growth")
-            head = (f"{what} by {dim}{scope} for {period.label}: {_money(total)} in total, "
-                    f"{_pct(change)} vs {previous.label} ({previous.start} to "
+            storeless = sum(float(x["revenue"] or 0) for x in recs if dim in (
+                "store", "region", "country", "city") and x.get(dim) is None)
+            head = (f"{what} by {dim_words}{scope} for {period.label}: {_money(total)} in total"
+                    + (f" ({_money(storeless)} of it online, with no store)"
+                       if storeless else "")
+                    + f", {_pct(change)} vs {previous.label} ({previous.start} to "
                     f"{previous.end}, {_money(prev_total)}).")
             if pick is None:
                 return head
@@ -571,7 +576,7 @@ class RetailCopilot:
         if dim != "total":
             x = "product_id" if dim == "product" else (
                 "store_id" if dim == "store" else dim)
-            draft.chart = ChartSpec(mark="bar", x=x, y="revenue", title=f"Revenue by {dim}")
+            draft.chart = ChartSpec(mark="bar", x=x, y="revenue", title=f"Revenue by {dim_words}")
         store = "0003" if ent.store_id != "0003" else "0001"
         draft.suggestions = [f"And for store {store}?", "Sales by category last month",
                              "Revenue trend by week over the last 12 weeks"]
@@ -688,12 +693,15 @@ class RetailCopilot:
                        if (days := _days_in_period(grain, x[grain], period)) is not None}
             whole = [x for x in recs if str(x[grain]) not in partial] or recs
             best = max(whole, key=lambda x: float(x["revenue"] or 0))
+            worst = min(whole, key=lambda x: float(x["revenue"] or 0))
             caveat = "".join(f" The {grain} of {b} is partial ({d[0]} of its {d[1]} days "
                              "are in the period)." for b, d in partial.items())
             return (f"Revenue by {grain}{P.scope_text(ent)} for {period.label}: "
                     f"{_money(total)} over "
                     f"{len(recs)} {grain}s; the best {'whole ' if partial else ''}{grain} "
-                    f"was {best[grain]} with {_money(best['revenue'])}.{caveat}")
+                    f"was {best[grain]} with {_money(best['revenue'])}"
+                    + (f", the weakest {worst[grain]} with {_money(worst['revenue'])}"
+                       if len(whole) > 1 else "") + f".{caveat}")
 
         draft = self._sql_draft(con, Intent.REVENUE_TREND,
                                 P.revenue_trend_sql(ent, period, grain), text)
