@@ -614,6 +614,19 @@ def build_questions(t: Truth) -> list[Question]:
         lambda a: f"the best whole month was {max(months, key=lambda k: months[k])} "
         in a.answer, "trend")
     add("Which products are low on stock?", pairs(t.low_stock()), "low_stock")
+    q3_now = (date(2026, 7, 1), date(2026, 9, 30))
+    add("Compare the Shibuya and Pitt Street stores for Q3",
+        lambda a: by_key("store_id", t.order_sales(q3_now, "store_id",  # type: ignore[arg-type]
+                                                   store_id=("0009", "0010")))(a)
+        and "online" not in a.answer, "sales")
+    days = t.trend(lw, "day")
+    add("Which day last week had the highest sales?",
+        lambda a: f"the best day was {max(days, key=lambda k: days[k])} " in a.answer, "trend")
+    add("Top products in Electronics vs last month", intent("unsupported"), "clarify")
+    latest = t.inventory[t.inventory["snapshot_date"] == t.inventory["snapshot_date"].max()]
+    held = latest[latest["product_id"] == "SKU-00010"]
+    add("Stock levels for SKU-00010", lambda a: len(_rows(a)) == len(held) and
+        f"{int(held['on_hand'].sum()):,} on hand" in a.answer, "low_stock")
     return q
 
 

@@ -46,6 +46,18 @@ CATALOG = P.Catalog(today=TODAY, categories=("Books", "Electronics", "Toys"),
     ("H2 2025", date(2025, 7, 1), date(2025, 12, 31)),
     ("the last 2 quarters", date(2026, 4, 1), date(2026, 9, 30)),
     ("the past month", date(2026, 10, 22), TODAY),
+    ("the last quarter of 2025", date(2025, 10, 1), date(2025, 12, 31)),
+    ("the fourth quarter of last year", date(2025, 10, 1), date(2025, 12, 31)),
+    ("sales in the third quarter", date(2026, 7, 1), date(2026, 9, 30)),
+    ("sales on November 3rd", date(2026, 11, 3), date(2026, 11, 3)),
+    ("on 25 December", date(2025, 12, 25), date(2025, 12, 25)),
+    ("revenue last Monday", date(2026, 11, 16), date(2026, 11, 16)),
+    ("last Friday", date(2026, 11, 13), date(2026, 11, 13)),
+    ("the last fortnight", date(2026, 11, 7), TODAY),
+    ("from Oct 15 to Nov 15", date(2026, 10, 15), date(2026, 11, 15)),
+    ("from Dec 20 to Jan 5", date(2025, 12, 20), date(2026, 1, 5)),
+    ("the week of 2026-11-04", date(2026, 11, 2), date(2026, 11, 8)),
+    ("since March 3", date(2026, 3, 3), TODAY),
 ])
 def test_periods_resolve_against_the_data_date(text: str, start: date, end: date) -> None:
     period = P.resolve_period(text, TODAY)
@@ -248,6 +260,28 @@ def test_a_customer_named_after_an_answer_about_something_else(first: str,
     refusal to narrow the top products by a customer."""
     plan = P.plan_question("what about C0002256?", CATALOG, P.plan_question(first, CATALOG))
     assert plan.intent is intent and plan.entities.customer_id == "C0002256"
+
+
+@pytest.mark.parametrize(("question", "intent", "expected"), [
+    ("Stock levels for SKU-00010", Intent.LOW_STOCK, {"levels": True, "stockout": False}),
+    ("Show me low stock products", Intent.LOW_STOCK, {"levels": False}),
+    ("Which day last week had the highest sales?", Intent.REVENUE_TREND, {"grain": "day"}),
+    ("What was our best month this year?", Intent.REVENUE_TREND, {"grain": "month"}),
+    ("Weekly Books sales in Europe this quarter", Intent.REVENUE_TREND, {"grain": "week"}),
+    ("Compare Q3 2026 vs Q3 2025", Intent.SALES, {"dimension": "total"}),
+    ("Which promo code drove the most sales in October?", Intent.SALES,
+     {"dimension": "promo_code", "promo": True}),
+    ("Worst selling category this month", Intent.SALES,
+     {"dimension": "category", "direction": "bottom"}),
+    ("Top products in Electronics vs last month", Intent.UNSUPPORTED, {}),
+    ("Sales of Voltix products in Europe last month", Intent.SALES,
+     {"brand": "Voltix", "place": ("region", "Europe")}),
+])
+def test_fifth_audit_questions(question: str, intent: Intent,
+                               expected: dict[str, object]) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is intent, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
 
 
 def test_the_month_before_follows_the_previous_period() -> None:

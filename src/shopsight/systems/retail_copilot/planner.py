@@ -402,6 +402,7 @@ class Entities:
     status: str | None = None  # orders of this status only (refunded...), not sales
     promo: bool = False  # orders with a promo code only
     stockout: bool = False  # out of stock (nothing on hand), not merely low
+    levels: bool = False  # a product's stock everywhere, not only where it is low
     period: Period | None = None
     compare: bool = False
     dimension: str | None = None  # store | region | country | category | product | channel | total
@@ -619,7 +620,9 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.dimension, ent.categories = "category", tuple(sorted(found))
     else:
         m = re.search(r"\b(?:in|for) (?:the )?(?:category )?([A-Z][a-zA-Z&]+)\b", q)
-        if m and m.group(1).lower() not in _MONTHS and m.group(1) not in ("Store",) and (
+        name = m.group(1) if m else ""
+        if m and name.lower() not in _MONTHS and name not in ("Store",) and (
+                name.lower() not in catalog.places) and _country_named(name) is None and (
                 re.search(r"\bcategor", low) or re.search(r"\bproducts?\s+(in|for)\b", low)):
             problems.append(f"category {m.group(1)}")
     channels = [c for c, pattern in _CHANNEL_WORDS if re.search(pattern, low)]
@@ -663,6 +666,10 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     if re.search(r"\bout of stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
                  r"\bsold out\b", low):
         ent.stockout = True
+    elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|position|status)\b|"
+                                      r"\bon hand\b|\bhow (much|many)\b.{0,40}\b(in stock|"
+                                      r"left)\b", low):
+        ent.levels = True  # "stock levels for SKU-00010": everywhere it is held
     if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
                  r"\bbasket size\b", low):
         ent.metric = "order_value"
@@ -761,8 +768,8 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     elif re.search(r"\b(monthly|by month|per month|each month|month by month)\b", low):
         ent.grain = "month"
     elif m := re.search(r"\b(?:best|worst|strongest|weakest|biggest|busiest|slowest) (day|week|"
-                        r"month)\b", low):
-        ent.grain = m.group(1)  # "our best month this year": the trend by month
+                        r"month)\b|\bwhich (day|week|month)\b", low):
+        ent.grain = m.group(1) or m.group(2)  # "our best month this year": the trend by month
     if m := _TOP.search(q):
         ent.top_n = min(int(m.group(2)), MAX_TOP_N)
         ent.direction = "bottom" if m.group(1).lower() in ("bottom", "worst", "lowest") \
@@ -1039,6 +1046,9 @@ def _not_narrowed(intent: Intent, ent: Entities, today: date) -> list[str]:
         left.append("a past date (stock is the latest snapshot)")
     if intent is Intent.REVENUE_TREND and ent.dimension not in (None, "total"):
         left.append(f"a breakdown by {ent.dimension}")
+    if intent in (Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS) and (
+            ent.versus is not None or ent.compare):
+        left.append("a comparison with another period (a ranking is of one period)")
     return left
 
 
@@ -1079,8 +1089,9 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.TOP_PRODUCTS, r"\b(top|bottom|best|worst)[- ]?(\d+ )?(selling|sellers?|"
      r"performing|products?|items?|skus?)|\bbest[- ]sellers?|\bmost (sold|popular)|"
      r"\bsold the most|\bslowest|\bleast (sold|popular)|\b(top|bottom) \d+\b"),
-    (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) (sales|"
-     r"revenue)|\b(sales|revenue) (by|per) (day|week|month)\b|\b(best|worst|strongest|"
+    (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) ([\w&'-]+ ){0,3}"
+     r"(sales|revenue)|\bwhich (day|week|month)\b.*\b(highest|lowest|most|least|best|"
+     r"worst)\b|\b(sales|revenue) (by|per) (day|week|month)\b|\b(best|worst|strongest|"
      r"weakest|biggest|busiest|slowest) (day|week|month)\b"),
     (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
      r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many (\w+ ){0,3}orders|"
@@ -1454,7 +1465,7 @@ def _line_amount(alias: str) -> Any:
 
 def low_stock_sql(ent: Entities) -> Any:
     """Latest inventory snapshot rows with on_hand below the reorder point (or, for
-    stock-outs, nothing on hand)."""
+    stock-outs, nothing on hand; for a product's levels, all of them)."""
     from sqlglot import exp
 
     latest = exp.select(_fn("max", col("i2", "inventory", "snapshot_date"))).from_(
@@ -1470,10 +1481,12 @@ def low_stock_sql(ent: Entities) -> Any:
         .from_(_table("inventory", "i"))
         .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
             col("i", "inventory", "product_id")), join_type="left")
-        .where(col("i", "inventory", "snapshot_date").eq(exp.Subquery(this=latest)))
-        .where(exp.LTE(this=col("i", "inventory", "on_hand"), expression=_num(0))
-               if ent.stockout else exp.LT(this=col("i", "inventory", "on_hand"),
-                                            expression=col("i", "inventory", "reorder_point"))))
+        .where(col("i", "inventory", "snapshot_date").eq(exp.Subquery(this=latest))))
+    if ent.stockout:
+        query = query.where(exp.LTE(this=col("i", "inventory", "on_hand"), expression=_num(0)))
+    elif not ent.levels:
+        query = query.where(exp.LT(this=col("i", "inventory", "on_hand"),
+                                   expression=col("i", "inventory", "reorder_point")))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
     if places := places_of(ent):  # the stores of a place (warehouses are in none)

@@ -443,9 +443,23 @@ class RetailCopilot:
                     f"{_count(len(per_location), 'location')}; the most at {most} "
                     f"({per_location[most]}).")
 
+        def levels(r: QueryResult) -> str:
+            recs = r.records()
+            if not recs:
+                return f"No stock is recorded{where} in the latest inventory snapshot."
+            low = [x for x in recs if x["on_hand"] < x["reorder_point"]]
+            return (f"Stock{where} in the snapshot of {recs[0]['snapshot_date']}: "
+                    f"{sum(int(x['on_hand']) for x in recs):,} on hand at "
+                    f"{_count(len(recs), 'location')}, {len(low)} of them below the reorder "
+                    "point" + (": " + ", ".join(f"{x['location_id']} ({x['on_hand']} vs "
+                                                f"{x['reorder_point']})" for x in low[:10])
+                               if low else "") + ".")
+
         def text(r: QueryResult) -> str:
             if ent.stockout:
                 return stockouts(r)
+            if ent.levels:
+                return levels(r)
             if not r.rows:
                 return f"No products are below their reorder point{where} in the latest " \
                        "inventory snapshot."
@@ -543,8 +557,9 @@ class RetailCopilot:
             if ent.metric == "growth" and ent.direction == "bottom" and pick:
                 word = ("Steepest decline" if float(pick["change_pct"]) < 0
                         else "Weakest growth")
+            key = "store_id" if dim == "store" else dim
             storeless = sum(float(x["revenue"] or 0) for x in recs if dim in (
-                "store", "region", "country", "city") and x.get(dim) is None)
+                "store", "region", "country", "city") and x.get(key) is None)
             head = (f"{what} by {dim_words}{scope} for {period.label}: {_money(total)} in total"
                     + (f" ({_money(storeless)} of it online, with no store)"
                        if storeless else "")
