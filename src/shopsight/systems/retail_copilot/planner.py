@@ -1701,8 +1701,9 @@ def customer_summary_sql(ent: Entities) -> Any:
     o_cust = col("o", "orders", "customer_id")
     orders = (exp.select(
         _alias(_fn("count", col("o", "orders", "order_id")), "orders"),
-        _alias(_round(_fn("sum", usd(col("o", "orders", "total_amount"),
-                                     col("o", "orders", "currency")))), "revenue_usd"),
+        _alias(_fn("coalesce", _round(_fn("sum", usd(col("o", "orders", "total_amount"),
+                                                     col("o", "orders", "currency")))),
+                   _num(0)), "revenue_usd"),  # nothing spent is 0, not unknown
         _alias(_fn("min", col("o", "orders", "order_date")), "first_order"),
         _alias(_fn("max", col("o", "orders", "order_date")), "last_order"))
         .from_(_table("orders", "o"))
