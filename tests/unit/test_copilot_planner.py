@@ -284,6 +284,54 @@ def test_fifth_audit_questions(question: str, intent: Intent,
     assert {k: getattr(plan.entities, k) for k in expected} == expected
 
 
+@pytest.mark.parametrize(("question", "intent"), [
+    # not sales questions: a period compared is not enough
+    ("page views this week vs last week", Intent.UNSUPPORTED),
+    ("compare inventory this month vs last month", Intent.UNSUPPORTED),
+    ("how many customers placed orders last month", Intent.UNSUPPORTED),
+    # ordinary words in Title Case are not unknown places
+    ("Sales for All Stores last month", Intent.SALES),
+    ("Revenue For Last Month", Intent.SALES),
+    ("Revenue from the Mobile App", Intent.SALES),
+    ("Revenue for Customer C0000042", Intent.SALES),
+    ("low stock at Warehouse 1", Intent.LOW_STOCK),
+    ("sales in Berlin and Munich", Intent.CLARIFY),
+    # a year or a duration is no amount; guests are already out of top customers
+    ("sales over 2025", Intent.SALES),
+    ("sales over 3 months", Intent.SALES),
+    ("Top customers excluding guests", Intent.TOP_CUSTOMERS),
+    ("which store had the biggest month over month growth", Intent.SALES),
+    ("sales in store 0003 vs online", Intent.CLARIFY),
+    ("SKU-00010 on hand", Intent.LOW_STOCK),
+])
+def test_review_regressions(question: str, intent: Intent) -> None:
+    assert P.plan_question(question, CATALOG).intent is intent
+
+
+def test_a_brand_named_like_a_category_or_a_trend_is_the_brand() -> None:
+    from dataclasses import replace
+
+    catalog = replace(CATALOG, brands=("Voltix", "Daily Harvest", "Lantern Books"))
+    plan = P.plan_question("Sales of Lantern Books and Voltix last month", catalog)
+    assert plan.entities.brands == ("Lantern Books", "Voltix") and not plan.entities.category
+    plan = P.plan_question("Daily Harvest sales by store last month", catalog)
+    assert plan.intent is Intent.SALES and plan.entities.grain is None
+    assert P.plan_question("sales by categorys", CATALOG).entities.dimension == "category"
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("between Oct 1 and Oct 15", date(2026, 10, 1), date(2026, 10, 15)),
+    ("November 3rd 2025", date(2025, 11, 3), date(2025, 11, 3)),
+    ("last week on Monday", date(2026, 11, 9), date(2026, 11, 9)),
+    ("week of Nov 2", date(2026, 11, 2), date(2026, 11, 8)),
+    ("weekend of November 14", date(2026, 11, 14), date(2026, 11, 15)),
+    ("the weekend before last", date(2026, 11, 7), date(2026, 11, 8)),
+])
+def test_review_dates(text: str, start: date, end: date) -> None:
+    period = P.resolve_period(text, TODAY)
+    assert period is not None and (period.start, period.end) == (start, end)
+
+
 def test_the_month_before_follows_the_previous_period() -> None:
     first = P.plan_question("Sales at store 0003 last month", CATALOG)
     again = P.plan_question("what about the month before?", CATALOG, first)

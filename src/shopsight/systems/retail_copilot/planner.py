@@ -150,8 +150,8 @@ def resolve_period(text: str, today: date) -> Period | None:
         if 1 <= first_day and end_day <= last_day:
             a, b = date(year, month, first_day), min(date(year, month, end_day), today)
             return Period(a, b, f"{a} to {b}")
-    m = re.search(rf"\b(?:from\s+)?({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|"
-                  rf"until|through)\s*({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
+    m = re.search(rf"\b(?:from\s+|between\s+)?({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*"
+                  rf"(?:-|–|to|until|through|and)\s*({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"
                   rf"(?:,?\s+(\d{{4}}))?", t)
     if m:  # "from Oct 15 to Nov 15"
         end_month = _MONTHS[m.group(3)]
@@ -197,25 +197,48 @@ def resolve_period(text: str, today: date) -> Period | None:
         year = int(m.group(2)) if m.group(2) else today.year - 1 if m.group(3) else (
             today.year if date(today.year, 3 * number - 2, 1) <= today else today.year - 1)
         return _quarter(year, number, today)
-    m = re.search(rf"\bweek of\s+{_ISO_DATE}", t)
-    if m:  # "the week of 2026-11-02": Monday to Sunday
-        day = date.fromisoformat(m.group(1))
+    m = re.search(rf"\b(week|weekend) of\s+(?:{_ISO_DATE}|({_MONTH_WORDS})\s+(\d{{1,2}})"
+                  rf"(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?)", t)
+    if m:  # "the week of 2026-11-02" (Monday to Sunday), "the weekend of November 14"
+        try:
+            if m.group(2):
+                day = date.fromisoformat(m.group(2))
+            else:
+                month = _MONTHS[m.group(3)]
+                day = date(int(m.group(5)) if m.group(5) else _year_of(month, today), month,
+                           int(m.group(4)))
+        except ValueError:
+            day = today + timedelta(days=1)
         monday = day - timedelta(days=day.weekday())
+        first = monday + timedelta(days=5) if m.group(1) == "weekend" else monday
         end = min(monday + timedelta(days=6), today)
-        return Period(monday, end, f"the week of {monday} ({monday} to {end})", "week")
+        if first <= today:
+            return Period(first, end, f"the {m.group(1)} of {day} ({first} to {end})", "week")
+    m = re.search(r"\b(?:the )?weekend before last\b|\b(\d|two|three|four) weekends ago\b", t)
+    if m:  # Saturday and Sunday, whole weeks before last weekend
+        back = {"two": 2, "three": 3, "four": 4}.get(m.group(1) or "", 0) or int(
+            m.group(1) or 2)
+        last_saturday = today - timedelta(days=today.weekday()) - timedelta(days=2)
+        saturday = last_saturday - timedelta(days=7 * (back - 1))
+        return Period(saturday, saturday + timedelta(days=1),
+                      f"the weekend of {saturday} ({saturday} to "
+                      f"{saturday + timedelta(days=1)})", "week")
     if m := re.search(r"\b(?:last|past|previous) (fortnight|two weeks)\b", t):
         start = today - timedelta(days=13)
         return Period(start, today, f"the last 14 days ({start} to {today})")
     m = re.search(r"\b(?:last|on) (monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
                   r"\b", t)
-    if m:  # "last Monday": the latest one before today
+    if m:  # "last Monday": the latest one before today; "last week on Monday": that week's
         weekday = list(calendar.day_name).index(m.group(1).capitalize())
-        back = (today.weekday() - weekday) % 7 or 7
-        day = today - timedelta(days=back)
+        if re.search(r"\b(last|previous) week\b", t):
+            day = today - timedelta(days=today.weekday() + 7 - weekday)
+        else:
+            day = today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
         return Period(day, day, f"{m.group(1).capitalize()} {day}")
     m = re.search(rf"\b(?:on\s+)?({_MONTH_WORDS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*(?:-|–|"
-                  rf"to|until|:|\d))(?:,?\s+(\d{{4}}))?|\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
-                  rf"({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?", t)
+                  rf"to\b|until|:))(?:,?\s+(\d{{4}}))?|(?<!top )(?<!bottom )(?<!best )(?<!worst )"
+                  rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?",
+                  t)
     if m:  # "November 3rd", "on 3 November 2025": that day
         month = _MONTHS[m.group(1) or m.group(5)]
         given = m.group(3) or m.group(6)
@@ -494,13 +517,13 @@ _KEYWORDS = ("sales", "revenue", "order", "orders", "product", "products", "cust
 
 def _one_slip(word: str, target: str) -> bool:
     """Whether ``word`` is ``target`` with two neighbouring letters swapped, or one letter
-    missing or extra but not at its end (not another letter in its place: "worth" is not
+    missing or extra, not a "d" ending (not another letter in its place: "worth" is not
     "worst")."""
     if len(word) == len(target):
         diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         return len(diff) == 2 and diff[1] == diff[0] + 1 and (
             word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]])
-    if word[:-1] == target:  # a letter more at the end is an ending ("compared", "stored")
+    if word == target + "d":  # an ending ("compared", "stored"), not a slip ("storee")
         return False
     short, long_ = sorted((word, target), key=len)
     return len(long_) - len(short) == 1 and any(
@@ -562,7 +585,7 @@ def _normalised(question: str, catalog: Catalog) -> str:
 
 _CHANNEL_WORDS = (("online", r"\b(online|e-?commerce|digital)\b"),
                   ("web", r"\b(web|website|web ?shop)\b"), ("mobile", r"\b(mobile|app)\b"),
-                  ("store", r"\bin-store\b|\bin store (sales|orders|revenue)\b|"
+                  ("store", r"\bin[- ]stores?\b(?!\s*(#|no\.?|number)?\s*\d)|"
                             r"\bstore channel\b"))
 """Words naming a sales channel, most general first ("online" is web and app)."""
 
@@ -612,8 +635,11 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.brand = brands[0]
     elif brands:  # "Voltix and Kairo": those brands, brand by brand
         ent.dimension, ent.brands = "brand", tuple(sorted(brands))
+    unbranded = low  # "Lantern Books" is a brand, not the Books category
+    for brand in brands:
+        unbranded = re.sub(rf"\b{re.escape(brand.lower())}\b", " ", unbranded)
     found = [category for category in sorted(catalog.categories, key=len, reverse=True)
-             if _names_category(category, low)]
+             if _names_category(category, unbranded)]
     if len(found) == 1:
         ent.category = found[0]
     elif found:  # "apparel and beauty": those categories, category by category
@@ -666,7 +692,7 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     if re.search(r"\bout of stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
                  r"\bsold out\b", low):
         ent.stockout = True
-    elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|position|status)\b|"
+    elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|positions?|status)\b|"
                                       r"\bon hand\b|\bhow (much|many)\b.{0,40}\b(in stock|"
                                       r"left)\b", low):
         ent.levels = True  # "stock levels for SKU-00010": everywhere it is held
@@ -761,14 +787,14 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     if re.search(r"\b(which|what|top|best|worst|by|per|each|across) (\d+ )?(promo(tion(al)?)?|"
                  r"coupon|voucher|discount) codes?\b|\bpromo codes? (ranked|ranking)\b", low):
         ent.dimension, ent.promo = "promo_code", True  # "which promo code drove the most"
-    if re.search(r"\b(daily|by day|per day|each day|day by day)\b", low):
-        ent.grain = "day"
-    elif re.search(r"\b(weekly|by week|per week|each week|week by week)\b", low):
+    if re.search(r"\b(daily|by day|per day|each day|day by day)\b", unbranded):
+        ent.grain = "day"  # (not in a brand: "Daily Harvest")
+    elif re.search(r"\b(weekly|by week|per week|each week|week by week)\b", unbranded):
         ent.grain = "week"
-    elif re.search(r"\b(monthly|by month|per month|each month|month by month)\b", low):
+    elif re.search(r"\b(monthly|by month|per month|each month|month by month)\b", unbranded):
         ent.grain = "month"
     elif m := re.search(r"\b(?:best|worst|strongest|weakest|biggest|busiest|slowest) (day|week|"
-                        r"month)\b|\bwhich (day|week|month)\b", low):
+                        r"month)\b(?![ -](?:over|on)\b)|\bwhich (day|week|month)\b", low):
         ent.grain = m.group(1) or m.group(2)  # "our best month this year": the trend by month
     if m := _TOP.search(q):
         ent.top_n = min(int(m.group(2)), MAX_TOP_N)
@@ -803,9 +829,33 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
 
 
 _WEEKDAYS = frozenset(d.lower() for d in (*calendar.day_name, *calendar.day_abbr))
+_VOCABULARY = frozenset((*_KEYWORDS, "all", "last", "this", "next", "previous", "week",
+                         "month", "year", "quarter", "day", "today", "mobile", "app", "web",
+                         "website", "online", "promo", "promotion", "code", "codes",
+                         "warehouse", "warehouses", "fy", "total", "unit", "units", "brand",
+                         "brands", "customer", "our", "my", "every", "each", "item", "items",
+                         "sku", "skus", "stock", "inventory", "net", "gross", "in-store",
+                         "physical", "retail", "ecommerce", "e-commerce", "guest", "guests"))
+"""Ordinary words of a question, never taken for a place in Title Case ("Revenue For Last
+Month", "Sales for All Stores")."""
 _NOT_NAMES = re.compile(r"(?i)^(q[1-4]|h[12]|ytd|mtd|wtd|qtd|yoy|wow|aov|sku\b.*|ord-?\d.*|"
                         r"c\d{7}|stores?|total|all|web|website|online|mobile|app|the|our|"
                         r"each|every|any|i|me|us)$")
+
+
+_PERIOD_WORDS = frozenset((
+    "compare", "vs", "vs.", "versus", "and", "with", "to", "against", "the", "of", "this",
+    "last", "previous", "same", "month", "week", "quarter", "year", "day", "h1", "h2", "q1",
+    "q2", "q3", "q4", "ytd", "mtd", "qtd", "wtd", "first", "second", "half", "?"))
+
+
+def _compares_periods_only(low: str) -> bool:
+    """Whether ``low`` is only periods compared ("compare Q3 2026 vs Q3 2025"): without a
+    subject it is about sales, where "compare inventory ..." is about something else."""
+    words = re.findall(r"[\w.?-]+", low)
+    return bool(words) and words[0] == "compare" and all(
+        w in _PERIOD_WORDS or w in _MONTHS or re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", w)
+        for w in words)
 
 
 def _unknown_name(q: str, catalog: Catalog) -> str | None:
@@ -819,16 +869,18 @@ def _unknown_name(q: str, catalog: Catalog) -> str | None:
              *_MONTHS, *_WEEKDAYS}
     store_words = " ".join(_plain(label.lower()) for label in catalog.stores.values())
     for m in re.finditer(r"\b(?i:in|at|for|from|about)\s+(?:the\s+)?([A-Z][\w'.&-]*"
-                         r"(?:\s+[A-Z][\w'.&-]*)*)", q):
-        name = m.group(1).rstrip(".'")
-        low = _plain(name.lower())
-        words = low.split()
-        if (low in known or words[0] in known or _NOT_NAMES.match(low)
-                or re.search(rf"\b{re.escape(low)}\b", store_words)
-                or pycountry.currencies.get(alpha_3=name.upper()) is not None
-                or _names_category_of(catalog, low)):
-            continue
-        return name
+                         r"(?:(?:\s+|\s*,\s*|\s+(?:and|or)\s+)[A-Z][\w'.&-]*)*)", q):
+        for name in re.split(r"\s*,\s*|\s+(?:and|or)\s+", m.group(1)):
+            name = name.rstrip(".'")  # each of "Berlin and Munich"
+            low = _plain(name.lower())
+            words = low.split()
+            if (low in known or words[0] in known or _NOT_NAMES.match(low)
+                    or words[0] in _VOCABULARY or any(c.isdigit() for c in low)
+                    or re.search(rf"\b{re.escape(low)}\b", store_words)
+                    or pycountry.currencies.get(alpha_3=name.upper()) is not None
+                    or _names_category_of(catalog, low)):
+                continue
+            return name
     return None
 
 
@@ -982,10 +1034,13 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
     (r"\bguests?\b|\b(anonymous|unregistered|logged[- ]in|registered) (customers?|orders?|"
      r"buyers?)\b", "guest or registered customers"),
     (r"\b(orders?|baskets?|transactions?|sales) (over|above|under|below|of more than|of less "
-     r"than|bigger than|larger than|smaller than|worth more than) [$€£¥]?\d|"
-     r"\b(more|less|greater|fewer) than [$€£¥]\d", "orders above or below an amount"),
-    (r"\bweekends?\b(?! ?(?:of|before|ago))(?<!last weekend)(?<!past weekend)"
-     r"(?<!previous weekend)|\bweekdays?\b|\bworking days?\b|\bbusiness days?\b|"
+     r"than|bigger than|larger than|smaller than|worth more than) (?:[$€£¥]\s?\d|(?!(?:19|20)"
+     r"\d\d\b)\d[\d,.]*\s?(?:k\b)?(?!\s*(?:days?|weeks?|months?|years?|quarters?|orders?|"
+     r"items?|units?)\b))|\b(more|less|greater|fewer) than [$€£¥]\d",
+     "orders above or below an amount"),
+    (r"\bweekends?\b(?! (?:of|before last)\b)(?<!last weekend)(?<!past weekend)"
+     r"(?<!previous weekend)(?<!\d weekends)(?<!two weekends)(?<!three weekends)"
+     r"(?<!four weekends)|\bweekdays?\b|\bworking days?\b|\bbusiness days?\b|"
      r"\b(mornings?|evenings?|nights?|afternoons?|hours? of the day|by hour|per hour|"
      r"hourly)\b", "days of the week or times of day"),
     (r"\b(in|paid in|by|per) (eur|euros?|gbp|pounds?|jpy|yen|currency|"
@@ -1052,12 +1107,13 @@ def _not_narrowed(intent: Intent, ent: Entities, today: date) -> list[str]:
     return left
 
 
-def _unhonoured(low: str, ent: Entities) -> list[str]:
+def _unhonoured(low: str, ent: Entities, intent: Intent | None = None) -> list[str]:
     """What of ``low`` a sales, product or trend answer would silently leave out."""
     found = []
     for pattern, what in _UNHONOURED:
         if re.search(pattern, low) and not (
-                what.startswith("averages") and ent.metric == "order_value"):
+                what.startswith("averages") and ent.metric == "order_value") and not (
+                what.startswith("guest") and intent is Intent.TOP_CUSTOMERS):
             found.append(what)
     return found
 
@@ -1075,7 +1131,8 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)"),
     (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
-     r"\bstock levels?|\bneed to order|\blow (on|in) (stock|inventory)"),
+     r"\bstock levels?|\bneed to order|\blow (on|in) (stock|inventory)|\bon hand\b|"
+     r"\bstock position\b"),
     (Intent.SALES, r"\b(top|bottom|best|worst)(\s+\d{1,3})?\s+(performing\s+|selling\s+)?(stores?|"
      r"regions?|categor(y|ies)|channels?|countr(y|ies)|brands?|locations?|markets?)\b|"
      r"\b(stores?|regions?|categor(y|ies)|brands?) (ranked|ranking)\b|\branking of (the )?"
@@ -1092,10 +1149,10 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.REVENUE_TREND, r"\btrend\w*|\bover time|\b(daily|weekly|monthly) ([\w&'-]+ ){0,3}"
      r"(sales|revenue)|\bwhich (day|week|month)\b.*\b(highest|lowest|most|least|best|"
      r"worst)\b|\b(sales|revenue) (by|per) (day|week|month)\b|\b(best|worst|strongest|"
-     r"weakest|biggest|busiest|slowest) (day|week|month)\b"),
+     r"weakest|biggest|busiest|slowest) (day|week|month)\b(?![ -](over|on)\b)"),
     (Intent.SALES, r"\bsales|\brevenue|\bturnover|\bsold|\bsell\b|\bhow much did (we|the store)|"
-     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many (\w+ ){0,3}orders|"
-     r"\bhow much did .{1,40} (make|bring in|take)\b|"
+     r"\bperformance|\bincome|\bearn\w*|\bnumber of orders|\bhow many (?!customers|people|"
+     r"users|clients|buyers|shoppers)(\w+ ){0,2}orders|\bhow much did .{1,40} (make|bring in)\b|"
      r"\bhow (did|is|was|are|were) .{1,40} (do|doing|perform\w*)\b|\bgrow\w*\b|\bgrew\b|"
      r"\bperform\w*\b|\bmost orders\b|\bfewest orders\b|"
      r"\bdeclin\w*|\bdropped\b"),
@@ -1123,7 +1180,11 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     question = _normalised(question, catalog)
     ent, problems = _entities(question, catalog)
     low = question.lower()
-    intent = _classify(low, ent)
+    unbranded = low
+    for brand in (ent.brands or (ent.brand,)):
+        if brand:  # "Daily Harvest sales" is no daily trend
+            unbranded = re.sub(rf"\b{re.escape(brand.lower())}\b", " ", unbranded)
+    intent = _classify(unbranded, ent)
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
         "product_id", "customer_id", "horizon_days", "place", "brand", "status",
@@ -1152,7 +1213,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
     if intent is None and (ent.status or ent.metric in ("order_value", "growth")
                            or ent.dimension == "promo_code" or (
-            ent.period is not None and (ent.compare or ent.versus is not None))):
+            ent.period is not None and (ent.compare or ent.versus is not None) and (
+                any(getattr(ent, k) for k in (*_STORES_NAMED, *_PRODUCTS_NAMED))
+                or _compares_periods_only(low)))):
         intent = Intent.SALES  # "how many orders were refunded", "average order value"
     if intent is Intent.TOP_PRODUCTS and re.search(
             r"\bwhich (brand|categor\w*|store|region|countr\w*|channel)s?\b", low):
@@ -1173,14 +1236,15 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "('excluding', 'without', 'except'), and answering for it instead would be "
             "wrong. Ask for it on its own, or broken down (e.g. 'sales by category last "
             "month'), and take it from the total."))
-    if narrowing and not (ent.place or ent.places or ent.store_id or ent.store_ids) and (
-            name := _unknown_name(question, catalog)):
+    if narrowing and (name := _unknown_name(question, catalog)):
         return Plan(Intent.CLARIFY, ent, message=_unresolved([f"name {name}"], catalog))
-    if intent is not None and places_of(ent) and ent.channel in ("online", "web", "mobile"):
+    if intent is not None and (places_of(ent) or ent.store_id or ent.store_ids or ent.dimension in (
+            "store", "region", "country")) and ent.channel in ("online", "web", "mobile"):
         return Plan(Intent.CLARIFY, ent, message=(
             "Web and app orders have no store, so they have no store country, region or "
-            "city: I can give online sales overall, or the sales of the stores in "
-            f"{' and '.join(v for _, v in places_of(ent))}."))
+            "city: I can give online sales overall, or the sales of the stores "
+            + (f"in {' and '.join(v for _, v in places_of(ent))}." if places_of(ent)
+               else "(by store, region or country) — ask for the two apart.")))
     if intent is not None and (left := _not_narrowed(intent, ent, catalog.today)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't narrow that answer by {' or '.join(left)} yet, and the answer for "
@@ -1188,7 +1252,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             + "; ".join(CAPABILITIES) + "."))
     if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
                   Intent.REVENUE_TREND) and (
-            ignored := _unhonoured(low, ent)):
+            ignored := _unhonoured(low, ent, intent)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't take {' or '.join(ignored)} into account yet, and an answer without "
             "it would mislead, so I won't give one. I can tell you about: "

@@ -447,9 +447,10 @@ class RetailCopilot:
             recs = r.records()
             if not recs:
                 return f"No stock is recorded{where} in the latest inventory snapshot."
-            low = [x for x in recs if x["on_hand"] < x["reorder_point"]]
+            low = [x for x in recs if x["reorder_point"] is not None
+                   and x["on_hand"] is not None and x["on_hand"] < x["reorder_point"]]
             return (f"Stock{where} in the snapshot of {recs[0]['snapshot_date']}: "
-                    f"{sum(int(x['on_hand']) for x in recs):,} on hand at "
+                    f"{sum(int(x['on_hand'] or 0) for x in recs):,} on hand at "
                     f"{_count(len(recs), 'location')}, {len(low)} of them below the reorder "
                     "point" + (": " + ", ".join(f"{x['location_id']} ({x['on_hand']} vs "
                                                 f"{x['reorder_point']})" for x in low[:10])
