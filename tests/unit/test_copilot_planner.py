@@ -332,6 +332,46 @@ def test_review_dates(text: str, start: date, end: date) -> None:
     assert period is not None and (period.start, period.end) == (start, end)
 
 
+def _conversation(*turns: str) -> P.Plan:
+    plan = None
+    for turn in turns:
+        plan = P.plan_question(turn, CATALOG, plan)
+    assert plan is not None
+    return plan
+
+
+def test_follow_ups_of_the_sixth_audit() -> None:
+    """Conversations: what a follow-up keeps and what it drops."""
+    overall = _conversation("Top 5 Toys products last week", "and overall?")
+    assert overall.intent is Intent.TOP_PRODUCTS and overall.entities.category is None
+    assert overall.entities.period and overall.entities.period.start == date(2026, 11, 9)
+    stock = _conversation("Low stock at store 0003", "only Electronics",
+                          "what about the warehouses?")
+    assert stock.entities.warehouse and stock.entities.store_id is None
+    assert stock.entities.category == "Electronics"
+    ranked = _conversation("Top 10 customers last month", "at store 0003",
+                           "by number of orders")
+    assert ranked.intent is Intent.TOP_CUSTOMERS and ranked.entities.metric == "orders"
+    assert ranked.entities.store_id == "0003" and ranked.entities.period
+    assert ranked.entities.period.start == date(2026, 10, 1)
+    grew = _conversation("Sales by store this month", "which one grew the most?")
+    assert grew.entities.metric == "growth" and grew.entities.dimension == "store"
+    assert grew.entities.period and grew.entities.period.start == date(2026, 11, 1)
+    against = _conversation("Sales in Europe last month", "vs last year?")
+    assert against.entities.period and against.entities.versus
+    assert (against.entities.period.start, against.entities.versus.start) == (
+        date(2026, 10, 1), date(2025, 10, 1))
+    day = _conversation("Sales at store 0001 yesterday", "and the same day last week?")
+    assert day.entities.period and day.entities.versus
+    assert (day.entities.period.start, day.entities.versus.start) == (
+        date(2026, 11, 19), date(2026, 11, 12))
+    both = _conversation("How is store 0001 doing this month?", "compare with store 0003")
+    assert both.entities.store_ids == ("0001", "0003") and both.entities.dimension == "store"
+    bottom = _conversation("Top 5 stores by revenue this year", "bottom 5?")
+    assert bottom.intent is Intent.SALES and bottom.entities.direction == "bottom"
+    assert bottom.entities.dimension == "store"
+
+
 def test_the_month_before_follows_the_previous_period() -> None:
     first = P.plan_question("Sales at store 0003 last month", CATALOG)
     again = P.plan_question("what about the month before?", CATALOG, first)

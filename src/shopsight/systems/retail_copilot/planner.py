@@ -485,6 +485,13 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
 _NUMBER_WORDS.update({"thirty": 30, "fifty": 50, "hundred": 100})
 _TOP = re.compile(r"\b(top|best|bottom|worst|lowest|highest)\s+(\d{1,3})\b", re.I)
+_BARE_RANKING = re.compile(r"\s*(and |now |ok |but )?(the )?(top|bottom|best|worst) \d{1,3}"
+                           r"( instead)?\s*\??\s*")
+_COMPARISON_ONLY = re.compile(
+    r"\s*(and |but |ok |now )?(what about |how about |compared? (it |that )?(to|with) |vs\.? |"
+    r"versus |against )?(the )?(same (day|days|week|month|quarter|period|time|dates?)( of| in)? "
+    r"last (week|year)|last year|a year (ago|earlier)|year over year|yoy)\s*\??\s*")
+"""A follow-up that only names what to compare the last answer with ("vs last year?")."""
 _FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also for|only|"
                         r"for|but|then|ok(ay)?,? (and|now|what about))\b", re.I)
 
@@ -1190,6 +1197,8 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         "product_id", "customer_id", "horizon_days", "place", "brand", "status",
         "promo_code")) or ent.promo or bool(problems) or ent.metric != "revenue" or (
         ent.direction != "top")
+    if previous is not None and _BARE_RANKING.fullmatch(low):
+        intent = None  # "bottom 5?" after a store ranking: that ranking turned round
     # "bottom 5 instead", "same but top 3": the last plan with one thing changed
     changes_one_thing = previous is not None and intent is previous.intent and bool(
         re.search(r"\binstead\b|^\s*(same|ok|okay|now|and)\b", low))
@@ -1206,7 +1215,26 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
                                                   "place", "brand", "channel")):
         intent, follow = Intent.CUSTOMER_SUMMARY, False  # "what about C0002256?": that
         # customer, where the last answer (top products, stock) cannot be narrowed by one
-    if follow and previous is not None:
+    answered = previous is not None and previous.intent in _NARROWS and previous.intent not in (
+        Intent.CUSTOMER_SUMMARY, Intent.RECOMMENDATIONS, Intent.FORECAST, Intent.CHURN,
+        Intent.SUSPICIOUS_PAYMENTS)
+    comparison_only = answered and previous is not None and previous.entities.period is not None \
+        and bool(_COMPARISON_ONLY.fullmatch(low))
+    # "how many orders was that?", "which one grew the most?": a short question without a
+    # period of its own goes on from the last answer (its period, store, category...)
+    short = answered and previous is not None and not follow and ent.period is None and (
+        len(low.split()) <= 8) and intent in (None, Intent.SALES, previous.intent) and not (
+        ent.customer_id or ent.order_id) and not re.search(r"\b(sales|revenue)\b", low)
+    if comparison_only and previous is not None:
+        ent = replace(previous.entities)
+        ent.versus = _versus(question, ent, catalog.today)
+        return Plan(previous.intent, ent, follow_up=True)
+    if short and previous is not None:
+        keep = intent is None or re.match(r"\s*(and |but |now )?by\b", low)
+        ent = _merge(previous.entities, ent, question)
+        intent = previous.intent if keep else intent
+        follow = True
+    elif follow and previous is not None:
         ent = _merge(previous.entities, ent, question)
         intent = previous.intent
     if problems:
@@ -1273,17 +1301,30 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
         value = getattr(new, name)
         if value is not None:
             setattr(merged, name, value)
+    compared = re.search(r"\b(compare[ds]?|vs\.?|versus|against)\b", low)
     for slot in _SLOTS:  # a store replaces a place, a brand a category, and so on
         if any(getattr(new, name) is not None for name in slot):
+            both = [getattr(o, slot[0]) for o in (old, new)]
+            if compared and all(both) and both[0] != both[1]:  # "compare with Pitt Street"
+                setattr(merged, slot[1], tuple(both))
+                setattr(merged, slot[0], None)
+                merged.dimension = {"store_id": "store", "category": "category"}[slot[0]]
+                continue
             for name in slot:
                 setattr(merged, name, getattr(new, name))
+    if new.warehouse:  # the warehouses, not a store
+        merged.warehouse = True
+        for name in _SLOTS[0]:
+            setattr(merged, name, None)
+    elif any(getattr(new, name) is not None for name in _SLOTS[0]):
+        merged.warehouse = False
     if new.channel in ("online", "web", "mobile") and new.store_id is None:
         for name in _SLOTS[0]:  # online orders have no store
             setattr(merged, name, None)
     if re.search(r"\b(overall|in total|all orders|everything|all stores|everywhere)\b", low):
-        for name in (*_SLOTS[0], "brand", "brands", "status"):
-            setattr(merged, name, None)
-        merged.promo, merged.promo_code = False, None
+        for name in (*_SLOTS[0], *_SLOTS[1], "status", "channel", "product_id"):
+            setattr(merged, name, None)  # "and overall?": nothing narrowed any more
+        merged.promo, merged.promo_code, merged.warehouse = False, None, False
     merged.promo = merged.promo or new.promo
     merged.promo_code = new.promo_code or merged.promo_code
     merged.versus = new.versus if new.period is not None else old.versus

@@ -386,7 +386,8 @@ class RetailCopilot:
     def _previous_plan(conversation: Conversation) -> P.Plan | None:
         for message in reversed(conversation.messages):
             plan = message.metadata.get("plan") if message.role == "assistant" else None
-            if plan:
+            if plan and plan["intent"] not in (Intent.CLARIFY.value, Intent.UNSUPPORTED.value):
+                # (a question back or a refusal: the conversation goes on from the last answer)
                 return P.Plan(Intent(plan["intent"]), P.Entities.from_json(plan["entities"]))
         return None
 
