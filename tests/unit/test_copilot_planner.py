@@ -367,6 +367,25 @@ def test_follow_ups_of_the_sixth_audit() -> None:
         date(2026, 11, 19), date(2026, 11, 12))
     both = _conversation("How is store 0001 doing this month?", "compare with store 0003")
     assert both.entities.store_ids == ("0001", "0003") and both.entities.dimension == "store"
+    kept = _conversation("Sales last week", "vs the week before")
+    assert kept.entities.period and kept.entities.period.start == date(2026, 11, 9)
+    yoy = _conversation("Total revenue this year vs last year", "by region", "and just Q3?")
+    assert yoy.entities.versus and yoy.entities.versus.start == date(2025, 7, 1)
+    monthly = _conversation("YTD sales by channel", "and online only, by month")
+    assert monthly.intent is Intent.REVENUE_TREND and monthly.entities.grain == "month"
+    assert monthly.entities.channel == "online" and monthly.entities.dimension is None
+    everything = _conversation("Revenue trend by week in Electronics this quarter",
+                               "and for all categories?")
+    assert everything.intent is Intent.REVENUE_TREND and everything.entities.category is None
+    assert everything.entities.dimension is None
+    it = _conversation("Forecast demand for SKU-00019 next 30 days",
+                       "forecast it for the next 2 weeks")
+    assert it.intent is Intent.FORECAST and it.entities.product_id == "SKU-00019"
+    assert it.entities.horizon_days == 14
+    declined = _conversation("Sales by store last month", "which store declined?")
+    assert declined.entities.metric == "growth" and declined.entities.direction == "bottom"
+    assert P.plan_question("Top Voltix products last month", CATALOG).intent is (
+        Intent.TOP_PRODUCTS)
     bottom = _conversation("Top 5 stores by revenue this year", "bottom 5?")
     assert bottom.intent is Intent.SALES and bottom.entities.direction == "bottom"
     assert bottom.entities.dimension == "store"

@@ -718,12 +718,14 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
                    r"drop|fall)\b|\b(declined|dropped|fell) (the )?most\b|"
                    r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?|brands?) "
                    r"(?:are|were|is|was) (?:down|up|declining|growing|falling|shrinking|"
-                   r"rising)\b|\b(declining|falling|shrinking|growing|rising) (sales|"
+                   r"rising)\b|\bwhich (?:stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|"
+                   r"channels?|brands?|one|ones) (?:grew|declined|dropped|fell|shrank|rose)\b"
+                   r"|\b(declining|falling|shrinking|growing|rising) (sales|"
                    r"revenue)\b", low):
         ent.metric = "growth"  # "which stores are down yoy": ranked by their change
         ent.compare = True
         if re.search(r"\b(decline|drop|fall|declined|dropped|fell|down|declining|falling|"
-                     r"shrinking)\b", low):
+                     r"shrinking|shrank)\b", low):
             ent.direction = "bottom"
         if ent.dimension is None and (m := re.search(
                 r"\b(stores?|regions?|countr(?:y|ies)|categor(?:y|ies)|channels?)\b", low)):
@@ -956,6 +958,9 @@ def _names_category(category: str, low: str) -> bool:
                           r"units?|orders?|sold)\b)", low))
 
 
+_YEAR_EARLIER = "the same dates a year earlier"
+
+
 def _versus(question: str, ent: Entities, today: date) -> Period | None:
     """The comparison ``question`` names for ``ent.period``, if not the period before: the
     same day(s) a week or a year earlier, or a second period ("Q3 2025 vs Q3 2026": the
@@ -972,7 +977,7 @@ def _versus(question: str, ent: Entities, today: date) -> Period | None:
                  r"\b(vs\.?|versus|compared (to|with)|against) last year\b", low):
         start = _safe_replace_year(period.start, period.start.year - 1)
         end = _safe_replace_year(period.end, period.end.year - 1)
-        return Period(start, end, "the same dates a year earlier", period.kind)
+        return Period(start, end, _YEAR_EARLIER, period.kind)
     parts = _VERSUS.split(question, maxsplit=1)
     if len(parts) == 2:
         first, second = (resolve_period(part, today) for part in parts)
@@ -1187,10 +1192,10 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     question = _normalised(question, catalog)
     ent, problems = _entities(question, catalog)
     low = question.lower()
-    unbranded = low
-    for brand in (ent.brands or (ent.brand,)):
-        if brand:  # "Daily Harvest sales" is no daily trend
-            unbranded = re.sub(rf"\b{re.escape(brand.lower())}\b", " ", unbranded)
+    unbranded = low  # "Daily Harvest sales" is no daily trend, "top Voltix products" top products
+    for name in (*(ent.brands or (ent.brand,)), *(ent.categories or (ent.category,))):
+        if name:
+            unbranded = re.sub(rf"\s*\b{re.escape(name.lower())}\b", "", unbranded)
     intent = _classify(unbranded, ent)
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
@@ -1237,6 +1242,17 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     elif follow and previous is not None:
         ent = _merge(previous.entities, ent, question)
         intent = previous.intent
+    if follow and intent is Intent.SALES and re.search(r"\bby (day|week|month)\b", low):
+        intent, ent.dimension = Intent.REVENUE_TREND, None  # "and online only, by month"
+    if follow and intent is Intent.REVENUE_TREND and re.search(
+            r"\b(all|every) (stores?|categor\w+|brands?|regions?|countr\w+|channels?)\b", low):
+        ent.dimension = None  # "and for all categories?": the trend, not a breakdown
+    if previous is not None and re.search(r"\b(it|its|this|that|the same)\b", low):
+        # "forecast it for the next 2 weeks": the product (or customer) talked about
+        if intent is Intent.FORECAST and not ent.product_id:
+            ent.product_id = previous.entities.product_id
+        if intent in (Intent.RECOMMENDATIONS, Intent.CUSTOMER_SUMMARY) and not ent.customer_id:
+            ent.customer_id = previous.entities.customer_id
     if problems:
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
     if intent is None and (ent.status or ent.metric in ("order_value", "growth")
@@ -1328,12 +1344,19 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
     merged.promo = merged.promo or new.promo
     merged.promo_code = new.promo_code or merged.promo_code
     merged.versus = new.versus if new.period is not None else old.versus
+    if new.period is not None and new.versus is None and old.versus is not None and (
+            old.versus.label == _YEAR_EARLIER):  # "and just Q3?" in a year-on-year talk
+        merged.versus = Period(_safe_replace_year(new.period.start, new.period.start.year - 1),
+                               _safe_replace_year(new.period.end, new.period.end.year - 1),
+                               _YEAR_EARLIER, new.period.kind)
     merged.stockout = old.stockout or new.stockout
     if new.metric == "order_value":
         merged.metric = new.metric
     if new.period is None and old.period is not None and re.search(
             r"\b(day|week|month|quarter|year|period) (before|earlier)\b|"
-            r"\bprevious (day|week|month|quarter|year|period)\b", low):
+            r"\bprevious (day|week|month|quarter|year|period)\b", low) and not re.search(
+            r"\b(vs\.?|versus|compared? (to|with)|against) (the )?(day|week|month|quarter|year|"
+            r"period) before\b", low):  # ("vs the week before" is the comparison, kept)
         merged.period = old.period.previous()
         merged.versus = None
     if new.compare:
