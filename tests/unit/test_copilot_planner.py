@@ -386,6 +386,12 @@ def test_follow_ups_of_the_sixth_audit() -> None:
     assert declined.entities.metric == "growth" and declined.entities.direction == "bottom"
     assert P.plan_question("Top Voltix products last month", CATALOG).intent is (
         Intent.TOP_PRODUCTS)
+    combined = _conversation("How did the web shop do last month?", "and the app?",
+                             "and both combined?")
+    assert combined.entities.channel == "online"
+    together = P.plan_question("weekly Toys and Books sales this quarter", CATALOG)
+    assert together.intent is Intent.REVENUE_TREND and together.entities.dimension is None
+    assert together.entities.categories == ("Books", "Toys")
     bottom = _conversation("Top 5 stores by revenue this year", "bottom 5?")
     assert bottom.intent is Intent.SALES and bottom.entities.direction == "bottom"
     assert bottom.entities.dimension == "store"

@@ -1244,6 +1244,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         intent = previous.intent
     if follow and intent is Intent.SALES and re.search(r"\bby (day|week|month)\b", low):
         intent, ent.dimension = Intent.REVENUE_TREND, None  # "and online only, by month"
+    if intent is Intent.REVENUE_TREND and (ent.categories or ent.brands or ent.places
+                                           or ent.store_ids):
+        ent.dimension = None  # "weekly Toys and Books sales": the trend of them together
     if follow and intent is Intent.REVENUE_TREND and re.search(
             r"\b(all|every) (stores?|categor\w+|brands?|regions?|countr\w+|channels?)\b", low):
         ent.dimension = None  # "and for all categories?": the trend, not a breakdown
@@ -1337,6 +1340,9 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
     if new.channel in ("online", "web", "mobile") and new.store_id is None:
         for name in _SLOTS[0]:  # online orders have no store
             setattr(merged, name, None)
+    if new.channel is None and old.channel in ("web", "mobile") and re.search(
+            r"\b(both|combined|together)\b", low):
+        merged.channel = "online"  # the web shop, then the app, then "both combined?"
     if re.search(r"\b(overall|in total|all orders|everything|all stores|everywhere)\b", low):
         for name in (*_SLOTS[0], *_SLOTS[1], "status", "channel", "product_id"):
             setattr(merged, name, None)  # "and overall?": nothing narrowed any more
