@@ -1679,7 +1679,8 @@ def scope_text(ent: Entities) -> str:
                     f" of the {' and '.join(ent.brands)} brands" if ent.brands else "",
                     f" for {ent.product_id}" if ent.product_id else "", channel,
                     f" with promo code {ent.promo_code}" if ent.promo_code else
-                    " with a promo code" if ent.promo else ""])
+                    " with a promo code" if ent.promo and ent.dimension != "promo_code"
+                    else ""])
 
 
 def _uses_lines(ent: Entities) -> bool:
