@@ -276,6 +276,8 @@ def test_a_customer_named_after_an_answer_about_something_else(first: str,
     ("Top products in Electronics vs last month", Intent.UNSUPPORTED, {}),
     ("Sales of Voltix products in Europe last month", Intent.SALES,
      {"brand": "Voltix", "place": ("region", "Europe")}),
+    ("sales at Fifth last week", Intent.SALES, {"store_id": "0001"}),  # part of a name
+    ("low stock at Mitte", Intent.LOW_STOCK, {"store_id": "0003"}),
 ])
 def test_fifth_audit_questions(question: str, intent: Intent,
                                expected: dict[str, object]) -> None:

@@ -632,6 +632,9 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
                     city and re.search(rf"\b{re.escape(_plain(city.lower()))}\s+store\b",
                                        plain)):
                 named_stores.append(store_id)
+        if not named_stores and (m := re.search(r"\b(?:at|in)\s+(?:the\s+)?([a-z][a-z'-]{3,})"
+                                                r"(?:\s+stores?)?\b", plain)):
+            named_stores = _stores_called(m.group(1), catalog)  # "sales at Oxford"
         if len(named_stores) == 1:
             ent.store_id = named_stores[0]
         elif named_stores:  # "the Shibuya and Pitt Street stores": those, store by store
@@ -934,6 +937,16 @@ def _plain(text: str) -> str:
 
     return "".join(c for c in unicodedata.normalize("NFKD", text)
                    if not unicodedata.combining(c))
+
+
+def _stores_called(word: str, catalog: Catalog) -> list[str]:
+    """The one store whose name has ``word`` in it, but not its city or a street word
+    ("oxford" -> Oxford Street); none when the word is in several names."""
+    generic = {"shopsight", "street", "avenue", "road", "store", "the"}
+    found = [store_id for store_id, label in catalog.stores.items()
+             if word not in generic and word not in _plain(label.partition(", ")[2].lower())
+             and word in _plain(label.partition(", ")[0].lower()).split()]
+    return found if len(found) == 1 else []
 
 
 def _street_pattern(name: str) -> str:
