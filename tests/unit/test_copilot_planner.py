@@ -388,6 +388,10 @@ def test_follow_ups_of_the_sixth_audit() -> None:
     assert declined.entities.metric == "growth" and declined.entities.direction == "bottom"
     assert P.plan_question("Top Voltix products last month", CATALOG).intent is (
         Intent.TOP_PRODUCTS)
+    thanks = _conversation("Sales by store last month", "thanks!")
+    assert thanks.intent is Intent.UNSUPPORTED  # not the last answer again
+    assert P.plan_question("sales excluding Voltix last month", CATALOG).intent is (
+        Intent.UNSUPPORTED)  # (not Voltix alone)
     combined = _conversation("How did the web shop do last month?", "and the app?",
                              "and both combined?")
     assert combined.entities.channel == "online"

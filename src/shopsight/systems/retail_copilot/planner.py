@@ -1241,6 +1241,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     # "how many orders was that?", "which one grew the most?": a short question without a
     # period of its own goes on from the last answer (its period, store, category...)
     short = answered and previous is not None and not follow and ent.period is None and (
+        intent is not None or mentions or ent.compare) and (
         len(low.split()) <= 8) and intent in (None, Intent.SALES, previous.intent) and not (
         ent.customer_id or ent.order_id) and not re.search(r"\b(sales|revenue)\b", low)
     if comparison_only and previous is not None:
@@ -1288,9 +1289,8 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     if narrowing and re.search(r"\b(exclud\w*|except|other than|apart from|besides|but not|"
                                r"without|non[- ]\w+|not (in|at|from|on|the|including))\b|"
                                r"\bno (coupon|promo|voucher|discount)", negatable) and (
-            ent.category or ent.categories or ent.place or ent.places or ent.promo
-            or ent.channel or ent.store_id
-            or ent.status or ent.product_id):
+            any(getattr(ent, k) for k in (*_STORES_NAMED, *_PRODUCTS_NAMED)) or ent.promo
+            or ent.channel or ent.status or ent.product_id):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             "I can't leave a store, place, category, channel, status or promo code out yet "
             "('excluding', 'without', 'except'), and answering for it instead would be "
