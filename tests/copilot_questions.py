@@ -625,6 +625,14 @@ def build_questions(t: Truth) -> list[Question]:
     add("Top products in Electronics vs last month", intent("unsupported"), "clarify")
     latest = t.inventory[t.inventory["snapshot_date"] == t.inventory["snapshot_date"].max()]
     held = latest[latest["product_id"] == "SKU-00010"]
+    # the seventh audit: a customer narrows sales; several stores narrow stock
+    mine = t.sales[(t.sales["customer_id"] == "C0000881")
+                   & (t.sales["order_date"] >= date(t.today.year, 1, 1))]
+    add("how many orders has C0000881 placed this year",
+        lambda a: total(float(mine["usd"].sum()))(a) and _rows(a)[0]["orders"] == len(mine),
+        "sales")
+    add("low stock at stores 0003 and 0005",
+        pairs(t.low_stock("0003") | t.low_stock("0005")), "low_stock")
     add("Stock levels for SKU-00010", lambda a: len(_rows(a)) == len(held) and
         f"{int(held['on_hand'].sum()):,} on hand" in a.answer, "low_stock")
     return q

@@ -403,6 +403,41 @@ def test_follow_ups_of_the_sixth_audit() -> None:
     assert bottom.entities.dimension == "store"
 
 
+@pytest.mark.parametrize(("question", "intent", "expected"), [
+    ("How many orders did C0002711 place last week?", Intent.SALES,
+     {"customer_id": "C0002711"}),
+    ("low stock at stores 0001 and 0003", Intent.LOW_STOCK, {"store_ids": ("0001", "0003")}),
+    ("what's low on stock at 0003", Intent.LOW_STOCK, {"store_id": "0003"}),
+    ("Is anything sold out in Books?", Intent.LOW_STOCK, {"stockout": True,
+                                                           "category": "Books"}),
+    ("what was the demand for SKU-00010 last month", Intent.SALES,
+     {"product_id": "SKU-00010", "metric": "units"}),
+    ("which customer placed the most orders last month", Intent.TOP_CUSTOMERS,
+     {"metric": "orders"}),
+    ("Good morning! I've been at it all morning: the top 5 customers for Q3?",
+     Intent.TOP_CUSTOMERS, {"top_n": 5}),
+    ("low stcok at store 0003", Intent.LOW_STOCK, {"store_id": "0003"}),
+    ("order no. 10482", Intent.ORDER_STATUS, {"order_id": "ORD-000010482"}),
+    ("status of order 10482 and order 151693", Intent.CLARIFY, {}),
+    ("how much did C0000216 and C0000881 spend last month?", Intent.CLARIFY, {}),
+    ("suspicious payments over $500 last week", Intent.UNSUPPORTED, {}),
+    ("low stock products with more than 10 on order", Intent.UNSUPPORTED, {}),
+])
+def test_seventh_audit_questions(question: str, intent: Intent,
+                                 expected: dict[str, object]) -> None:
+    plan = P.plan_question(question, CATALOG)
+    assert plan.intent is intent, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+
+
+def test_seventh_audit_follow_ups() -> None:
+    year = _conversation("top 5 customers last month", "what about last year?")
+    assert year.intent is Intent.TOP_CUSTOMERS and year.entities.period
+    assert year.entities.period.start == date(2025, 1, 1)
+    low = _conversation("out of stock at store 0003", "and low stock at store 0003?")
+    assert low.intent is Intent.LOW_STOCK and not low.entities.stockout
+
+
 def test_the_month_before_follows_the_previous_period() -> None:
     first = P.plan_question("Sales at store 0003 last month", CATALOG)
     again = P.plan_question("what about the month before?", CATALOG, first)

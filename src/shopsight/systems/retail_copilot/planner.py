@@ -488,9 +488,10 @@ _TOP = re.compile(r"\b(top|best|bottom|worst|lowest|highest)\s+(\d{1,3})\b", re.
 _BARE_RANKING = re.compile(r"\s*(and |now |ok |but )?(the )?(top|bottom|best|worst) \d{1,3}"
                            r"( instead)?\s*\??\s*")
 _COMPARISON_ONLY = re.compile(
-    r"\s*(and |but |ok |now )?(what about |how about |compared? (it |that )?(to|with) |vs\.? |"
-    r"versus |against )?(the )?(same (day|days|week|month|quarter|period|time|dates?)( of| in)? "
-    r"last (week|year)|last year|a year (ago|earlier)|year over year|yoy)\s*\??\s*")
+    r"\s*(and |but |ok |now )?((compared? (it |that )?(to|with) |vs\.? |versus |against )(the )?"
+    r"(same (day|days|week|month|quarter|period|time|dates?)( of| in)? last (week|year)|last "
+    r"year|a year (ago|earlier))|(what about |how about )?(the )?same (day|days|week|month|"
+    r"quarter|period|time|dates?)( of| in)? last (week|year)|year over year|yoy)\s*\??\s*")
 """A follow-up that only names what to compare the last answer with ("vs last year?")."""
 _FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also for|only|"
                         r"for|but|then|ok(ay)?,? (and|now|what about))\b", re.I)
@@ -518,7 +519,7 @@ _KEYWORDS = ("sales", "revenue", "order", "orders", "product", "products", "cust
              "channel", "channels", "yesterday", "forecast", "recommend", "suspicious",
              "payment", "payments", "inventory", "refunded", "returned", "cancelled",
              "delivered", "average", "compare", "trend", "trends", "monthly", "weekly",
-             "quarter", "quarters", "country", "countries")
+             "quarter", "quarters", "country", "countries", "stock", "month", "week")
 """Words a typo is corrected to: only these, and the catalogue's names."""
 
 
@@ -558,7 +559,7 @@ _ABBREVIATIONS = {"rev": "revenue", "wk": "week", "wks": "weeks", "wknd": "weeke
                   "qtr": "quarter", "qtrs": "quarters", "ly": "last year", "prev": "previous",
                   "recs": "recommendations", "yday": "yesterday", "txns": "transactions",
                   "mo": "month", "mos": "months", "yr": "year", "yrs": "years",
-                  "cust": "customer", "custs": "customers", "qty": "units"}
+                  "cust": "customer", "custs": "customers", "qty": "units", "lst": "last"}
 """Short forms a busy analyst types, read as the words they stand for."""
 
 
@@ -610,14 +611,20 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     problems: list[str] = []
     if m := _ORDER.search(q):
         ent.order_id = f"ORD-{int(m.group(1)):09d}"
-    elif m := re.search(r"\border\s+#?(\d{3,9})\b", low):
+    elif m := re.search(r"\border\s*(?:#|no\.?|number|:)?\s*#?(\d{3,9})\b", low):
         ent.order_id = f"ORD-{int(m.group(1)):09d}"
     if m := _CUSTOMER.search(q):
         ent.customer_id = f"C{m.group(1)}"
     if m := _SKU.search(q):
         ent.product_id = f"SKU-{int(m.group(1)):05d}"
-    if m := _STORE.search(q):
-        store = f"{int(m.group(1)):04d}"
+    numbers = _store_numbers(q, catalog)
+    if len(numbers) > 1:  # "stores 0003 and 0005": those, store by store
+        unknown = [n for n in numbers if n not in catalog.stores]
+        if unknown:
+            problems.append(f"store {unknown[0]}")
+        ent.dimension, ent.store_ids = "store", tuple(numbers)
+    elif numbers:
+        store = numbers[0]
         if store in catalog.stores:
             ent.store_id = store
         else:
@@ -699,7 +706,7 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.promo = True
     if re.search(r"\bwarehouses?\b|\bdistribution cent(er|re)s?\b|\bdcs?\b", low):
         ent.warehouse = True
-    if re.search(r"\bout of stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
+    if re.search(r"\bout[- ]of[- ]stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
                  r"\bsold out\b", low):
         ent.stockout = True
     elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|positions?|status)\b|"
@@ -939,6 +946,17 @@ def _plain(text: str) -> str:
                    if not unicodedata.combining(c))
 
 
+def _store_numbers(q: str, catalog: Catalog) -> list[str]:
+    """Store numbers a question names: "store 3", "stores 0003 and 0005", "at 0003" (four
+    digits that are a store's id)."""
+    m = re.search(r"\bstores?\s*(?:#|no\.?|number)?\s*(\d{1,4})((?:\s*(?:,|and|&|or|vs\.?)"
+                  r"\s*(?:store\s*)?#?\d{1,4}\b)*)", q, re.I)
+    if m:
+        return [f"{int(n):04d}" for n in [m.group(1), *re.findall(r"\d{1,4}", m.group(2))]]
+    bare = re.search(r"\b(?:at|in|for)\s+#?(\d{4})\b", q)
+    return [bare.group(1)] if bare and bare.group(1) in catalog.stores else []
+
+
 def _stores_called(word: str, catalog: Catalog) -> list[str]:
     """The one store whose name has ``word`` in it, but not its city or a street word
     ("oxford" -> Oxford Street); none when the word is in several names."""
@@ -1066,8 +1084,9 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
     (r"\bweekends?\b(?! (?:of|before last)\b)(?<!last weekend)(?<!past weekend)"
      r"(?<!previous weekend)(?<!\d weekends)(?<!two weekends)(?<!three weekends)"
      r"(?<!four weekends)|\bweekdays?\b|\bworking days?\b|\bbusiness days?\b|"
-     r"\b(mornings?|evenings?|nights?|afternoons?|hours? of the day|by hour|per hour|"
-     r"hourly)\b", "days of the week or times of day"),
+     r"\b(in|during|by|per|each|every) (the )?(mornings?|evenings?|nights?|afternoons?|"
+     r"hours?)\b|\b(morning|evening|night|afternoon|hourly) (sales|revenue|orders)\b|"
+     r"\bhours? of the day\b|\bhourly\b", "days of the week or times of day"),
     (r"\b(in|paid in|by|per) (eur|euros?|gbp|pounds?|jpy|yen|currency|"
      r"currencies|local currency)\b", "currencies (every amount is converted to USD)"),
     (r"\bdiscontinued\b|\bnew (products?|items?|arrivals?|launches?)\b",
@@ -1092,8 +1111,7 @@ _NARROWS: dict[Intent, frozenset[str]] = {
                                      "promo_code"}),
     Intent.REVENUE_TREND: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "channel", "product_id",
                                      "status", "promo", "promo_code"}),
-    Intent.LOW_STOCK: frozenset({"store_id", "place", "places", *_PRODUCTS_NAMED, "product_id",
-                                 "warehouse"}),
+    Intent.LOW_STOCK: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "product_id", "warehouse"}),
     Intent.FORECAST: frozenset({"product_id", *_PRODUCTS_NAMED}),
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
     Intent.CHURN: frozenset(),
@@ -1154,7 +1172,8 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\bhow many .* will (we )?sell|\bexpected (demand|sales) (for|of)\b"),
     (Intent.SUSPICIOUS_PAYMENTS, r"\bsuspicious|\bfraud\w*|\bflagged payments?|"
      r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)"),
-    (Intent.LOW_STOCK, r"\blow[- ]stock|\bout of stock|\bstock[- ]?outs?|\breorder\w*|"
+    (Intent.LOW_STOCK, r"\blow[- ]stock|\bout[- ]of[- ]stock|\bstock[- ]?outs?|\breorder\w*|"
+     r"\bsold out\b|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
      r"\bstock levels?|\bneed to order|\blow (on|in) (stock|inventory)|\bon hand\b|"
      r"\bstock position\b"),
@@ -1165,6 +1184,8 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
     (Intent.TOP_CUSTOMERS, r"\b(top|best|biggest|largest|most valuable|highest[- ]spending|"
      r"bottom|smallest)\b(\s+\d{1,3})?\s+(customers?|clients?|buyers?|shoppers?)\b|"
      r"\b(customers?|clients?) (who|that) (spent|spend|bought|ordered) the most\b|"
+     r"\bwhich (customers?|clients?|buyers?|shoppers?)\b.{0,40}\b(most|highest|biggest|"
+     r"largest)\b|"
      r"\bwho (are|were) our (best|top|biggest) customers"),
     (Intent.ORDER_STATUS, r"\bstatus of (my |the |an )?order|\border status|"
      r"\bwhere is (my |the )?order|\btrack\w* (my |the )?order|\border\s+ORD-|\bORD-\d"),
@@ -1237,6 +1258,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         Intent.CUSTOMER_SUMMARY, Intent.RECOMMENDATIONS, Intent.FORECAST, Intent.CHURN,
         Intent.SUSPICIOUS_PAYMENTS)
     comparison_only = answered and previous is not None and previous.entities.period is not None \
+        and previous.intent in (Intent.SALES, Intent.REVENUE_TREND) \
         and bool(_COMPARISON_ONLY.fullmatch(low))
     # "how many orders was that?", "which one grew the most?": a short question without a
     # period of its own goes on from the last answer (its period, store, category...)
@@ -1272,6 +1294,27 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             ent.customer_id = previous.entities.customer_id
     if problems:
         return Plan(Intent.CLARIFY, ent, message=_unresolved(problems, catalog))
+    if intent is Intent.FORECAST and ent.period is not None and ent.period.end <= (
+            catalog.today) and not re.search(r"\b(forecast\w*|predict\w*|project\w*|next|will|"
+                                             r"expect\w*|upcoming|future|coming)\b", low):
+        intent, ent.metric = Intent.SALES, "units"  # "what was the demand ... last month"
+    orders = re.findall(r"\border\s*(?:#|no\.?|number|:)?\s*#?(\d{3,9})\b|\bORD-?(\d{1,9})\b",
+                        question, re.I)
+    for found, what in (({int(a or b) for a, b in orders}, "order"),
+                        (set(_CUSTOMER.findall(question)), "customer"),
+                        ({int(n) for n in _SKU.findall(question)}, "product")):
+        if len(found) > 1:  # "order 10482 and order 151693"
+            return Plan(Intent.CLARIFY, ent, message=(
+                f"I answer for one {what} at a time, and answering for the first alone "
+                f"would leave the others out: ask for each {what} on its own."))
+    if intent in (Intent.SUSPICIOUS_PAYMENTS, Intent.CHURN, Intent.LOW_STOCK) and re.search(
+            r"\b(over|above|under|below|more than|less than|at least|at most)\s+[$€£¥]?\d|"
+            r"\b(in|paid in) (usd|eur|gbp|jpy|dollars?|euros?|pounds?|yen)\b|\bon order\b|"
+            r"\bwho (spent|bought|ordered)\b|\bchurned (last|in|during)\b", low):
+        return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
+            "I can't narrow that list by an amount, a currency, what is on order or a past "
+            "period yet, and the whole list would mislead, so I won't give it. Ask for the "
+            "list itself (e.g. 'suspicious payments last week'), and narrow it in the table."))
     if intent is None and (ent.status or ent.metric in ("order_value", "growth")
                            or ent.dimension == "promo_code" or (
             ent.period is not None and (ent.compare or ent.versus is not None) and (
@@ -1368,7 +1411,8 @@ def _merge(old: Entities, new: Entities, question: str) -> Entities:
         merged.versus = Period(_safe_replace_year(new.period.start, new.period.start.year - 1),
                                _safe_replace_year(new.period.end, new.period.end.year - 1),
                                _YEAR_EARLIER, new.period.kind)
-    merged.stockout = old.stockout or new.stockout
+    merged.stockout = new.stockout or (old.stockout and not re.search(
+        r"\blow[- ]stock|\blow on stock|\bbelow (the )?reorder|\brunning low", low))
     if new.metric == "order_value":
         merged.metric = new.metric
     if new.period is None and old.period is not None and re.search(
@@ -1545,6 +1589,8 @@ def _order_filters(query: Any, ent: Entities, stores_joined: bool = False) -> An
         query = query.where(col("o", "orders", "store_id").eq(_str(ent.store_id)))
     if ent.store_ids:
         query = query.where(col("o", "orders", "store_id").isin(*map(_str, ent.store_ids)))
+    if ent.customer_id:  # "how many orders did C0002711 place last week"
+        query = query.where(col("o", "orders", "customer_id").eq(_str(ent.customer_id)))
     if ent.channel == "online":
         query = query.where(col("o", "orders", "channel").isin(*map(_str, ONLINE_CHANNELS)))
     elif ent.channel:
@@ -1636,6 +1682,9 @@ def low_stock_sql(ent: Entities) -> Any:
                                    expression=col("i", "inventory", "reorder_point")))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
+    if ent.store_ids:
+        query = query.where(col("i", "inventory", "location_id").isin(
+            *map(_str, ent.store_ids)))
     if places := places_of(ent):  # the stores of a place (warehouses are in none)
         query = query.join(_table("stores", "s"), on=col("s", "stores", "store_id").eq(
             col("i", "inventory", "location_id"))).where(_in_places(places))
@@ -1683,7 +1732,8 @@ def scope_text(ent: Entities) -> str:
             country_label(value) if kind == "country" else value for kind, value in places)
     channel = {"online": " online (web and app)", "web": " on the web shop",
                "mobile": " in the app", "store": " in stores"}.get(ent.channel or "", "")
-    return "".join([f" at store {ent.store_id}" if ent.store_id else "",
+    return "".join([f" for customer {ent.customer_id}" if ent.customer_id else "",
+                    f" at store {ent.store_id}" if ent.store_id else "",
                     f" at stores {', '.join(ent.store_ids)}" if ent.store_ids else "",
                     " at the warehouses" if ent.warehouse else "", place,
                     f" in {ent.category}" if ent.category else "",
