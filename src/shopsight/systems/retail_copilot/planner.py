@@ -1076,6 +1076,8 @@ _UNHONOURED: tuple[tuple[str, str], ...] = (
      "data the lake does not hold (per customer, staff, traffic or weather)"),
     (r"\bguests?\b|\b(anonymous|unregistered|logged[- ]in|registered) (customers?|orders?|"
      r"buyers?)\b", "guest or registered customers"),
+    (r"\b(who|that) (live|lives|living|reside|resides|are based|is based)\b|\bliving in\b",
+     "where customers live (a place is the stores they bought at)"),
     (r"\b(orders?|baskets?|transactions?|sales) (over|above|under|below|of more than|of less "
      r"than|bigger than|larger than|smaller than|worth more than) (?:[$€£¥]\s?\d|(?!(?:19|20)"
      r"\d\d\b)\d[\d,.]*\s?(?:k\b)?(?!\s*(?:days?|weeks?|months?|years?|quarters?|orders?|"
@@ -1354,7 +1356,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "everything would mislead, so I won't give it. Ask without it, or ask about: "
             + "; ".join(CAPABILITIES) + "."))
     if intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
-                  Intent.REVENUE_TREND) and (
+                  Intent.REVENUE_TREND, Intent.CHURN) and (
             ignored := _unhonoured(low, ent, intent)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't take {' or '.join(ignored)} into account yet, and an answer without "

@@ -664,6 +664,9 @@ class RetailCopilot:
                 return (f"{who} placed {c['orders']} orders worth {_money(c['revenue_usd'])} "
                         f"in {ent.period.label}"
                         + (f", the last on {c['last_order']}." if c["orders"] else "."))
+            if not c["orders"]:
+                return (f"{who} has no orders (as sales) yet; home store "
+                        f"{c['home_store_id'] or 'none'}.")
             return (f"{who} has {c['orders']} orders worth {_money(c['revenue_usd'])} since "
                     f"{c['first_order']}; last order on {c['last_order']}; home store "
                     f"{c['home_store_id'] or 'none'}.")
