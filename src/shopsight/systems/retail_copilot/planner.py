@@ -497,14 +497,16 @@ _FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same for|now for|also fo
                         r"for|but|then|ok(ay)?,? (and|now|what about))\b", re.I)
 
 CAPABILITIES = (
-    "low stock products (optionally per store or category)",
+    "low stock or out-of-stock products (per store, category or brand), or one product's "
+    "stock everywhere",
     "the status of an order, e.g. ORD-000010482",
-    "sales by store, region, country, category, product or channel over a period, compared "
-    "with the period before, for a region, country or city, or for orders with a promo code",
+    "sales by store, region, country, category, brand, product, channel or promo code over a "
+    "period, compared with the period before or a year earlier, for stores, places, "
+    "categories, brands, a customer or orders with a promo code",
     "refunded, returned or cancelled orders over a period",
     "the average order value over a period",
     "top or bottom N products by revenue or units",
-    "the top N customers by spend over a period",
+    "the top N customers by spend or orders over a period",
     "a customer's summary, e.g. C0000881",
     "customers likely to churn",
     "product recommendations for a customer",
