@@ -422,6 +422,8 @@ def test_follow_ups_of_the_sixth_audit() -> None:
     ("how much did C0000216 and C0000881 spend last month?", Intent.CLARIFY, {}),
     ("suspicious payments over $500 last week", Intent.UNSUPPORTED, {}),
     ("low stock products with more than 10 on order", Intent.UNSUPPORTED, {}),
+    ("forecast demand for SKU-00045 in December", Intent.CLARIFY, {}),  # not 30 days
+    ("forecast demand for SKU-00045 next 41 days", Intent.FORECAST, {"horizon_days": 41}),
     ("top 5 customers who live in Berlin", Intent.UNSUPPORTED, {}),  # not the Berlin store
     ("what is our churn rate?", Intent.UNSUPPORTED, {}),  # a rate, not the at-risk list
 ])

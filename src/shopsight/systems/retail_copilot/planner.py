@@ -1302,6 +1302,16 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             catalog.today) and not re.search(r"\b(forecast\w*|predict\w*|project\w*|next|will|"
                                              r"expect\w*|upcoming|future|coming)\b", low):
         intent, ent.metric = Intent.SALES, "units"  # "what was the demand ... last month"
+    if intent is Intent.FORECAST and ent.horizon_days is None and (month := re.search(
+            rf"\b(?:in|for|during|over|of)\s+({_MONTH_WORDS})\b", low)):
+        first = date(catalog.today.year, _MONTHS[month.group(1)], 1)
+        if first <= catalog.today:
+            first = date(first.year + 1, first.month, 1)
+        days = (_month_end(first) - catalog.today).days
+        return Plan(Intent.CLARIFY, ent, message=(
+            f"I forecast from the day after the data's last date ({catalog.today}) for a "
+            f"number of days, not for a month on its own: ask for the next {days} days to "
+            f"reach the end of {calendar.month_name[first.month]} {first.year}."))
     orders = re.findall(r"\border\s*(?:#|no\.?|number|:)?\s*#?(\d{3,9})\b|\bORD-?(\d{1,9})\b",
                         question, re.I)
     for found, what in (({int(a or b) for a, b in orders}, "order"),
