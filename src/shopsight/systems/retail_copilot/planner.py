@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -76,7 +77,7 @@ class Period:
             months = 1 if self.kind == "month" else 3
             prev_end = self.start - timedelta(days=1)
             start = _months_back(self.start, months)
-            whole = self.end == _month_end(self.end)
+            whole = self.end == month_end(self.end)
             end = prev_end if whole else min(start + (self.end - self.start), prev_end)
             label = (f"{calendar.month_name[start.month]} {start.year}" if months == 1
                      else f"Q{(start.month - 1) // 3 + 1} {start.year}")
@@ -92,7 +93,8 @@ class Period:
                       "the day before", "days")
 
 
-def _month_end(day: date) -> date:
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
@@ -102,7 +104,7 @@ def _months_back(first_of_month: date, months: int) -> date:
 
 
 def _quarter(year: int, number: int, today: date) -> Period:
-    start, last = date(year, 3 * number - 2, 1), _month_end(date(year, 3 * number, 1))
+    start, last = date(year, 3 * number - 2, 1), month_end(date(year, 3 * number, 1))
     end = min(last, today)
     return Period(start, end, f"Q{number} {year}" + (f" to date ({start} to {end})"
                   if end < last else ""), "quarter")
@@ -122,6 +124,10 @@ _MONTHS["may"] = 5
 _ISO_DATE = r"(\d{4}-\d{2}-\d{2})"
 _MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _VERSUS = re.compile(r"\b(?:vs\.?|versus|compared (?:to|with)|against)\b", re.I)
+
+
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4,
+             "4th": 4}
 
 
 def _year_of(month: int, today: date) -> int:
@@ -173,7 +179,7 @@ def resolve_period(text: str, today: date) -> Period | None:
         year_start = int(m.group(2)) if m.group(2) else (
             year_end if first_month <= last_month else year_end - 1)
         start = date(year_start, first_month, 1)
-        end = min(_month_end(date(year_end, last_month, 1)), today)
+        end = min(month_end(date(year_end, last_month, 1)), today)
         return Period(start, end, f"{start} to {end}")
     m = re.search(rf"\b(?:since|after|from)\s+(?:{_ISO_DATE}|({_MONTH_WORDS})(?:\s+(\d{{1,2}})"
                   rf"(?:st|nd|rd|th)?\b)?(?:,?\s+(\d{{4}}))?)\b", t)
@@ -192,8 +198,7 @@ def resolve_period(text: str, today: date) -> Period | None:
     m = re.search(r"\b(first|second|third|fourth|last|1st|2nd|3rd|4th) quarter\b(?: (?:of )?"
                   r"(?:(\d{4})|(last) year|(?:this|the) year))?", t)
     if m and not re.search(r"\blast quarter\b(?! of)", t):  # "the fourth quarter of 2025"
-        number = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
-                  "fourth": 4, "4th": 4, "last": 4}[m.group(1)]
+        number = {**_ORDINALS, "last": 4}[m.group(1)]
         year = int(m.group(2)) if m.group(2) else today.year - 1 if m.group(3) else (
             today.year if date(today.year, 3 * number - 2, 1) <= today else today.year - 1)
         return _quarter(year, number, today)
@@ -261,8 +266,7 @@ def resolve_period(text: str, today: date) -> Period | None:
         elif m.group(2) == "week" and ordinal == "last":
             first_day, end_day = last_day - 6, last_day
         elif m.group(2) == "week":
-            number = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
-                      "fourth": 4, "4th": 4}[ordinal]
+            number = _ORDINALS[ordinal]
             first_day, end_day = 7 * number - 6, 7 * number
         else:  # "third half"
             first_day = end_day = 0
@@ -332,7 +336,7 @@ def resolve_period(text: str, today: date) -> Period | None:
         month = _MONTHS[m.group(1)]
         year = today.year - (m.group(2) == "last")
         start = date(year, month, 1)
-        end = min(_month_end(start), today)
+        end = min(month_end(start), today)
         return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
     if re.search(r"\b(last|previous) year\b", t):
         start = date(today.year - 1, 1, 1)
@@ -368,7 +372,7 @@ def resolve_period(text: str, today: date) -> Period | None:
             given = m.group(2) or m.group(4)
             year = int(given) if given else _year_of(month, today)
         start = date(year, month, 1)
-        end = min(date(year, month, calendar.monthrange(year, month)[1]), today)
+        end = min(month_end(start), today)
         return Period(start, end, f"{calendar.month_name[month]} {year}", "month")
     m = re.search(r"(?<![\d-])(20\d{2})(?![\d-])(?!\s+(?:customers?|orders?|units?|products?|"
                   r"items?|stores?|people|rows|pieces|dollars|usd|eur))", t)
@@ -654,9 +658,7 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
         ent.brand = brands[0]
     elif brands:  # "Voltix and Kairo": those brands, brand by brand
         ent.dimension, ent.brands = "brand", tuple(sorted(brands))
-    unbranded = low  # "Lantern Books" is a brand, not the Books category
-    for brand in brands:
-        unbranded = re.sub(rf"\b{re.escape(brand.lower())}\b", " ", unbranded)
+    unbranded = _without_names(low, brands)  # "Lantern Books" is a brand, not Books
     found = [category for category in sorted(catalog.categories, key=len, reverse=True)
              if _names_category(category, unbranded)]
     if len(found) == 1:
@@ -959,6 +961,15 @@ def _store_numbers(q: str, catalog: Catalog) -> list[str]:
     return [bare.group(1)] if bare and bare.group(1) in catalog.stores else []
 
 
+def _without_names(low: str, names: Iterable[str | None]) -> str:
+    """``low`` with the catalogue ``names`` it holds taken out, so words inside a brand or
+    category name ("Daily Harvest", "Lantern Books") are not read as keywords."""
+    for name in names:
+        if name:
+            low = re.sub(rf"\s*\b{re.escape(name.lower())}\b", "", low)
+    return low
+
+
 def _stores_called(word: str, catalog: Catalog) -> list[str]:
     """The one store whose name has ``word`` in it, but not its city or a street word
     ("oxford" -> Oxford Street); none when the word is in several names."""
@@ -1230,11 +1241,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     question = _normalised(question, catalog)
     ent, problems = _entities(question, catalog)
     low = question.lower()
-    unbranded = low  # "Daily Harvest sales" is no daily trend, "top Voltix products" top products
-    for name in (*(ent.brands or (ent.brand,)), *(ent.categories or (ent.category,))):
-        if name:
-            unbranded = re.sub(rf"\s*\b{re.escape(name.lower())}\b", "", unbranded)
-    intent = _classify(unbranded, ent)
+    # "Daily Harvest sales" is no daily trend, "top Voltix products" are top products
+    intent = _classify(_without_names(low, (*(ent.brands or (ent.brand,)),
+                                            *(ent.categories or (ent.category,)))), ent)
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
         "product_id", "customer_id", "horizon_days", "place", "brand", "status",
@@ -1307,7 +1316,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
         first = date(catalog.today.year, _MONTHS[month.group(1)], 1)
         if first <= catalog.today:
             first = date(first.year + 1, first.month, 1)
-        days = (_month_end(first) - catalog.today).days
+        days = (month_end(first) - catalog.today).days
         return Plan(Intent.CLARIFY, ent, message=(
             f"I forecast from the day after the data's last date ({catalog.today}) for a "
             f"number of days, not for a month on its own: ask for the next {days} days to "

@@ -11,7 +11,6 @@ built-in :class:`SqlTools` answers with simple SQL rules meanwhile.
 
 from __future__ import annotations
 
-import calendar
 import re
 import time
 from collections.abc import Callable
@@ -532,8 +531,11 @@ class RetailCopilot:
                         f"{previous.label} ({previous.start} to {previous.end}: "
                         f"{_money(t.get('previous_revenue'))}).")
             # web and app orders have no store: they are not ranked among stores or places
+            key = "store_id" if dim == "store" else dim
             ranked = [x for x in recs if dim not in ("store", "region", "country")
-                      or x[dim if dim != "store" else "store_id"] is not None]
+                      or x.get(key) is not None]
+            storeless_rows = [x for x in recs if dim in ("store", "region", "country")
+                              and x.get(key) is None]
             if ent.metric == "order_value":
                 values = sorted(((float(x["revenue"] or 0) / x["orders"], _dim_label(dim, x))
                                  for x in ranked if x["orders"]), reverse=True)
@@ -559,9 +561,7 @@ class RetailCopilot:
             if ent.metric == "growth" and ent.direction == "bottom" and pick:
                 word = ("Steepest decline" if float(pick["change_pct"]) < 0
                         else "Weakest growth")
-            key = "store_id" if dim == "store" else dim
-            storeless = sum(float(x["revenue"] or 0) for x in recs if dim in (
-                "store", "region", "country", "city") and x.get(key) is None)
+            storeless = sum(float(x["revenue"] or 0) for x in storeless_rows)
             head = (f"{what} by {dim_words}{scope} for {period.label}: {_money(total)} in total"
                     + (f" ({_money(storeless)} of it online, with no store)"
                        if storeless else "")
@@ -883,10 +883,7 @@ def _days_in_period(grain: str, bucket: Any, period: P.Period) -> tuple[int, int
     if grain not in ("week", "month"):
         return None
     start = bucket if isinstance(bucket, date) else date.fromisoformat(str(bucket)[:10])
-    if grain == "week":
-        end = start + timedelta(days=6)
-    else:
-        end = start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    end = start + timedelta(days=6) if grain == "week" else P.month_end(start)
     covered = (min(end, period.end) - max(start, period.start)).days + 1
     full = (end - start).days + 1
     return None if covered >= full else (covered, full)
