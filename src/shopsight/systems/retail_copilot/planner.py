@@ -1135,6 +1135,10 @@ _NARROWS: dict[Intent, frozenset[str]] = {
 }
 """What each plan can narrow its answer by; anything else a question names is refused."""
 
+_NARROWING_INTENTS = frozenset((Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
+                                Intent.REVENUE_TREND, Intent.LOW_STOCK))
+"""Answers over the orders or the stock, which stores, places and products narrow."""
+
 _NARROWING_WORDS = {"store_id": "a store", "store_ids": "several stores",
                     "warehouse": "the warehouses", "place": "a place", "places": "places",
                     "category": "a category", "categories": "categories", "brand": "a brand",
@@ -1267,9 +1271,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
                                                   "place", "brand", "channel")):
         intent, follow = Intent.CUSTOMER_SUMMARY, False  # "what about C0002256?": that
         # customer, where the last answer (top products, stock) cannot be narrowed by one
-    answered = previous is not None and previous.intent in _NARROWS and previous.intent not in (
-        Intent.CUSTOMER_SUMMARY, Intent.RECOMMENDATIONS, Intent.FORECAST, Intent.CHURN,
-        Intent.SUSPICIOUS_PAYMENTS)
+    answered = previous is not None and previous.intent in _NARROWING_INTENTS
     comparison_only = answered and previous is not None and previous.entities.period is not None \
         and previous.intent in (Intent.SALES, Intent.REVENUE_TREND) \
         and bool(_COMPARISON_ONLY.fullmatch(low))
@@ -1347,8 +1349,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     if intent is Intent.TOP_PRODUCTS and re.search(
             r"\bwhich (brand|categor\w*|store|region|countr\w*|channel)s?\b", low):
         intent = Intent.SALES  # "which brand sold the most": a ranking of brands
-    narrowing = intent in (Intent.SALES, Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS,
-                           Intent.REVENUE_TREND, Intent.LOW_STOCK)
+    narrowing = intent in _NARROWING_INTENTS
     negatable = re.sub(r"\b(net of|excluding|without|not including|minus|after) (refunds?|"
                        r"returns?|cancell?ations?|cancelled orders|returned orders|refunded "
                        r"orders)\b", " ", low)
