@@ -40,6 +40,9 @@ class Truth:
                                "reorder_point FROM inventory")
         self.payments = frame("SELECT payment_id, order_id, paid_at, amount, status, "
                               "card_number_token, billing_country, ip_country FROM payments")
+        self.customers = frame("SELECT customer_id, country, city, signup_date FROM "
+                               "customers")
+        self.customers["signup_date"] = pd.to_datetime(self.customers["signup_date"]).dt.date
         stores = frame("SELECT store_id, region, country, city FROM stores")
         self.store_names = frame("SELECT store_id, name FROM stores")
         self.brands = frame("SELECT product_id, brand FROM products")
@@ -121,17 +124,38 @@ class Truth:
                        & (self.sales["order_date"] <= period[1])]
         return float(o[o["promo_code"].fillna("").str.strip() != ""]["usd"].sum())
 
+    def stock(self, as_of: date | None = None) -> pd.DataFrame:
+        """The inventory snapshot of ``as_of`` (the last on or before it), else the latest."""
+        days = self.inventory["snapshot_date"]
+        day = days.max() if as_of is None else days[days <= as_of].max()
+        return self.inventory[days == day]
+
     def low_stock(self, location: str | None = None, category: str | None = None,
-                  out: bool = False) -> set[tuple[str, str]]:
-        inv = self.inventory[self.inventory["snapshot_date"]
-                             == self.inventory["snapshot_date"].max()]
-        short = inv["on_hand"] <= 0 if out else inv["on_hand"] < inv["reorder_point"]
+                  out: bool = False, as_of: date | None = None) -> set[tuple[str, str]]:
+        inv = self.stock(as_of)
+        short = (inv["on_hand"] <= 0) if out else (inv["on_hand"] < inv["reorder_point"]) | (
+            inv["on_hand"] <= 0)
         inv = inv[short].merge(self.products, on="product_id", how="left")
         if location:
             inv = inv[inv["location_id"] == location]
         if category:
             inv = inv[inv["category"] == category]
         return set(zip(inv["location_id"], inv["product_id"], strict=True))
+
+    def customer_counts(self, period: tuple[date, date], country: str | None = None
+                        ) -> tuple[int, int, int, int]:
+        """(on record, signed up, first-time buyers, buying customers) over ``period``, of
+        the customers living in ``country`` when given."""
+        people = self.customers if country is None else self.customers[
+            self.customers["country"] == country]
+        known = set(people["customer_id"])
+        sales = self.sales[self.sales["customer_id"].isin(known)]
+        first = sales.groupby("customer_id")["order_date"].min()
+        within = sales[(sales["order_date"] >= period[0]) & (sales["order_date"] <= period[1])]
+        signed = people["signup_date"].between(period[0], period[1])
+        return (len(people), int(signed.sum()),
+                int(((first >= period[0]) & (first <= period[1])).sum()),
+                within["customer_id"].nunique())
 
     def customer(self, customer_id: str) -> tuple[int, float]:
         o = self.sales[self.sales["customer_id"] == customer_id]
@@ -635,6 +659,50 @@ def build_questions(t: Truth) -> list[Question]:
         pairs(t.low_stock("0003") | t.low_stock("0005")), "low_stock")
     add("Stock levels for SKU-00010", lambda a: len(_rows(a)) == len(held) and
         f"{int(held['on_hand'].sum()):,} on hand" in a.answer, "low_stock")
+    # the fifteenth session: past snapshots, low and out of stock together, the top N
+    day = t.inventory["snapshot_date"].max() - timedelta(days=10)
+    add(f"What was out of stock on {day:%B} {day.day}?",
+        pairs(t.low_stock(out=True, as_of=day)), "low_stock")
+    add("Low stock last week", pairs(t.low_stock(as_of=lw[1])), "low_stock")
+    add("low stock and out of stock at store 0003", pairs(t.low_stock("0003")), "low_stock")
+    then = t.stock(day)
+    held_then = then[(then["product_id"] == "SKU-00010") & (then["location_id"] == "0004")]
+    add(f"how many SKU-00010 did store 0004 have in stock on {day:%b} {day.day}",
+        lambda a: f"{int(held_then['on_hand'].sum()):,} on hand" in a.answer, "low_stock")
+    latest = t.stock()
+    short = latest[(latest["on_hand"] < latest["reorder_point"]) | (latest["on_hand"] <= 0)]
+    short = short.assign(shortfall=short["reorder_point"] - short["on_hand"]).sort_values(
+        ["shortfall", "location_id", "product_id"], ascending=[False, True, True])
+    largest = list(zip(short["location_id"], short["product_id"], strict=True))[:10]
+    add("top 10 low stock products", lambda a: [
+        (r["location_id"], r["product_id"]) for r in _rows(a)] == largest
+        and a.answer.startswith(f"{len(short)} product/location pairs"), "low_stock")
+    def counted(expected: tuple[int, int, int, int]) -> Callable[..., bool]:
+        on_record, signed, first, buying = expected
+        return lambda a: (f"{on_record:,} customers" in a.answer and f"{signed:,} signed up"
+                          in a.answer and f"{first:,} bought for the first time" in a.answer
+                          and f"{buying:,} customers bought" in a.answer)
+
+    add("how many customers do we have", counted(t.customer_counts(t.last_days(30))),
+        "customers")
+    add("how many customers in Germany signed up last month",
+        counted(t.customer_counts(lm, "DE")), "customers")
+    at_store = t.sales[(t.sales["store_id"] == "0003") & t.sales["order_date"].between(*lw)]
+    add("how many customers bought at store 0003 last week",
+        lambda a: a.answer.startswith(f"{at_store['customer_id'].nunique():,} customers "
+                                      "bought at store 0003"), "customers")
+    monthly_counts = {}
+    for month in range(1, t.today.month + 1):
+        end = min(t.today, (date(t.today.year, month, 28) + timedelta(days=4)).replace(day=1)
+                  - timedelta(days=1))
+        monthly_counts[date(t.today.year, month, 1)] = t.customer_counts(
+            (date(t.today.year, month, 1), end))[1:]
+    add("new customers by month this year", lambda a: {
+        r["month"]: (r["signed_up"], r["first_time_buyers"], r["buying_customers"])
+        for r in _rows(a)} == monthly_counts, "customers")
+    orders, spent = t.customer("C0000881")
+    add("what is the average order value of C0000881",
+        lambda a: f"an average of {_usd(spent / orders)} an order" in a.answer, "customer")
     return q
 
 

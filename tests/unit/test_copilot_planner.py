@@ -111,7 +111,7 @@ def test_previous_periods() -> None:
     # not sales questions: a period compared is not enough
     ("page views this week vs last week", Intent.UNSUPPORTED),
     ("compare inventory this month vs last month", Intent.UNSUPPORTED),
-    ("how many customers placed orders last month", Intent.UNSUPPORTED),
+    ("how many customers placed orders last month", Intent.CUSTOMER_COUNT),
     # ordinary words in Title Case are not unknown places
     ("Sales for All Stores last month", Intent.SALES),
     ("Revenue For Last Month", Intent.SALES),
@@ -232,7 +232,6 @@ def test_what_narrows_the_orders(question: str, expected: dict[str, object]) -> 
     "forecast SKU-00017 at store 0003 next week",
     "suspicious payments at store 0003 last week",
     "which customers in Germany are likely to churn",
-    "low stock last week at store 0001",
     "monthly revenue trend by store",
     "top 5 customers by units",
     "how many payments were declined last month?",
@@ -403,6 +402,9 @@ def test_narrowed_sql_passes_the_gate() -> None:
      (date(2025, 11, 1), date(2025, 11, 20))),
     ("Q3 2025 vs Q3 2026", (date(2026, 7, 1), date(2026, 9, 30)),
      (date(2025, 7, 1), date(2025, 9, 30))),
+    ("sales in the first quarter vs the second quarter of 2025",  # one year for both: the
+     (date(2025, 4, 1), date(2025, 6, 30)), None),  # quarter before, as usual
+    ("March vs April 2025 sales", (date(2025, 4, 1), date(2025, 4, 30)), None),
     ("this week vs last week", (date(2026, 11, 16), TODAY), None),  # the same weekdays
 ])
 def test_named_comparisons(question: str, current: tuple[date, date],
@@ -533,6 +535,24 @@ def test_top_customers_by_orders() -> None:
     ("forecast demand for SKU-00045 next 41 days", Intent.FORECAST, {"horizon_days": 41}),
     ("top 5 customers who live in Berlin", Intent.UNSUPPORTED, {}),  # not the Berlin store
     ("what is our churn rate?", Intent.UNSUPPORTED, {}),  # a rate, not the at-risk list
+    # the fifteenth session
+    ("low stock last week at store 0001", Intent.LOW_STOCK, {"store_id": "0001"}),
+    ("low stock and out of stock at store 0003", Intent.LOW_STOCK, {"stockout": False}),
+    ("top 10 low stock products", Intent.LOW_STOCK, {"top_n": 10}),
+    ("what's the stock of SKU-00010", Intent.LOW_STOCK, {"levels": True}),
+    ("how many SKU-00010 are left", Intent.LOW_STOCK, {"levels": True}),
+    ("what do you reccomend for C0000881", Intent.RECOMMENDATIONS, {}),
+    ("how many customers do we have", Intent.CUSTOMER_COUNT, {"period": None}),
+    ("how many new customers signed up last month", Intent.CUSTOMER_COUNT, {}),
+    ("new customers by month this year", Intent.CUSTOMER_COUNT, {"grain": "month"}),
+    ("how many customers bought at store 3 last week", Intent.CUSTOMER_COUNT,
+     {"store_id": "0003"}),
+    ("how many customers live in Germany", Intent.CUSTOMER_COUNT,
+     {"place": ("country", "DE")}),
+    ("how many customers in Europe", Intent.UNSUPPORTED, {}),  # customers have no region
+    ("how many customers by country", Intent.UNSUPPORTED, {}),
+    ("how many customers bought Electronics last month", Intent.UNSUPPORTED, {}),
+    ("who are our top 5 customers this year", Intent.TOP_CUSTOMERS, {"top_n": 5}),
 ])
 def test_ordinary_questions_are_read_as_asked(question: str, intent: Intent,
                                               expected: dict[str, object]) -> None:

@@ -23,6 +23,7 @@ class Intent(StrEnum):
     SALES = "sales"
     TOP_PRODUCTS = "top_products"
     TOP_CUSTOMERS = "top_customers"
+    CUSTOMER_COUNT = "customer_count"
     CUSTOMER_SUMMARY = "customer_summary"
     CHURN = "churn"
     RECOMMENDATIONS = "recommendations"

@@ -512,6 +512,8 @@ CAPABILITIES = (
     "top or bottom N products by revenue or units",
     "the top N customers by spend or orders over a period",
     "a customer's summary, e.g. C0000881",
+    "how many customers signed up, bought for the first time or bought over a period (by "
+    "day, week or month, or for stores, places or a channel)",
     "customers likely to churn",
     "product recommendations for a customer",
     "a demand forecast for a SKU, e.g. SKU-00123 next 30 days",
@@ -530,9 +532,11 @@ _KEYWORDS = ("sales", "revenue", "order", "orders", "product", "products", "cust
 
 
 def _one_slip(word: str, target: str) -> bool:
-    """Whether ``word`` is ``target`` with two neighbouring letters swapped, or one letter
-    missing or extra, not a "d" ending (not another letter in its place: "worth" is not
-    "worst")."""
+    """Whether ``word`` is ``target`` with two neighbouring letters swapped, one letter
+    missing or extra (not a "d" ending), or a letter doubled in the wrong place
+    ("reccomend"); not another letter in its place: "worth" is not "worst"."""
+    if word != target and re.sub(r"(\w)\1+", r"\1", word) == re.sub(r"(\w)\1+", r"\1", target):
+        return True
     if len(word) == len(target):
         diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
         return len(diff) == 2 and diff[1] == diff[0] + 1 and (
@@ -711,11 +715,13 @@ def _entities(question: str, catalog: Catalog) -> tuple[Entities, list[str]]:
     if re.search(r"\bwarehouses?\b|\bdistribution cent(er|re)s?\b|\bdcs?\b", low):
         ent.warehouse = True
     if re.search(r"\bout[- ]of[- ]stock\b|\bstock[- ]?outs?\b|\b(zero|no) stock\b|"
-                 r"\bsold out\b", low):
+                 r"\bsold out\b", low) and not re.search(
+            r"\blow[- ]stock|\blow (on|in) (stock|inventory)|\brunning low|\bbelow (the )?"
+            r"reorder|\blow or out\b", low):  # "low and out of stock": the low list has both
         ent.stockout = True
-    elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|positions?|status)\b|"
-                                      r"\bon hand\b|\bhow (much|many)\b.{0,40}\b(in stock|"
-                                      r"left)\b", low):
+    elif ent.product_id and re.search(r"\b(stock|inventory) (levels?|positions?|status|of|"
+                                      r"for)\b|\bon hand\b|\bin stock\b|\bhow (much|many)"
+                                      r"\b.{0,40}\bleft\b", low):
         ent.levels = True  # "stock levels for SKU-00010": everywhere it is held
     if re.search(r"\baverage (order|basket|ticket|transaction)( value| size)?\b|\baov\b|"
                  r"\bbasket size\b", low):
@@ -1024,6 +1030,13 @@ def _versus(question: str, ent: Entities, today: date) -> Period | None:
         return Period(start, end, _YEAR_EARLIER, period.kind)
     parts = _VERSUS.split(question, maxsplit=1)
     if len(parts) == 2:
+        years = [re.search(r"\b(?:19|20)\d{2}\b", part) for part in parts]
+        if bool(years[0]) != bool(years[1]):  # "the first quarter vs the second of 2025"
+            year = (years[0] or years[1]).group(0)  # type: ignore[union-attr]
+            parts = [part if found or re.search(r"\b(last|this|next|previous|past|ago)\b",
+                                                part, re.I) or not re.search(
+                rf"\b(q[1-4]|h[12]|quarter|half|{_MONTH_WORDS})\b", part, re.I)
+                else f"{part.rstrip()} {year}" for part, found in zip(parts, years, strict=True)]
         first, second = (resolve_period(part, today) for part in parts)
         if first and second and (first.start, first.end) != (second.start, second.end):
             later, earlier = (first, second) if first.start > second.start else (second, first)
@@ -1131,6 +1144,7 @@ _NARROWS: dict[Intent, frozenset[str]] = {
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
     Intent.CHURN: frozenset(),
     Intent.CUSTOMER_SUMMARY: frozenset({"customer_id"}),
+    Intent.CUSTOMER_COUNT: frozenset({*_STORES_NAMED, "channel", "promo", "promo_code"}),
     Intent.RECOMMENDATIONS: frozenset({"customer_id"}),
 }
 """What each plan can narrow its answer by; anything else a question names is refused."""
@@ -1148,7 +1162,7 @@ _NARROWING_WORDS = {"store_id": "a store", "store_ids": "several stores",
                     "order_id": "an order"}
 
 
-def _not_narrowed(intent: Intent, ent: Entities, today: date) -> list[str]:
+def _not_narrowed(intent: Intent, ent: Entities) -> list[str]:
     """What ``ent`` names that a plan of ``intent`` would leave out of its answer."""
     allowed = _NARROWS.get(intent)
     if allowed is None:
@@ -1159,10 +1173,11 @@ def _not_narrowed(intent: Intent, ent: Entities, today: date) -> list[str]:
         left.append("units or order counts")
     if intent is Intent.TOP_CUSTOMERS and ent.metric not in ("revenue", "orders"):
         left.append("anything but spend or orders")
-    if intent is Intent.LOW_STOCK and ent.period is not None and ent.period.end < today:
-        left.append("a past date (stock is the latest snapshot)")
-    if intent is Intent.REVENUE_TREND and ent.dimension not in (None, "total"):
-        left.append(f"a breakdown by {ent.dimension}")
+    if intent in (Intent.REVENUE_TREND, Intent.CUSTOMER_COUNT) and ent.dimension not in (
+            None, "total"):
+        left.append(f"a breakdown by {ent.dimension.replace('_', ' ')}")
+    if intent is Intent.CUSTOMER_COUNT and any(kind == "region" for kind, _ in places_of(ent)):
+        left.append("a region (customers have a country and a city)")
     if intent in (Intent.TOP_PRODUCTS, Intent.TOP_CUSTOMERS) and (
             ent.versus is not None or ent.compare):
         left.append("a comparison with another period (a ranking is of one period)")
@@ -1195,7 +1210,8 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\bsold out\b|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"
      r"\bstock levels?|\bneed to order|\blow (on|in) (stock|inventory)|\bon hand\b|"
-     r"\bstock position\b"),
+     r"\bstock position\b|\b(stock|inventory) (of|for)\b|\bin stock\b|"
+     r"\bhow (much|many) (of )?sku[- ]?\d+\b.{0,20}\bleft\b"),
     (Intent.SALES, r"\b(top|bottom|best|worst)(\s+\d{1,3})?\s+(performing\s+|selling\s+)?(stores?|"
      r"regions?|categor(y|ies)|channels?|countr(y|ies)|brands?|locations?|markets?)\b|"
      r"\b(stores?|regions?|categor(y|ies)|brands?) (ranked|ranking)\b|\branking of (the )?"
@@ -1206,6 +1222,12 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\bwhich (customers?|clients?|buyers?|shoppers?)\b.{0,40}\b(most|highest|biggest|"
      r"largest)\b|"
      r"\bwho (are|were) our (best|top|biggest) customers"),
+    (Intent.CUSTOMER_COUNT, r"\bhow many (new |active |unique |distinct |different |"
+     r"first[- ]time |repeat |returning )?(customers|clients|shoppers|buyers)\b|\bnumber of "
+     r"(new |active |unique |distinct |first[- ]time )?(customers|clients|shoppers|buyers)\b|"
+     r"\bnew (customers|clients|shoppers|buyers|sign[- ]?ups)\b|\bcustomer (count|base)\b|"
+     r"\bsign[- ]?ups?\b|\bsigned up\b|\bregistrations?\b|\bactive (customers|buyers)\b|"
+     r"\bfirst[- ]time (customers|buyers|shoppers)\b|\bcustomer acquisition\b"),
     (Intent.ORDER_STATUS, r"\bstatus of (my |the |an )?order|\border status|"
      r"\bwhere is (my |the )?order|\btrack\w* (my |the )?order|\border\s+ORD-|\bORD-\d"),
     (Intent.TOP_PRODUCTS, r"\b(top|bottom|best|worst)[- ]?(\d+ )?(selling|sellers?|"
@@ -1230,6 +1252,10 @@ def _classify(low: str, ent: Entities) -> Intent | None:
         if re.search(pattern, low, re.I):
             if intent is Intent.CUSTOMER_SUMMARY and not ent.customer_id:
                 continue
+            if intent is Intent.CUSTOMER_COUNT and re.search(
+                    r"\b(sales|revenue|turnover|spen[dt])\b", low) and not re.search(
+                    r"\bhow many\b|\bnumber of\b|\bcount\b", low):
+                continue  # "sales to new customers": sales, not a count of customers
             if intent is Intent.SALES and ent.order_id and not ent.store_id:
                 return Intent.ORDER_STATUS
             return intent
@@ -1372,7 +1398,7 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
             "city: I can give online sales overall, or the sales of the stores "
             + (f"in {' and '.join(v for _, v in places_of(ent))}." if places_of(ent)
                else "(by store, region or country) — ask for the two apart.")))
-    if intent is not None and (left := _not_narrowed(intent, ent, catalog.today)):
+    if intent is not None and (left := _not_narrowed(intent, ent)):
         return Plan(Intent.UNSUPPORTED, ent, confident=False, message=(
             f"I can't narrow that answer by {' or '.join(left)} yet, and the answer for "
             "everything would mislead, so I won't give it. Ask without it, or ask about: "
@@ -1680,30 +1706,54 @@ def _line_amount(alias: str) -> Any:
     return exp.Sub(this=exp.Mul(this=qty, expression=price), expression=disc)
 
 
-def low_stock_sql(ent: Entities) -> Any:
-    """Latest inventory snapshot rows with on_hand below the reorder point (or, for
-    stock-outs, nothing on hand; for a product's levels, all of them)."""
+def stock_as_of(ent: Entities, today: date) -> date | None:
+    """The day whose inventory snapshot answers a stock question naming a past period (its
+    last day), or None for the latest snapshot."""
+    return ent.period.end if ent.period is not None and ent.period.end < today else None
+
+
+def snapshot_range_sql() -> Any:
+    """The first and last inventory snapshot dates."""
+    from sqlglot import exp
+
+    day = col("i", "inventory", "snapshot_date")
+    return exp.select(_alias(_fn("min", day), "first_snapshot"),
+                      _alias(_fn("max", day), "last_snapshot")).from_(_table("inventory", "i"))
+
+
+def low_stock_sql(ent: Entities, as_of: date | None = None) -> Any:
+    """Inventory snapshot rows (the latest, or the last on or before ``as_of``) with
+    on_hand below the reorder point or nothing on hand (for stock-outs, nothing on hand
+    only; for a product's levels, all of them); with ``top_n``, the largest shortfalls and
+    how many rows there are in all."""
     from sqlglot import exp
 
     latest = exp.select(_fn("max", col("i2", "inventory", "snapshot_date"))).from_(
         _table("inventory", "i2"))
+    if as_of is not None:
+        latest = latest.where(exp.LTE(this=col("i2", "inventory", "snapshot_date"),
+                                      expression=_date(as_of)))
     shortfall = exp.Sub(this=col("i", "inventory", "reorder_point"),
                         expression=col("i", "inventory", "on_hand"))
+    on_hand = col("i", "inventory", "on_hand")
     query = (exp.select(
         col("i", "inventory", "location_id"), col("i", "inventory", "product_id"),
         col("p", "products", "name"), col("p", "products", "category"),
-        col("i", "inventory", "on_hand"), col("i", "inventory", "reorder_point"),
+        on_hand, col("i", "inventory", "reorder_point"),
         col("i", "inventory", "on_order"), _alias(shortfall, "shortfall"),
         col("i", "inventory", "snapshot_date"))
         .from_(_table("inventory", "i"))
         .join(_table("products", "p"), on=col("p", "products", "product_id").eq(
             col("i", "inventory", "product_id")), join_type="left")
         .where(col("i", "inventory", "snapshot_date").eq(exp.Subquery(this=latest))))
+    if ent.top_n and not ent.levels:
+        query = query.select(_alias(exp.Window(this=_fn("count", exp.Star())), "rows_in_all"))
     if ent.stockout:
-        query = query.where(exp.LTE(this=col("i", "inventory", "on_hand"), expression=_num(0)))
-    elif not ent.levels:
-        query = query.where(exp.LT(this=col("i", "inventory", "on_hand"),
-                                   expression=col("i", "inventory", "reorder_point")))
+        query = query.where(exp.LTE(this=on_hand, expression=_num(0)))
+    elif not ent.levels:  # nothing on hand is low, whatever the reorder point
+        query = query.where(exp.or_(
+            exp.LT(this=on_hand, expression=col("i", "inventory", "reorder_point")),
+            exp.LTE(this=on_hand, expression=_num(0))))
     if ent.store_id:
         query = query.where(col("i", "inventory", "location_id").eq(_str(ent.store_id)))
     if ent.store_ids:
@@ -1715,9 +1765,10 @@ def low_stock_sql(ent: Entities) -> Any:
     query = _product_filters(query, ent, "p", col("i", "inventory", "product_id"))
     if ent.warehouse:
         query = query.where(col("i", "inventory", "location_type").eq(_str("warehouse")))
-    return query.order_by(_desc(exp.column("shortfall")),
-                          _asc(col("i", "inventory", "location_id")),
-                          _asc(col("i", "inventory", "product_id")))
+    query = query.order_by(_desc(exp.column("shortfall")),
+                           _asc(col("i", "inventory", "location_id")),
+                           _asc(col("i", "inventory", "product_id")))
+    return query.limit(ent.top_n) if ent.top_n and not ent.levels else query
 
 
 def order_status_sql(ent: Entities) -> Any:
@@ -1921,11 +1972,14 @@ def customer_summary_sql(ent: Entities) -> Any:
 
     assert ent.customer_id
     o_cust = col("o", "orders", "customer_id")
+    count = _fn("count", col("o", "orders", "order_id"))
+    spent = _fn("sum", usd(col("o", "orders", "total_amount"), col("o", "orders", "currency")))
     orders = (exp.select(
-        _alias(_fn("count", col("o", "orders", "order_id")), "orders"),
-        _alias(_fn("coalesce", _round(_fn("sum", usd(col("o", "orders", "total_amount"),
-                                                     col("o", "orders", "currency")))),
-                   _num(0)), "revenue_usd"),  # nothing spent is 0, not unknown
+        _alias(count, "orders"),
+        _alias(_fn("coalesce", _round(spent), _num(0)), "revenue_usd"),  # nothing spent is
+        # 0, not unknown
+        _alias(_round(exp.Div(this=spent, expression=_fn("nullif", count, _num(0)))),
+               "average_order_usd"),
         _alias(_fn("min", col("o", "orders", "order_date")), "first_order"),
         _alias(_fn("max", col("o", "orders", "order_date")), "last_order"))
         .from_(_table("orders", "o"))
@@ -1938,6 +1992,7 @@ def customer_summary_sql(ent: Entities) -> Any:
         col("c", "customers", "country"), col("c", "customers", "city"),
         col("c", "customers", "home_store_id"), col("c", "customers", "signup_date"),
         exp.column("orders", table="s"), exp.column("revenue_usd", table="s"),
+        exp.column("average_order_usd", table="s"),
         exp.column("first_order", table="s"), exp.column("last_order", table="s"))
         .from_(_table("customers", "c"))
         .join(exp.Subquery(this=orders, alias=exp.TableAlias(this=exp.to_identifier("s"))),
@@ -2012,6 +2067,77 @@ def revenue_trend_sql(ent: Entities, period: Period, grain: str) -> Any:
         query = query.from_(_table("orders", "o"))
     query = query.where(_between(day, period.start, period.end))
     return _order_filters(query, ent).group_by(exp.column(grain)).order_by(_asc(exp.column(grain)))
+
+
+def customer_count_sql(ent: Entities, period: Period, grain: str | None = None) -> Any:
+    """Customers on record, signed up, buying for the first time and buying over
+    ``period`` (per ``grain`` bucket when given). A country or city is where customers
+    live; narrowed by store, channel or promo code (what orders have, sign-ups have not),
+    only the buying customers are counted."""
+    from sqlglot import exp
+
+    def bucketed(day: Any) -> Any:
+        return day if grain in (None, "day") else exp.cast(
+            _fn("date_trunc", _str(str(grain)), day), "DATE")
+
+    def living(query: Any, alias: str) -> Any:  # the customers of a country or city
+        if not (places := places_of(ent)):
+            return query
+        return query.where(exp.or_(*(col(alias, "customers", kind).eq(_str(value))
+                                     for kind, value in places)))
+
+    def with_customers(query: Any) -> Any:
+        if not places_of(ent):
+            return query
+        return living(query.join(_table("customers", "c"), on=col(
+            "c", "customers", "customer_id").eq(col("o", "orders", "customer_id"))), "c")
+
+    o_day = col("o", "orders", "order_date")
+    buyers = with_customers(_order_filters(exp.select(_alias(_fn("count", exp.Distinct(
+        expressions=[col("o", "orders", "customer_id")])), "buying_customers")).from_(
+        _table("orders", "o")).where(_between(o_day, period.start, period.end)),
+        replace(ent, place=None, places=None)))
+    signup = col("c", "customers", "signup_date")
+    signed = living(exp.select(_alias(_fn("count", exp.Star()), "signed_up")).from_(
+        _table("customers", "c")).where(_between(signup, period.start, period.end)), "c")
+    firsts = with_customers(
+        exp.select(col("o", "orders", "customer_id"), _alias(_fn("min", o_day), "first_order"))
+        .from_(_table("orders", "o"))
+        .where(_is_sale("o"), exp.not_(col("o", "orders", "customer_id").is_(exp.null())))
+        .group_by(col("o", "orders", "customer_id")))
+    first_day = exp.column("first_order", table="f")
+    first = exp.select(_alias(_fn("count", exp.Star()), "first_time_buyers")).from_(
+        exp.Subquery(this=firsts, alias=exp.TableAlias(this=exp.to_identifier("f")))).where(
+        _between(first_day, period.start, period.end))
+    orders_only = bool(ent.store_id or ent.store_ids or ent.channel or ent.promo
+                       or ent.promo_code)
+    if grain is None:
+        columns = [_alias(exp.Subquery(this=buyers), "buying_customers")]
+        if not orders_only:
+            on_record = living(exp.select(_fn("count", exp.Star())).from_(
+                _table("customers", "c")), "c")
+            columns = [_alias(exp.Subquery(this=on_record), "customers_on_record"),
+                       _alias(exp.Subquery(this=signed), "signed_up"),
+                       _alias(exp.Subquery(this=first), "first_time_buyers"), *columns]
+        return exp.select(*columns)
+    parts = [("b", buyers, o_day)]
+    if not orders_only:
+        parts += [("s", signed, signup), ("f1", first, first_day)]
+    tables = [(alias, query.select(_alias(bucketed(day), grain)).group_by(exp.column(grain)))
+              for alias, query, day in parts]
+    names = {"b": "buying_customers", "s": "signed_up", "f1": "first_time_buyers"}
+    query = exp.select(
+        _alias(_fn("coalesce", *(exp.column(grain, table=a) for a, _ in tables)), grain),
+        *(_alias(_fn("coalesce", exp.column(names[a], table=a), _num(0)), names[a])
+          for a in ("s", "f1", "b") if any(a == t for t, _ in tables)))
+    query = query.from_(exp.Subquery(this=tables[0][1], alias=exp.TableAlias(
+        this=exp.to_identifier(tables[0][0]))))
+    for i, (alias, sub) in enumerate(tables[1:], start=1):  # a bucket of any of them
+        seen = _fn("coalesce", *(exp.column(grain, table=a) for a, _ in tables[:i]))
+        query = query.join(exp.Subquery(this=sub, alias=exp.TableAlias(
+            this=exp.to_identifier(alias))), on=exp.column(grain, table=alias).eq(seen),
+            join_type="full")
+    return query.order_by(_asc(exp.column(grain)))
 
 
 def churn_count_sql(today: date) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -179,6 +179,17 @@ class _Draft:
     repairs: int = 0
     period: P.Period | None = None
     entities: P.Entities | None = None
+
+
+def _during(period: P.Period) -> str:
+    """When, as words after a verb: "in October 2026", but "last week (...)", "yesterday"."""
+    bare = period.label.startswith(("last ", "this ", "yesterday", "today"))
+    return period.label if bare else f"in {period.label}"
+
+
+def _named(period: P.Period) -> str:
+    """A period's label without the dates it may end with, for text that adds them."""
+    return period.label.removesuffix(f" ({period.start} to {period.end})")
 
 
 def _money(value: Any) -> str:
@@ -410,6 +421,7 @@ class RetailCopilot:
             Intent.SALES: self._sales,
             Intent.TOP_PRODUCTS: self._top_products,
             Intent.TOP_CUSTOMERS: self._top_customers,
+            Intent.CUSTOMER_COUNT: self._customer_count,
             Intent.CUSTOMER_SUMMARY: self._customer,
             Intent.RECOMMENDATIONS: self._recommendations,
             Intent.REVENUE_TREND: self._trend,
@@ -429,24 +441,36 @@ class RetailCopilot:
 
     def _low_stock(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
         where = P.scope_text(ent)
+        as_of = P.stock_as_of(ent, catalog.today)
+        if as_of is not None:
+            first, last = self._run(con, P.snapshot_range_sql()).rows[0]
+            if first is None or as_of < first:
+                return _Draft(
+                    f"There is no inventory snapshot on or before {as_of}: the snapshots "
+                    f"go from {first} to {last}. Ask about a day in that range.",
+                    Intent.LOW_STOCK, "data_query", columns=[], rows=[])
+        last_day = "" if as_of is None or ent.period is None or ent.period.days == 1 else \
+            f", the last day of {ent.period.label}"
+        snapshot = "the latest inventory snapshot" if as_of is None else \
+            f"the snapshot of {as_of}{last_day}"
 
         def stockouts(r: QueryResult) -> str:
             recs = r.records()
             if not recs:
-                return f"Nothing is out of stock{where} in the latest inventory snapshot."
+                return f"Nothing is out of stock{where} in {snapshot}."
             per_location: dict[str, int] = {}
             for x in recs:
                 per_location[x["location_id"]] = per_location.get(x["location_id"], 0) + 1
             most = max(sorted(per_location), key=lambda k: per_location[k])
             return (f"{_count(len(recs), 'product')} out of stock (nothing on hand){where} "
-                    f"in the snapshot of {recs[0]['snapshot_date']}, at "
+                    f"in the snapshot of {recs[0]['snapshot_date']}{last_day}, at "
                     f"{_count(len(per_location), 'location')}; the most at {most} "
                     f"({per_location[most]}).")
 
         def levels(r: QueryResult) -> str:
             recs = r.records()
             if not recs:
-                return f"No stock is recorded{where} in the latest inventory snapshot."
+                return f"No stock is recorded{where} in {snapshot}."
             low = [x for x in recs if x["reorder_point"] is not None
                    and x["on_hand"] is not None and x["on_hand"] < x["reorder_point"]]
             return (f"Stock{where} in the snapshot of {recs[0]['snapshot_date']}: "
@@ -462,18 +486,28 @@ class RetailCopilot:
             if ent.levels:
                 return levels(r)
             if not r.rows:
-                return f"No products are below their reorder point{where} in the latest " \
-                       "inventory snapshot."
+                return f"No products are below their reorder point{where} in {snapshot}."
             recs = r.records()
             worst = recs[0]
-            locations = len({x["location_id"] for x in recs})
-            return (f"{len(recs)} product/location pairs are below their reorder point"
-                    f"{where} in the snapshot of {worst['snapshot_date']}, across "
-                    f"{locations} locations. Largest shortfall: {worst['product_id']} "
-                    f"({worst['name']}) at {worst['location_id']}: {worst['on_hand']} on "
-                    f"hand vs reorder point {worst['reorder_point']}.")
+            pairs = int(worst.get("rows_in_all") or len(recs))
+            out = sum(1 for x in recs if (x["on_hand"] or 0) <= 0)
+            head = (f"{pairs} product/location pairs are below their reorder point{where} "
+                    f"in the snapshot of {worst['snapshot_date']}{last_day}")
+            if len(recs) < pairs:  # "top 10 low stock products"
+                return (f"{head}. The {len(recs)} largest shortfalls: " + "; ".join(
+                    f"{x['product_id']} at {x['location_id']} ({x['on_hand']} vs "
+                    f"{x['reorder_point']})" for x in recs[:10])
+                    + ("; …" if len(recs) > 10 else "")
+                    + f". {out} of these {len(recs)} {'is' if out == 1 else 'are'} out of "
+                    "stock.")
+            return (f"{head}, across {_count(len({x['location_id'] for x in recs}), 'location')}"
+                    f". Largest shortfall: {worst['product_id']} ({worst['name']}) at "
+                    f"{worst['location_id']}: {worst['on_hand']} on hand vs reorder point "
+                    f"{worst['reorder_point']}."
+                    + (f" {out} of them {'is' if out == 1 else 'are'} out of stock (nothing "
+                       "on hand)." if out else ""))
 
-        draft = self._sql_draft(con, Intent.LOW_STOCK, P.low_stock_sql(ent), text)
+        draft = self._sql_draft(con, Intent.LOW_STOCK, P.low_stock_sql(ent, as_of), text)
         first = ent.store_id or next(iter(catalog.stores), "0001")
         draft.suggestions = [f"And for store {first if not ent.store_id else '0001'}?",
                              "Top 10 products by units this month",
@@ -522,13 +556,13 @@ class RetailCopilot:
                     return (f"Average order value{scope} for {period.label}: "
                             f"{order_value(t.get('revenue'), t.get('orders'))} "
                             f"({_money(t.get('revenue'))} over {t.get('orders', 0)} orders), "
-                            f"against {before} in {previous.label} ({previous.start} to "
+                            f"against {before} in {_named(previous)} ({previous.start} to "
                             f"{previous.end}).")
                 units = (f"{t['units']:,} units, " if ent.metric == "units"
                          and t.get("units") is not None else "")
                 return (f"{what}{scope} for {period.label}: {units}{t.get('orders', 0)} orders, "
                         f"{_money(t.get('revenue'))}, {_pct(t.get('change_pct'))} vs "
-                        f"{previous.label} ({previous.start} to {previous.end}: "
+                        f"{_named(previous)} ({previous.start} to {previous.end}: "
                         f"{_money(t.get('previous_revenue'))}).")
             # web and app orders have no store: they are not ranked among stores or places
             key = "store_id" if dim == "store" else dim
@@ -565,7 +599,7 @@ class RetailCopilot:
             head = (f"{what} by {dim_words}{scope} for {period.label}: {_money(total)} in total"
                     + (f" ({_money(storeless)} of it online, with no store)"
                        if storeless else "")
-                    + f", {_pct(change)} vs {previous.label} ({previous.start} to "
+                    + f", {_pct(change)} vs {_named(previous)} ({previous.start} to "
                     f"{previous.end}, {_money(prev_total)}).")
             if pick is None:
                 return head
@@ -653,6 +687,52 @@ class RetailCopilot:
                              "Which customers are likely to churn?"]
         return draft
 
+    def _customer_count(self, con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        grain = ent.grain
+        period = ent.period or P.default_period(catalog.today, 84 if grain else
+                                                P.DEFAULT_PERIOD_DAYS)
+        ent.period = period
+        places = P.places_of(ent)
+        scope = P.scope_text(replace(ent, place=None, places=None)) + (
+            " living in " + " and ".join(P.country_label(value) if kind == "country" else value
+                                         for kind, value in places) if places else "")
+
+        def text(r: QueryResult) -> str:
+            recs = r.records()
+            if grain is not None:
+                if not recs:
+                    return f"No customer signed up or bought{scope} in {period.label}."
+                buyers = [int(x["buying_customers"] or 0) for x in recs]
+                head = (f"Customers{scope} by {grain} for {period.label}: "
+                        f"{_count(len(recs), grain)}, from {min(buyers):,} to "
+                        f"{max(buyers):,} buying customers a {grain}")
+                if "signed_up" in recs[0]:
+                    return (f"{head}; {sum(int(x['signed_up'] or 0) for x in recs):,} sign-ups "
+                            f"and {sum(int(x['first_time_buyers'] or 0) for x in recs):,} "
+                            "first-time buyers in all.")
+                return head + "."
+            c = recs[0]
+            if "customers_on_record" not in c:
+                return (f"{c['buying_customers']:,} customers bought{scope} {_during(period)} "
+                        "(sales, guest orders left out); sign-ups have no store or channel, "
+                        "so they are not counted for one.")
+            when = _during(period)
+            return (f"{c['customers_on_record']:,} customers{scope} on record. "
+                    f"{when[0].upper()}{when[1:]}: {c['signed_up']:,} signed up, "
+                    f"{c['first_time_buyers']:,} bought for the first time, and "
+                    f"{c['buying_customers']:,} customers bought (sales, guest orders left "
+                    "out).")
+
+        draft = self._sql_draft(con, Intent.CUSTOMER_COUNT,
+                                P.customer_count_sql(ent, period, grain), text)
+        draft.period = period
+        if grain is not None:
+            draft.chart = ChartSpec(mark="line", x=grain, y="buying_customers",
+                                    title=f"Buying customers by {grain}")
+        draft.suggestions = ["New customers by month this year", "Top 10 customers this month",
+                             "Which customers are likely to churn?"]
+        return draft
+
     def _customer(self, con: Any, ent: P.Entities, _catalog: P.Catalog) -> _Draft:
         def text(r: QueryResult) -> str:
             if not r.rows:
@@ -660,15 +740,17 @@ class RetailCopilot:
             c = r.records()[0]
             who = (f"Customer {c['customer_id']} ({c['first_name'] or 'no name'}, "
                    f"{c['city'] or '?'}, {c['country'] or '?'})")
+            average = (f" (an average of {_money(c['average_order_usd'])} an order)"
+                       if c["orders"] else "")
             if ent.period is not None:
-                return (f"{who} placed {c['orders']} orders worth {_money(c['revenue_usd'])} "
-                        f"in {ent.period.label}"
+                return (f"{who} placed {c['orders']} orders worth {_money(c['revenue_usd'])}"
+                        f"{average} {_during(ent.period)}"
                         + (f", the last on {c['last_order']}." if c["orders"] else "."))
             if not c["orders"]:
                 return (f"{who} has no orders (as sales) yet; home store "
                         f"{c['home_store_id'] or 'none'}.")
-            return (f"{who} has {c['orders']} orders worth {_money(c['revenue_usd'])} since "
-                    f"{c['first_order']}; last order on {c['last_order']}; home store "
+            return (f"{who} has {c['orders']} orders worth {_money(c['revenue_usd'])}{average} "
+                    f"since {c['first_order']}; last order on {c['last_order']}; home store "
                     f"{c['home_store_id'] or 'none'}.")
 
         draft = self._sql_draft(con, Intent.CUSTOMER_SUMMARY, P.customer_summary_sql(ent),
