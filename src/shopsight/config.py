@@ -95,6 +95,13 @@ class Settings(BaseSettings):
         validation_alias=_env("DAILY_ANALYSIS_TIMEZONE"),
         description="Time zone that defines 'today' for the daily analysis.",
     )
+    holidays_file: Path | None = Field(
+        None,
+        validation_alias=_env("SHOPSIGHT_HOLIDAYS_FILE"),
+        description="CSV of the retailer's own holidays and events (columns date, name) "
+        "that the anomaly detector judges against their usual lift; default: the built-in "
+        "retail calendar (Black Friday, Cyber Monday, Christmas, New Year).",
+    )
     enable_scheduled_analysis: bool = Field(
         True,
         validation_alias=_env("ENABLE_SCHEDULED_ANALYSIS"),

@@ -59,6 +59,20 @@ def test_daily_run_judges_only_the_target_date() -> None:
     assert "collapse at store 0001 on 2025-12-03" in found[0].description
 
 
+def test_a_day_unusual_only_with_its_transactions_says_so() -> None:
+    """Revenue +40 % is within its own range; with 4x the transactions the day is not."""
+    day = date(2025, 12, 3)
+    daily = store_history()
+    that_day = (daily["store_id"] == "0001") & (daily["business_date"] == pd.Timestamp(day))
+    daily.loc[that_day, "revenue"] *= 1.4
+    daily.loc[that_day, "transactions"] *= 4
+    [found] = detect_store_anomalies(daily, day)
+    assert found.expected_low <= found.observed <= found.expected_high
+    assert "revenue alone is within its usual range" in found.description
+    assert f"with {int(daily.loc[that_day, 'transactions'].iloc[0])} transactions" in \
+        found.description
+
+
 def test_holiday_lift_learned_from_last_year_is_not_flagged() -> None:
     black_fridays = [date(2025, 1, 31), date(2026, 1, 30)]  # any recurring named date works
     events = {(s, d): 2.2 for s in ("0001", "0002") for d in black_fridays}

@@ -41,7 +41,7 @@ def sales() -> pd.DataFrame:
 def test_restock_uses_the_latest_snapshot_and_the_sales_rate() -> None:
     found = restock_recommendations(inventory(), sales(), AS_OF)
     by_location = {r.store_id: r for r in found}
-    assert set(by_location) == {"0001", "WH01"}
+    assert set(by_location) == {"0001"}  # WH01 is below its reorder point, with 120 on order
     store = by_location["0001"]
     assert store.title == ("Restock SKU-00028 at store 0001: 3 on hand, sells 2.4/day "
                            "(1.3 days of cover), reorder point 10")
@@ -50,8 +50,10 @@ def test_restock_uses_the_latest_snapshot_and_the_sales_rate() -> None:
     # revenue a day x days of the 7-day horizon not covered
     cover = 3 / (66 / 28)
     assert store.money_at_stake == pytest.approx(66 * 12.5 / 28 * (7 - cover), abs=0.01)
-    warehouse = by_location["WH01"]
-    assert warehouse.money_at_stake == 0 and "120 on order" in warehouse.title
+    short = inventory().assign(on_order=[0, 4, 0, 0])  # 3 + 4 on order: still below 10
+    found = restock_recommendations(short, sales(), AS_OF)
+    assert [r.store_id for r in found] == ["0001", "WH01"] and "4 on order" in found[0].title
+    assert found[1].money_at_stake == 0  # a warehouse sells nothing of its own
 
 
 def anomaly(kind: str, severity: str, observed: float, expected: float,

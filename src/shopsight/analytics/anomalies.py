@@ -26,7 +26,8 @@ Holidays
     the earlier occurrences of the same holiday name in the data and over all stores, of
     revenue / baseline. So Black Friday is expected at about twice a normal Friday and
     is not flagged, while a store whose Black Friday flopped still is. A holiday seen
-    for the first time is not scored (there is nothing to compare it with).
+    for the first time is not scored (there is nothing to compare it with). The daily
+    analysis uses :mod:`shopsight.analytics.retail_calendar` (or the retailer's own file).
 
 Stock-outs (:func:`detect_stockouts`)
     A product that usually sells at a store and then sells nothing for several
@@ -275,6 +276,11 @@ def detect_store_anomalies(daily: pd.DataFrame, start: date, end: date | None = 
         day = pd.Timestamp(row["business_date"]).date()
         holiday = None if pd.isna(row["holiday"]) else str(row["holiday"])
         change = (observed - expected) / expected if expected else 0.0
+        usual = f"usual range ${low:,.0f}-${high:,.0f}"
+        if has_tx and low <= observed <= high:  # unusual only with its transactions
+            usual = (f"revenue alone is within its usual range ${low:,.0f}-${high:,.0f}, "
+                     f"but with {float(row['transactions']):,.0f} transactions against "
+                     f"{float(row['transactions_baseline']):,.0f} usual the day is not")
         found.append(SalesAnomaly(
             level="store", store_id=str(row["store_id"]), kind=kind, business_date=day,
             start_date=day, end_date=day, metric="revenue", observed=round(observed, 2),
@@ -283,8 +289,7 @@ def detect_store_anomalies(daily: pd.DataFrame, start: date, end: date | None = 
             money_at_stake=round(abs(observed - expected), 2), holiday=holiday,
             description=(f"Revenue {kind} at store {row['store_id']} on {day}"
                          f"{f' ({holiday})' if holiday else ''}: ${observed:,.0f} vs "
-                         f"${expected:,.0f} expected ({change:+.0%}; usual range "
-                         f"${low:,.0f}-${high:,.0f})"),
+                         f"${expected:,.0f} expected ({change:+.0%}; {usual})"),
         ))
     return sorted(found, key=lambda a: (-abs(a.score), a.business_date, a.store_id))
 

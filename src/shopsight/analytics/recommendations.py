@@ -5,12 +5,14 @@ Every number in a recommendation comes from its inputs; nothing is invented, and
 recommendation carries its evidence so a reader can check it.
 
 Rules
-    * **restock**: a location whose latest stock snapshot has ``on_hand`` below
-      ``reorder_point``. Daily sales rate = units sold at the location over the last
-      ``rate_days`` days / ``rate_days``; days of cover = on_hand / rate. Money at stake
-      = revenue a day x the days of the next ``horizon_days`` the stock will not cover
-      (nothing is at stake when the stock lasts the horizon or the rate is unknown,
-      e.g. a warehouse without sales of its own).
+    * **restock**: a location whose latest stock snapshot has its stock position
+      (``on_hand`` + ``on_order``) below ``reorder_point``: stock below the reorder point
+      with enough already on order needs no new order. Daily sales rate = units sold at
+      the location over the last ``rate_days`` days / ``rate_days``; days of cover =
+      on_hand / rate. Money at stake = revenue a day x the days of the next
+      ``horizon_days`` the stock will not cover (nothing is at stake when the stock
+      lasts the horizon or the rate is unknown, e.g. a warehouse without sales of its
+      own).
     * **investigate_collapse** / **investigate_spike**: store anomalies of at least
       ``min_severity``; money at stake is the gap to the expected revenue (a spike worth
       repeating is money too).
@@ -65,7 +67,8 @@ class Recommendation(BaseModel):
 def restock_recommendations(inventory: pd.DataFrame, product_daily: pd.DataFrame | None,
                             as_of: date, settings: RecommendationSettings | None = None
                             ) -> list[Recommendation]:
-    """A restock for every location and product below its reorder point.
+    """A restock for every location and product whose stock position (on hand plus on
+    order) is below its reorder point.
 
     ``inventory``: snapshots with ``snapshot_date``, ``location_id`` (or ``store_id``),
     ``product_id``, ``on_hand``, ``reorder_point`` and optionally ``on_order``; the latest
@@ -81,7 +84,8 @@ def restock_recommendations(inventory: pd.DataFrame, product_daily: pd.DataFrame
         return []
     latest = stock[stock["snapshot_date"] == stock.groupby(
         ["location_id", "product_id"])["snapshot_date"].transform("max")]
-    low = latest[latest["on_hand"] < latest["reorder_point"]]
+    coming = latest["on_order"].fillna(0) if "on_order" in latest else 0
+    low = latest[latest["on_hand"] + coming < latest["reorder_point"]]
     rates = _daily_rates(product_daily, as_of, settings.rate_days)
     low = low.merge(rates, on=["location_id", "product_id"], how="left")
     found: list[Recommendation] = []

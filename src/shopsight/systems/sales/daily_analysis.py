@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,9 +23,10 @@ from pydantic import BaseModel
 from shopsight.analytics.anomalies import SalesAnomaly, detect_sales_anomalies
 from shopsight.analytics.fx import RATES_PER_USD
 from shopsight.analytics.recommendations import Recommendation, recommend_actions
+from shopsight.analytics.retail_calendar import retail_holidays
 from shopsight.analytics.store_metrics import StoreDayMetrics
 from shopsight.analytics.trends import PeriodChange, change_drivers, period_changes
-from shopsight.errors import NotFound
+from shopsight.errors import ConfigError, NotFound
 from shopsight.lake.sql import connect
 from shopsight.lake.store import Lake
 from shopsight.notify import Alert, Notifier
@@ -103,7 +105,8 @@ class DailyAnalysis:
                  reporting_currency: str = "USD",
                  holidays: pd.DataFrame | None = None) -> None:
         self.lake, self.state, self.uploads = lake, state, uploads
-        self.notifier, self.currency, self.holidays = notifier, reporting_currency, holidays
+        self.notifier, self.currency = notifier, reporting_currency
+        self.holidays = retail_holidays() if holidays is None else holidays
         self.runner = WorkflowRunner("daily analysis", [
             Step("get-store-summaries", self.get_store_summaries, StoreSummaries),
             Step("calc-company-metrics", self.calc_company_metrics, CompanyMetrics),
@@ -413,7 +416,30 @@ def build_daily_analysis(settings: Any, lake: Lake, state: State,
     from shopsight.pipeline.triggers import DailyTriggers, FallbackSchedule
 
     notifier = notifier_from_settings(settings)
-    analysis = DailyAnalysis(lake, state, uploads, notifier, settings.reporting_currency)
+    holidays = None if settings.holidays_file is None else load_holidays(settings.holidays_file)
+    analysis = DailyAnalysis(lake, state, uploads, notifier, settings.reporting_currency,
+                             holidays)
     triggers = DailyTriggers(uploads, analysis.run, notifier, FallbackSchedule(
         settings.daily_analysis_schedule, settings.daily_analysis_timezone))
     return analysis, triggers
+
+
+def load_holidays(path: Path) -> pd.DataFrame:
+    """The holiday calendar of ``SHOPSIGHT_HOLIDAYS_FILE``: ``date`` and ``name`` per row."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ConfigError("SHOPSIGHT_HOLIDAYS_FILE", f"cannot read {path} as a CSV file "
+                          f"({type(exc).__name__}); give a CSV with columns date,name") from exc
+    columns = {c.strip().lower(): c for c in frame.columns}
+    if missing := [c for c in ("date", "name") if c not in columns]:
+        raise ConfigError("SHOPSIGHT_HOLIDAYS_FILE", f"{path} has no column "
+                          f"{' or '.join(missing)}; give a CSV with columns date,name")
+    dates = pd.to_datetime(frame[columns["date"]].str.strip(), format="%Y-%m-%d",
+                           errors="coerce")
+    if dates.isna().any():
+        row = int(dates.isna().to_numpy().argmax())
+        raise ConfigError("SHOPSIGHT_HOLIDAYS_FILE", f"{path} row {row + 2} column date: "
+                          f"{frame[columns['date']].iloc[row]!r} is not a date (YYYY-MM-DD)")
+    names = frame[columns["name"]].str.strip()
+    return pd.DataFrame({"date": dates.dt.date, "name": names.where(names != "", "holiday")})
