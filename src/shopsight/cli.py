@@ -398,8 +398,13 @@ def sales_trends(
     for change in insights.changes:
         pct = "n/a" if change.change_pct is None else f"{change.change_pct:+.1f}%"
         previous = "n/a" if change.previous is None else f"{change.previous:,.0f}"
-        console.print(f"{change.label}: {change.current:,.0f} vs {previous} ({pct})",
-                      highlight=False)
+        days = (f" [{change.current_start}..{change.current_end} vs "
+                f"{change.previous_start}..{change.previous_end}]" if change.current_start
+                else "")
+        console.print(f"{change.label}: {change.current:,.0f} vs {previous} ({pct}){days}",
+                      highlight=False, markup=False)
+    if insights.drivers_period:
+        console.print(f"What moved: {insights.drivers_period}", highlight=False)
     for d in insights.drivers:
         console.print(f"  {d.dimension} {d.name}: {d.change:+,.0f} "
                       f"({d.contribution_pct:+.0f}% of the change)", highlight=False)

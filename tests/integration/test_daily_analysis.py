@@ -88,6 +88,14 @@ def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
     assert any(a.store_id == store and a.kind == kind and a.severity == "high"
                for a in report.anomalies), report.anomalies
     assert all(a.store_id != MISSING for a in report.anomalies)
+    # every driver is a share of one change: the reporting stores' week over week
+    totals = {d.dimension: d.change * 100 / d.contribution_pct for d in report.drivers
+              if abs(d.contribution_pct) >= 5}
+    assert {"store", "region", "category"} <= set(totals), report.drivers
+    assert max(totals.values()) == pytest.approx(min(totals.values()), rel=0.05), totals
+    assert "week over week" in report.drivers_period
+    month = next(c for c in report.changes if c.label == "month over month")
+    assert (month.current_end - month.current_start).days == 27  # type: ignore[operator]
     html = analysis.report_html(DAY)
     assert "Missing stores: 0011" in html and "<svg" in html and store in html
     exported = [f.key for f in lake.list_files("exports/quicksight")]

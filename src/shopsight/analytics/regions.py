@@ -11,7 +11,8 @@ Where an order happened
     region ``"Other"``.
 
 Money
-    Net sales: orders with status ``cancelled`` or ``refunded`` are left out. Every
+    Net sales: orders ``cancelled``, ``returned`` or ``refunded`` are left out
+    (:data:`shopsight.schema.NOT_SALES_STATUSES`). Every
     amount is converted to one reporting currency with the fixed rate table
     :data:`shopsight.analytics.fx.RATES_PER_USD` (``reporting = local /
     rate[local] * rate[reporting]``), so countries add up and growth is not an exchange
@@ -52,8 +53,9 @@ import numpy as np
 import pandas as pd
 
 from shopsight.analytics.fx import RATES_PER_USD
+from shopsight.schema import NOT_SALES_STATUSES
 
-EXCLUDED_STATUSES = ("cancelled", "refunded")
+EXCLUDED_STATUSES = NOT_SALES_STATUSES
 """Order statuses that are not net sales."""
 
 OPPORTUNITY_WEIGHTS: dict[str, float] = {"size": 0.35, "growth": 0.30, "headroom": 0.15,

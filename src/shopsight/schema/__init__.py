@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from shopsight.errors import ContractError
 from shopsight.schema.model import Column, ColumnType, Masking, Privacy, Table
-from shopsight.schema.tables import TABLES
+from shopsight.schema.tables import NOT_SALES_STATUSES, TABLES
 
 __all__ = [
-    "TABLES", "Column", "ColumnType", "Masking", "Privacy", "Table", "get_table",
-    "table_for_name",
+    "NOT_SALES_STATUSES", "TABLES", "Column", "ColumnType", "Masking", "Privacy", "Table",
+    "get_table", "table_for_name",
 ]
 
 _BY_NAME = {t.name: t for t in TABLES} | {a: t for t in TABLES for a in t.aliases}

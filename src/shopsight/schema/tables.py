@@ -21,6 +21,11 @@ S, I, F, M, B, D, T = (  # noqa: E741 - short aliases keep the declarations read
 STORE_ID_PATTERN = r"^[0-9]{4}$"
 STORE_ID_TEXT = "a four-digit store id, such as 0001"
 CURRENCIES = ("USD", "CAD", "GBP", "EUR", "JPY", "AUD", "CHF", "SEK", "MXN", "BRL", "INR", "CNY")
+NOT_SALES_STATUSES = ("cancelled", "returned", "refunded")
+"""Order statuses that are not net sales: every analysis of sales (the copilot, Global
+Market Pulse, Market Intelligence) leaves them out. The daily analysis reports store sales
+as the stores' POS uploads do instead (every order but cancelled ones; a return counts on
+the day it is made, not on the day of the sale), so its figures match what stores sent."""
 COUNTRY_PATTERN = r"^[A-Z]{2}$"
 COUNTRY_TEXT = "a two-letter country code in capitals, such as US"
 # dotted IPv4, or IPv6 (hex groups and colons, an IPv4 tail allowed): anything else, a card

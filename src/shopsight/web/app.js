@@ -102,8 +102,12 @@ const fmt = {
     : v < 1 << 20 ? `${(v / 1024).toFixed(1)} kB` : `${(v / (1 << 20)).toFixed(1)} MB`),
 };
 
-function kpi(label, value, sub = null, testid = null, raw = null) {
-  return h("div", { class: "kpi", "data-testid": testid, "data-value": raw },
+const STORE_REVENUE_HINT = "Store sales as the stores' POS uploads report them: every order "
+  + "but cancelled ones, a return counting on the day it is made. Net sales of every channel "
+  + "(returns and refunds left out) are on the Markets page and in the copilot.";
+
+function kpi(label, value, sub = null, testid = null, raw = null, hint = null) {
+  return h("div", { class: "kpi", "data-testid": testid, "data-value": raw, title: hint },
     h("div", { class: "label" }, label), h("div", { class: "value" }, value),
     sub ? h("div", { class: "sub" }, sub) : null);
 }
@@ -328,7 +332,8 @@ async function pageOverview(view, params) {
   if (ins) {
     const expected = (ins.stores_reported || []).length + (ins.stores_missing || []).length;
     view.append(h("div", { class: "kpis" },
-      kpi("Revenue", fmt.short(ins.revenue, c), revenueChangeText(ins), "kpi-revenue", ins.revenue),
+      kpi("Store revenue", fmt.short(ins.revenue, c), revenueChangeText(ins), "kpi-revenue",
+        ins.revenue, STORE_REVENUE_HINT),
       kpi("Transactions", fmt.int(ins.transactions), null, "kpi-transactions", ins.transactions),
       kpi("Units", fmt.int(ins.units), null, "kpi-units", ins.units),
       kpi("Average basket", fmt.money(ins.average_basket, c), null, "kpi-basket",
@@ -352,7 +357,7 @@ async function pageOverview(view, params) {
     .then((data) => (data ? parseForecast(data) : null));
   revenueForecast.catch(() => {});
   const isRevenue = (fc) => /revenue|sales/i.test(fc.metric);
-  grid.append(panel(["Revenue trend", h("span", { class: "muted" },
+  grid.append(panel(["Store revenue trend", h("span", { class: "muted" },
     "hover for values · click the legend to hide a series")], async (body) => {
     const history = ins?.revenue_history || [];
     if (!history.length) {
@@ -416,7 +421,8 @@ async function pageOverview(view, params) {
     ], ins.anomalies, { emptyText: "No anomalies on this day", testid: "anomalies" });
   }));
   if (!ins) return;
-  grid.append(panel("What moved revenue", async () => table([
+  grid.append(panel(["What moved revenue", h("span", { class: "muted small",
+    "data-testid": "drivers-period" }, ins.drivers_period || "")], async () => table([
     { key: "dimension", label: "By" }, { key: "name", label: "Name" },
     { key: "change", label: `Change (${c})`, num: true, format: (v) => fmt.money(v) },
     { key: "contribution_pct", label: "Share of change", num: true, format: fmt.signedPct },
@@ -431,6 +437,8 @@ async function pageOverview(view, params) {
   }));
   grid.append(panel("Changes", async () => table([
     { key: "label", label: "Compared with" },
+    { key: (r) => (r.current_start ? `${r.current_start} – ${r.current_end} vs `
+      + `${r.previous_start} – ${r.previous_end}` : "–"), label: "Days compared" },
     { key: "current", label: "Now", num: true, format: (v) => fmt.money(v) },
     { key: "previous", label: "Then", num: true, format: (v) => fmt.money(v) },
     { key: "change_pct", label: "Change", num: true, format: fmt.signedPct },

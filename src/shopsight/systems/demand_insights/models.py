@@ -280,10 +280,15 @@ class ChurnResponse(BaseModel):
     model: ModelInfo
 
 
+AT_RISK_THRESHOLD = 0.6
+"""The churn probability from which a customer is at risk, wherever no other is asked for
+(the dashboard, the API, the CLI and the copilot): the high risk level."""
+
+
 class AtRiskRequest(BaseModel):
     """Threshold and limit of the at-risk list."""
 
-    threshold: float = Field(0.6, ge=0, le=1)
+    threshold: float = Field(AT_RISK_THRESHOLD, ge=0, le=1)
     limit: int = Field(100, ge=1, le=10_000)
 
 

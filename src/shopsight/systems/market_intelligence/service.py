@@ -6,8 +6,8 @@ and customers through DuckDB once (until :meth:`refresh`) into net-sales lines
 
 - revenue is the net line amount, ``quantity x unit_price - line discount``, converted
   to USD with the fixed rate table of :mod:`shopsight.analytics.fx`; units are
-  quantities; orders ``cancelled`` or ``refunded`` are left out (as in the Global
-  Market Pulse);
+  quantities; orders ``cancelled``, ``returned`` or ``refunded`` are left out (net
+  sales, :data:`shopsight.schema.NOT_SALES_STATUSES`, as in the Global Market Pulse);
 - an order's region is its store's, or for web and mobile orders the buyer's country's
   region (:func:`shopsight.analytics.regions.located_orders`); its channel is
   ``orders.channel``; a line's category is its product's.
@@ -72,7 +72,7 @@ METRICS = ("revenue", "units")
 GROWTH_DEFINITION = (
     "growth = value in the window / value in the comparison window - 1: _pop against the "
     "window just before, _yoy against the same window a year (365 days) earlier. Revenue "
-    "is net line revenue in USD, cancelled and refunded orders excluded. "
+    "is net line revenue in USD, cancelled, returned and refunded orders excluded. "
     "per_customer_growth_yoy compares purchase frequency (orders of registered customers "
     "per active registered customer) with a year earlier: it removes the growth of the "
     "customer base, which lifts plain revenue everywhere while customers are acquired.")

@@ -41,10 +41,9 @@ from typing import Any
 
 from shopsight.analytics.fx import RATES_PER_USD
 from shopsight.errors import ContractError
-from shopsight.schema import get_table
+from shopsight.schema import NOT_SALES_STATUSES, get_table
 from shopsight.systems.retail_copilot.models import Intent
 
-NOT_SALES_STATUSES = ("cancelled", "returned", "refunded")
 DEFAULT_PERIOD_DAYS = 30
 DEFAULT_TOP_N = 10
 MAX_HORIZON_DAYS = 365  # the longest forecast asked of the tools

@@ -23,6 +23,7 @@ from shopsight.lake.store import Lake
 from shopsight.llm.base import Llm, Message
 from shopsight.schema import TABLES, Privacy
 from shopsight.state.store import State, utc_now
+from shopsight.systems.demand_insights.models import AT_RISK_THRESHOLD
 from shopsight.systems.retail_copilot import planner as P
 from shopsight.systems.retail_copilot.conversations import (
     DEFAULT_CONVERSATION_TABLE,
@@ -830,7 +831,10 @@ class RetailCopilot:
                       else "longest silence against their usual gap first")
             at_stake = sum(float(r["value_at_risk_usd"]) for r in rows) if (
                 "value_at_risk_usd" in rows[0]) else None
-            text = (f"{total:,} customers look likely to churn; the {len(rows)} shown are "
+            how_likely = (f" (a churn probability of {AT_RISK_THRESHOLD} or more)"
+                          if "churn_probability" in rows[0] else "")
+            text = (f"{total:,} customers look likely to churn{how_likely}; the {len(rows)} "
+                    "shown are "
                     f"{ranked}" + (f" ({_money(at_stake)} of expected value at risk among "
                                    "them)" if at_stake is not None else "")
                     + f". First: {rows[0]['customer_id']}, "

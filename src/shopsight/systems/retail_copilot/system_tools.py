@@ -30,7 +30,7 @@ class SystemTools:
         from shopsight.systems.demand_insights.models import AtRiskRequest
 
         try:
-            result = self.demand.at_risk_customers(AtRiskRequest(threshold=0.5, limit=limit))
+            result = self.demand.at_risk_customers(AtRiskRequest(limit=limit))
         except ShopsightError as exc:
             log.info(f"demand insights could not answer churn ({exc}); using SQL")
             self.name = self.fallback.name

@@ -74,6 +74,7 @@ class Anomalies(BaseModel):
 
 class Trends(BaseModel):
     drivers: list[DriverLine]
+    period: str = ""
 
 
 class Recommendations(BaseModel):
@@ -288,13 +289,16 @@ class DailyAnalysis:
                                    contribution_pct=round((d.contribution or 0) * 100, 1))
                         for d in report.drivers]
         categories = _or_empty(lambda: history.daily_category_sales(
-            connect(self.lake), day, day - timedelta(days=14)), None)
-        if categories is not None and len(categories):
+            connect(self.lake), day, day - timedelta(days=14), channel="store"), None)
+        if categories is not None and len(categories):  # the same stores' sales as above
+            categories = categories[categories["location_id"].isin(set(frame["store_id"]))]
             report = change_drivers(categories, "category", current, previous, top_n=5)
             drivers += [DriverLine(dimension="category", name=d.name, change=round(d.change, 2),
                                    contribution_pct=round((d.contribution or 0) * 100, 1))
                         for d in report.drivers]
-        return Trends(drivers=drivers)
+        period = (f"store sales of the stores that reported, {current[0]} to {current[1]} "
+                  f"against {previous[0]} to {previous[1]} (week over week)")
+        return Trends(drivers=drivers, period=period)
 
     def generate_recommendations(self, ctx: StepContext) -> Recommendations:
         day = ctx.business_date
@@ -319,7 +323,9 @@ class DailyAnalysis:
             revenue=company.revenue, units=company.units, transactions=company.transactions,
             average_basket=company.average_basket,
             changes=[ChangeLine(label=c.label, current=c.current, previous=c.previous,
-                                change_pct=c.change_pct) for c in company.changes],
+                                change_pct=c.change_pct, current_start=c.current_start,
+                                current_end=c.current_end, previous_start=c.previous_start,
+                                previous_end=c.previous_end) for c in company.changes],
             revenue_history=company.revenue_history,
             stores=[StoreLine(store_id=m.store_id, revenue=m.revenue_reporting,
                               transactions=m.transactions, units=m.units,
@@ -332,7 +338,7 @@ class DailyAnalysis:
                                    expected=a.expected, low=a.expected_low,
                                    high=a.expected_high, description=a.description)
                        for a in anomalies.anomalies],
-            drivers=trends.drivers,
+            drivers=trends.drivers, drivers_period=trends.period,
             recommendations=[RecommendationLine(
                 kind=r.kind, title=r.title, money_at_stake=r.money_at_stake,
                 evidence=", ".join(f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}"

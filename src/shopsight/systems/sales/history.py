@@ -47,7 +47,8 @@ UNKNOWN_CATEGORY = "Unknown"
 """``category`` of a product missing from the catalogue."""
 
 EXCLUDED_STATUSES = ("cancelled",)
-"""Order statuses that are not sales."""
+"""Order statuses that are not store sales as the POS reports them (a return counts on the
+day it is made); net sales leave out more (:data:`shopsight.schema.NOT_SALES_STATUSES`)."""
 
 STORE_DAILY_COLUMNS = ("business_date", "store_id", "region", "revenue", "units",
                        "transactions")

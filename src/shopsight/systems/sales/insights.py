@@ -50,6 +50,10 @@ class ChangeLine(BaseModel):
     current: float
     previous: float | None
     change_pct: float | None
+    current_start: date | None = None  # the windows compared ("month over month" is the
+    current_end: date | None = None  # last 28 days against the 28 before)
+    previous_start: date | None = None
+    previous_end: date | None = None
 
 
 class DriverLine(BaseModel):
@@ -88,4 +92,5 @@ class DailyInsights(BaseModel):
     bottom_products: list[ProductLine] = Field(default_factory=list)
     anomalies: list[AnomalyLine] = Field(default_factory=list)
     drivers: list[DriverLine] = Field(default_factory=list)
+    drivers_period: str = Field("", description="What the drivers compare, in words.")
     recommendations: list[RecommendationLine] = Field(default_factory=list)

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 from html import escape
 
-from shopsight.systems.sales.insights import DailyInsights
+from shopsight.systems.sales.insights import ChangeLine, DailyInsights
+
+STORE_REVENUE = ("Store revenue is store sales as the stores' POS uploads report them, in "
+                 "the reporting currency: every order but cancelled ones, a return counting "
+                 "on the day it is made. Net sales of every channel (returns and refunds "
+                 "left out) are in Global Market Pulse and the copilot.")
+
+
+def _windows(change: ChangeLine) -> str:
+    """The days a change compares, e.g. "2026-10-24–2026-11-20 vs 2026-09-26–2026-10-23"."""
+    if change.current_start is None or change.previous_start is None:
+        return ""
+    return (f"{change.current_start}–{change.current_end} vs "
+            f"{change.previous_start}–{change.previous_end}")
 
 
 def _money(value: float, currency: str) -> str:
@@ -20,7 +33,7 @@ def text_summary(insights: DailyInsights) -> str:
     """A few lines that stand on their own in an email or chat message."""
     c = insights.currency
     lines = [
-        f"Daily sales {insights.business_date}: {_money(insights.revenue, c)} revenue, "
+        f"Daily sales {insights.business_date}: {_money(insights.revenue, c)} store revenue, "
         f"{insights.transactions:,} transactions, average basket "
         f"{_money(insights.average_basket, c)}.",
         f"Stores reported: {len(insights.stores_reported)} of "
@@ -101,15 +114,17 @@ text-align:left}}.kpi{{display:inline-block;margin-right:2em}}.warn{{color:#b453
 </head><body>
 <h1>Daily sales report — {insights.business_date}</h1>
 {missing}
-<div><span class="kpi"><b>Revenue</b><br>{_money(insights.revenue, c)}</span>
+<div><span class="kpi"><b>Store revenue</b><br>{_money(insights.revenue, c)}</span>
 <span class="kpi"><b>Transactions</b><br>{insights.transactions:,}</span>
 <span class="kpi"><b>Units</b><br>{insights.units:,}</span>
 <span class="kpi"><b>Average basket</b><br>{_money(insights.average_basket, c)}</span></div>
+<p>{escape(STORE_REVENUE)}</p>
 <h2>Changes</h2>
-{_table(["period", "current", "previous", "change"], [[ch.label, f"{ch.current:,.0f}",
+{_table(["period", "days compared", "current", "previous", "change"], [[
+        ch.label, _windows(ch), f"{ch.current:,.0f}",
         "n/a" if ch.previous is None else f"{ch.previous:,.0f}", _pct(ch.change_pct)]
         for ch in insights.changes])}
-<h2>Revenue trend</h2>
+<h2>Store revenue trend</h2>
 {_line_chart(history)}
 <h2>Stores</h2>
 {_bar_chart([(s.store_id, s.revenue) for s in insights.stores])}
@@ -118,6 +133,7 @@ text-align:left}}.kpi{{display:inline-block;margin-right:2em}}.warn{{color:#b453
         [[a.severity, a.store_id, a.product_id or "", a.kind, f"{a.observed:,.0f}",
           f"{a.low:,.0f}–{a.high:,.0f}", a.description] for a in insights.anomalies])}
 <h2>What drove the change</h2>
+<p>{escape(insights.drivers_period)}</p>
 {_table(["dimension", "name", "change", "share of change"],
         [[d.dimension, d.name, f"{d.change:+,.0f}", f"{d.contribution_pct:+.0f}%"]
          for d in insights.drivers])}
