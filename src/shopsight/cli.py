@@ -306,12 +306,22 @@ def sales_upload(
     if not path.is_file():
         raise InputRejected(str(path), "is a folder, not a file" if path.is_dir() else
                             "does not exist")
-    result = _store_uploads(settings).process_upload(store, _date(business_date),
-                                                     path.read_bytes(), path.name)
+    from shopsight.systems.sales.daily_analysis import build_daily_analysis
+
+    uploads = _store_uploads(settings)
+    result = uploads.process_upload(store, _date(business_date), path.read_bytes(), path.name)
     colour = "green" if result.status == "processed" else "red"  # the message says which
     console.print(f"[{colour}]{result.message}[/]", highlight=False, soft_wrap=True)
     if result.status != "processed":
         raise typer.Exit(3)
+    # check-all-stores, as for an upload through the API: the last store starts the analysis
+    triggers = build_daily_analysis(settings, uploads.lake, uploads.state, uploads)[1]
+    with console.status(f"checking whether every store reported for {result.business_date}"):
+        run = triggers.after_upload(result)
+    if run is not None:
+        console.print(f"every expected store has reported for {result.business_date}: ",
+                      end="", highlight=False)
+        _print_run(run)
 
 
 @sales_app.command("stores")
@@ -385,6 +395,8 @@ def sales_analytics(
                 [[str(r.business_date), r.store_id, f"{r.revenue:,.2f}", f"{r.transactions:,}",
                   f"{r.units:,}", f"{r.average_basket:,.2f}"] for r in result.rows],
                 right=tuple(columns))
+    if result.days_without_uploads:
+        console.print(result.note, highlight=False, soft_wrap=True, style="dim")
 
 
 @sales_app.command("trends")
@@ -694,11 +706,13 @@ def up(
     _print_summary(summary)
     _print_publish(_run_publish(settings, force=False))
     _demo_day(settings)
-    if not serve_api:
-        console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
-                      "`shopsight schema --markdown`.")
-        return
     key = _demo_login(state)
+    if not serve_api:  # a key to log in with once it is served (`shopsight serve`)
+        console.print("[green]done.[/] Inspect with `shopsight status`; the contract with "
+                      "`shopsight schema --markdown`; serve with `shopsight serve`.\n"
+                      f"[bold]demo login (admin API key):[/] {key}", highlight=False,
+                      soft_wrap=True)
+        return
     console.print(f"\n[bold green]shopsight is up:[/] http://127.0.0.1:{port}/  "
                   f"(API docs at /docs)\n[bold]demo login (admin API key):[/] {key}\n"
                   "Ctrl+C to stop.", highlight=False, soft_wrap=True)

@@ -342,6 +342,15 @@ def test_every_page_loads_without_errors(dashboard: Dashboard, page_for: Any) ->
     page.wait_for_selector("[data-testid=revenue-trend] svg", timeout=TIMEOUT_MS * 2)
     assert "Forecast" in page.inner_text("[data-testid=revenue-trend]")
     shot(page, "01-overview")
+    # the low-stock panel says how many rows the day's snapshot has, not only the 50 shown
+    answer = httpx.post(f"{dashboard.base}/copilot/ask", timeout=60, headers={
+        "X-API-Key": dashboard.keys["analyst"]}, json={
+        "question": f"Show me low stock products on {day}", "page_size": 50}).json()
+    assert answer["data"]["total"] > 50, answer["answer"]
+    goto(page, dashboard.base, "products")
+    page.wait_for_selector("[data-testid=low-stock-count]", timeout=TIMEOUT_MS * 2)
+    counted = page.inner_text("[data-testid=low-stock-count]")
+    assert f"the 50 largest shortfalls of {answer['data']['total']:,}" in counted, counted
 
 
 def test_copilot_answers_with_rows(dashboard: Dashboard, page_for: Any) -> None:

@@ -78,10 +78,21 @@ def test_signed_upload_round_trip(tmp_path: Path, demo_lake: DemoLake,
         backwards = httpx.get(f"{base}/sales/analytics", headers=admin, params={
             "start": str(DAY), "end": "2026-11-01"})
         assert backwards.status_code == 422 and "on or after start" in backwards.json()["message"]
+        week = httpx.get(f"{base}/sales/analytics", headers=admin, params={
+            "start": "2026-11-14", "end": str(DAY)}).json()
+        assert len(week["days_without_uploads"]) == 6 and "no figure is not zero" in week["note"]
+        unknown = httpx.get(f"{base}/sales/analytics", headers=admin, params={
+            "start": str(DAY), "end": str(DAY), "store_id": "0099"})
+        assert unknown.status_code == 404 and "stores with uploads: 0004" in \
+            unknown.json()["message"]
+        not_a_date = httpx.get(f"{base}/sales/reports/20261120", headers=admin)
+        assert not_a_date.status_code == 422 and not_a_date.json()["message"] == (
+            "business_date: '20261120' is not a date; give it as YYYY-MM-DD")
         run = httpx.post(f"{base}/sales/analysis/{DAY}", headers=admin)
         assert run.status_code == 200 and run.json()["status"] == "succeeded", run.text
         listed = httpx.get(f"{base}/sales/reports", headers=admin).json()
         assert [r["business_date"] for r in listed] == [str(DAY)]
+        assert listed[0]["status"] == "partial" and "0011" in listed[0]["missing_stores"]
         day = httpx.get(f"{base}/sales/reports/{DAY}", headers=admin).json()
         assert day["stores_reported"] == ["0004"] and "0011" in day["stores_missing"]
         assert day["revenue"] == done.json()["metrics"]["revenue_reporting"]

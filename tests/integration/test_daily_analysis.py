@@ -4,7 +4,10 @@ anomaly of the day, and the alerts arrive at a real SMTP server."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -147,4 +150,34 @@ def test_a_day_no_store_reported_is_not_analysed_and_says_so(
     assert analysis.run(DAY, "manual", STORES).message == result.message
     assert len(inbox.messages) == len(subjects)
     other_worker.state.engine.dispose()
+    state.engine.dispose()
+
+
+def test_the_last_store_uploaded_with_the_cli_starts_the_analysis(
+        tmp_path: Path, demo_lake: DemoLake) -> None:
+    """`shopsight sales upload` checks all stores like an upload through the API does."""
+    shutil.copytree(demo_lake.lake.root, tmp_path / "lake")
+    env = {**os.environ, "SHOPSIGHT_HOME": str(tmp_path / "home"),
+           "SHOPSIGHT_LAKE": str(tmp_path / "lake"), "EXPECTED_STORES": "0001,0002",
+           "SHOPSIGHT_LOG_FORMAT": "json", "COLUMNS": "200"}
+
+    def upload(store: str) -> subprocess.CompletedProcess[str]:
+        path = demo_lake.uploads / DAY.isoformat() / f"store_{store}.csv"
+        return subprocess.run([sys.executable, "-m", "shopsight.cli", "sales", "upload",
+                               str(path), "--store", store, "--date", DAY.isoformat()],
+                              env=env, capture_output=True, text=True, timeout=300)
+
+    first = upload("0001")
+    assert first.returncode == 0, first.stderr
+    assert "daily analysis" not in first.stdout
+    second = upload("0002")
+    assert second.returncode == 0, second.stderr
+    assert f"every expected store has reported for {DAY}: succeeded daily analysis" in \
+        " ".join(second.stdout.split()), second.stdout
+    state = State(f"sqlite:///{tmp_path / 'home' / 'state.db'}")
+    uploads = StoreUploads(Lake(str(tmp_path / "lake")), state, signing_key="k",
+                           base_url="http://127.0.0.1", ttl_seconds=60,
+                           expected_stores=["0001", "0002"])
+    report = DailyAnalysis(uploads.lake, state, uploads, FanOutNotifier([])).report(DAY)
+    assert report.stores_reported == ["0001", "0002"] and not report.stores_missing
     state.engine.dispose()

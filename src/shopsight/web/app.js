@@ -534,8 +534,12 @@ async function pageProducts(view, params) {
   grid.append(sellers("Bottom sellers", ins?.bottom_products || [], "bottom-products"));
   grid.append(panel("Low stock", async () => {
     const stockouts = (ins?.anomalies || []).filter((a) => a.kind === "stockout");
+    // the stock of the day on show (the latest snapshot on or before it), as the
+    // stock-outs above are of that day
+    const day = ins?.business_date ? fmt.date(ins.business_date) : null;
     const answer = await optional("/copilot/ask", { method: "POST",
-      body: { question: "Show me low stock products" } }).catch(() => null);
+      body: { question: day ? `Show me low stock products on ${day}`
+        : "Show me low stock products", page_size: 50 } }).catch(() => null);
     if (answer?.conversation_id) {
       // a lookup, not a chat: keep it out of the user's conversation history
       api(`/copilot/conversations/${encodeURIComponent(answer.conversation_id)}`,
@@ -550,7 +554,12 @@ async function pageProducts(view, params) {
     }
     if (rows.length) {
       const columns = answer.columns || answer.data?.columns;
-      out.push(h("p", { class: "muted small" }, "Inventory below its reorder level"),
+      const total = answer.data?.total ?? rows.length;
+      const shown = Math.min(rows.length, 50);
+      out.push(h("p", { class: "muted small", "data-testid": "low-stock-count" },
+        `Below the reorder point or out of stock in the snapshot of ${rows[0].snapshot_date}: `
+        + (total > shown ? `the ${shown} largest shortfalls of ${fmt.int(total)}`
+          : `${fmt.int(total)}`) + " (ask the copilot for the rest)"),
         table(columns ? columns.map((k) => autoColumns(rows, 99).find((c2) => c2.key === k)
           || { key: k, label: k }) : autoColumns(rows), rows.slice(0, 50),
         { testid: "low-stock" }));
@@ -727,7 +736,8 @@ async function pageCompliance(view, params) {
   table([
     { key: "payment_id", label: "Payment" },
     { key: "paid_at", label: "Paid at", format: fmt.time },
-    { key: "amount_reporting", label: "Amount", num: true, format: (v) => fmt.money(v) },
+    { key: "amount", label: "Paid", num: true, format: (v, r) => fmt.money(v, r.currency || "") },
+    { key: "amount_reporting", label: "Amount (USD)", num: true, format: (v) => fmt.money(v) },
     { key: "method", label: "Method" },
     { key: "risk_score", label: "Score", num: true, format: (v) => fmt.num(v, 1) },
     { key: "risk_level", label: "Level", format: (v) => h("span", { class: `badge ${v}` }, v) },

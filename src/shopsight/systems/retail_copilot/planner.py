@@ -252,7 +252,7 @@ def resolve_period(text: str, today: date) -> Period | None:
         except ValueError:
             named = None
         if named is not None and named <= today:
-            return Period(named, named, f"on {named}")
+            return Period(named, named, named.isoformat())
     m = re.search(rf"\b(first|second|third|fourth|last|1st|2nd|3rd|4th) (half|week) of "
                   rf"({_MONTH_WORDS})\b(?:,?\s+(\d{{4}}))?", t)
     if m:  # "the first half of November", "the last week of October": part of a month
@@ -295,7 +295,7 @@ def resolve_period(text: str, today: date) -> Period | None:
     m = re.search(_ISO_DATE, t)
     if m:
         d = date.fromisoformat(m.group(1))
-        return Period(d, d, f"on {d}")
+        return Period(d, d, d.isoformat())
     if re.search(r"\byesterday\b", t):
         d = today - timedelta(days=1)
         return Period(d, d, f"yesterday ({d})")

@@ -185,6 +185,8 @@ class _Draft:
 def _during(period: P.Period) -> str:
     """When, as words after a verb: "in October 2026", but "last week (...)", "yesterday"."""
     bare = period.label.startswith(("last ", "this ", "yesterday", "today"))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period.label):
+        return f"on {period.label}"
     return period.label if bare else f"in {period.label}"
 
 
@@ -744,13 +746,15 @@ class RetailCopilot:
             average = (f" (an average of {_money(c['average_order_usd'])} an order)"
                        if c["orders"] else "")
             if ent.period is not None:
-                return (f"{who} placed {c['orders']} orders worth {_money(c['revenue_usd'])}"
+                return (f"{who} placed {_count(c['orders'], 'order')} worth "
+                        f"{_money(c['revenue_usd'])}"
                         f"{average} {_during(ent.period)}"
                         + (f", the last on {c['last_order']}." if c["orders"] else "."))
             if not c["orders"]:
                 return (f"{who} has no orders (as sales) yet; home store "
                         f"{c['home_store_id'] or 'none'}.")
-            return (f"{who} has {c['orders']} orders worth {_money(c['revenue_usd'])}{average} "
+            return (f"{who} has {_count(c['orders'], 'order')} worth "
+                    f"{_money(c['revenue_usd'])}{average} "
                     f"since {c['first_order']}; last order on {c['last_order']}; home store "
                     f"{c['home_store_id'] or 'none'}.")
 

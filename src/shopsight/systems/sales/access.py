@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shopsight.analytics.store_metrics import StoreDayMetrics
 from shopsight.errors import AccessDenied, InvalidParameter, NotFound
@@ -75,6 +75,9 @@ class AnalyticsResponse(BaseModel):
     end: date
     level: Literal["store", "company"]
     rows: list[MetricsRow]
+    days_without_uploads: list[date] = Field(
+        default_factory=list, description="Days of the range with no processed upload.")
+    note: str = Field("", description="What the rows are, and what is not in them.")
 
 
 def download_signature(key: str, secret: str, expires: int) -> str:
@@ -173,6 +176,12 @@ class SalesData:
             query = query.where(store_metrics.c.store_id == store_id)
         with self.state.engine.connect() as conn:
             metrics = [StoreDayMetrics.model_validate(m) for m in conn.execute(query).scalars()]
+            if store_id and not metrics:  # an unknown store is not a store without sales
+                known = sorted(conn.execute(sa.select(store_metrics.c.store_id).distinct())
+                               .scalars())
+                if store_id not in known:
+                    raise NotFound("store", store_id, "no upload from it was ever processed; "
+                                   f"stores with uploads: {', '.join(known) or 'none yet'}")
         rows = [MetricsRow(business_date=m.business_date, store_id=m.store_id,
                            revenue=m.revenue_reporting, transactions=m.transactions,
                            units=m.units,
@@ -191,4 +200,13 @@ class SalesData:
                     transactions=transactions, units=sum(p.units for p in parts),
                     average_basket=round(revenue / transactions, 2) if transactions else 0.0))
         rows.sort(key=lambda r: (r.business_date, r.store_id))
-        return AnalyticsResponse(start=start, end=end, level=level, rows=rows)
+        uploaded = {r.business_date for r in rows}
+        missing = [start + timedelta(days=i) for i in range((end - start).days + 1)
+                   if start + timedelta(days=i) not in uploaded]
+        note = ("Store sales from the stores' processed POS uploads, in the reporting "
+                "currency." + (f" {len(missing)} of the {(end - start).days + 1} days have no "
+                               "processed upload: no figure is not zero sales (the daily "
+                               "report's revenue history comes from the curated orders)."
+                               if missing else ""))
+        return AnalyticsResponse(start=start, end=end, level=level, rows=rows,
+                                 days_without_uploads=missing, note=note)

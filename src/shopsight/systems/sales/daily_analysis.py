@@ -15,10 +15,10 @@ import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shopsight.analytics.anomalies import SalesAnomaly, detect_sales_anomalies
 from shopsight.analytics.fx import RATES_PER_USD
@@ -97,6 +97,9 @@ class ReportListing(BaseModel):
     business_date: date
     html_key: str
     json_key: str
+    status: Literal["complete", "partial"] = Field(
+        "complete", description="partial: some expected stores had not reported.")
+    missing_stores: list[str] = Field(default_factory=list)
 
 
 class DailyAnalysis:
@@ -385,9 +388,14 @@ class DailyAnalysis:
         """Daily reports in the archive, newest first."""
         dates = sorted({f.key.split("/")[1] for f in self.lake.list_files(REPORTS)
                         if f.key.endswith("report.json")}, reverse=True)[:limit]
-        return [ReportListing(business_date=date.fromisoformat(d),
-                              html_key=f"{REPORTS}/{d}/report.html",
-                              json_key=f"{REPORTS}/{d}/report.json") for d in dates]
+        listings = []
+        for d in dates:
+            missing = self.report(date.fromisoformat(d)).stores_missing
+            listings.append(ReportListing(
+                business_date=date.fromisoformat(d), html_key=f"{REPORTS}/{d}/report.html",
+                json_key=f"{REPORTS}/{d}/report.json", missing_stores=missing,
+                status="partial" if missing else "complete"))
+        return listings
 
     def report(self, business_date: date) -> DailyInsights:
         key = f"{REPORTS}/{business_date}/report.json"
