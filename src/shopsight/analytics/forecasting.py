@@ -7,6 +7,14 @@ day feeds the lags of the next), intervals are split-conformal from the absolute
 of a rolling-origin backtest (per horizon step, so they widen with the horizon), and the
 backtest reports WAPE and MASE next to a weekly seasonal-naive baseline so a user can see
 whether the model earns its keep.
+
+Holidays (:mod:`shopsight.analytics.retail_calendar`) are rare (one Black Friday a year),
+too rare for the trees to learn their size, so each is a multiplicative lift learned from
+the history: the median, over its earlier occurrences, of the day's value against the
+median of the same weekday in the four weeks before. The trees learn the series with the
+lifts divided out, and a forecast multiplies them back in. The backtest forecasts as
+production does: future exogenous values are not known (the last 28 days' mean is carried
+forward), and lifts are learned from the training window only.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 LAGS = (1, 2, 7, 14, 28)
+LIFT_WEEKS = 4  # same weekdays before a holiday that make its baseline
+LIFT_BOUNDS = (0.1, 10.0)
 WINDOWS = (7, 28)
 SEASON = 7
 MIN_HISTORY_DAYS = 90
@@ -46,6 +56,31 @@ def calendar_features(dates: pd.DatetimeIndex) -> pd.DataFrame:
         "to_christmas": np.clip((christmas - dates).days.to_numpy(), -30, 30),
         "new_year": ((days.dt.month == 1) & (days.dt.day == 1)).to_numpy().astype(int),
     })
+
+
+def holiday_lifts(dates: pd.DatetimeIndex, y: np.ndarray[Any, Any],
+                  holidays: pd.DataFrame) -> dict[str, float]:
+    """Each holiday's usual lift in the series (``name`` -> value / same-weekday median of
+    the :data:`LIFT_WEEKS` weeks before, median over its occurrences); holidays never seen
+    with a baseline are left out."""
+    names = _holiday_days(holidays)
+    position = {d: i for i, d in enumerate(dates)}
+    ratios: dict[str, list[float]] = {}
+    for day, name in names.items():
+        i = position.get(day)
+        if i is None:
+            continue
+        before = [y[j] for k in range(1, LIFT_WEEKS + 1)
+                  if (j := i - 7 * k) >= 0 and dates[j] not in names]
+        base = float(np.median(before)) if len(before) >= 2 else 0.0
+        if base > 0:
+            ratios.setdefault(name, []).append(float(y[i]) / base)
+    return {name: float(np.clip(np.median(r), *LIFT_BOUNDS)) for name, r in ratios.items()}
+
+
+def _holiday_days(holidays: pd.DataFrame) -> dict[pd.Timestamp, str]:
+    return dict(zip(pd.to_datetime(holidays["date"]).dt.normalize(),
+                    holidays["name"].astype(str), strict=True))
 
 
 def complete_daily(series: pd.DataFrame, end: date | None = None) -> pd.DataFrame:
@@ -89,6 +124,7 @@ class BacktestReport:
     naive_wape: float
     naive_mase: float
     abs_errors: np.ndarray[Any, Any] = field(repr=False)  # (origins, horizon)
+    naive_abs_errors: np.ndarray[Any, Any] | None = field(default=None, repr=False)
 
 
 class DailyForecaster:
@@ -102,12 +138,30 @@ class DailyForecaster:
 
     def __init__(self, exog: tuple[str, ...] = (), n_estimators: int = 200,
                  learning_rate: float = 0.05, num_leaves: int = 15,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, holidays: pd.DataFrame | None = None) -> None:
         self.exog = exog
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.random_state = random_state
+        self.holidays = holidays
+
+    def without_lifts(self, series: pd.DataFrame) -> pd.DataFrame:
+        """Learn the holiday lifts of ``series``; the series with them divided out."""
+        from shopsight.analytics.retail_calendar import retail_holidays
+
+        frame = series.reset_index(drop=True)
+        dates = pd.DatetimeIndex(pd.to_datetime(frame["date"]).dt.normalize())
+        holidays = retail_holidays() if self.holidays is None else self.holidays
+        self.holiday_names_ = _holiday_days(holidays)
+        self.lifts_ = holiday_lifts(dates, frame["y"].to_numpy(dtype=np.float64), holidays)
+        return frame.assign(y=frame["y"].to_numpy(dtype=np.float64) / self._lift_of(dates))
+
+    def _lift_of(self, dates: pd.DatetimeIndex) -> np.ndarray[Any, Any]:
+        """The learned lift of each date (1 on ordinary days)."""
+        names: dict[pd.Timestamp, str] = getattr(self, "holiday_names_", {})
+        lifts: dict[str, float] = getattr(self, "lifts_", {})  # (a model stored before)
+        return np.array([lifts.get(names.get(d, ""), 1.0) for d in dates])
 
     def _design(self, frame: pd.DataFrame) -> pd.DataFrame:
         y = frame["y"].to_numpy(dtype=np.float64)
@@ -126,7 +180,7 @@ class DailyForecaster:
         """Fit on a complete daily series; needs at least ``MIN_HISTORY_DAYS`` days."""
         import lightgbm as lgb
 
-        frame = series.reset_index(drop=True)
+        frame = self.without_lifts(series)
         design = self._design(frame)
         start = max(LAGS)
         y = frame["y"].to_numpy(dtype=np.float64)
@@ -170,8 +224,8 @@ class DailyForecaster:
             x = pd.DataFrame([row], columns=self.feature_names_)
             value = max(float(self.model_.predict(x)[0]), 0.0)
             preds.append(value)
-            y.append(value)
-        return pd.DataFrame({"date": dates, "yhat": preds})
+            y.append(value)  # the recursion stays on the scale without holiday lifts
+        return pd.DataFrame({"date": dates, "yhat": np.asarray(preds) * self._lift_of(dates)})
 
 
 def seasonal_naive(history: np.ndarray[Any, Any], horizon: int,
@@ -193,7 +247,8 @@ def backtest(series: pd.DataFrame, horizon: int, n_origins: int = 3,
              make_model: Any = None) -> BacktestReport:
     """Rolling-origin backtest: refit at each origin, forecast ``horizon`` days, score.
 
-    Origins step back ``horizon`` days from the end so the windows do not overlap.
+    Origins step back ``horizon`` days from the end so the windows do not overlap. Each
+    forecast is made as in production, without the window's actual exogenous values.
     """
     frame = series.reset_index(drop=True)
     make = make_model or (lambda: DailyForecaster())
@@ -209,8 +264,8 @@ def backtest(series: pd.DataFrame, horizon: int, n_origins: int = 3,
         cut = len(frame) - k * horizon
         train, test = frame.iloc[:cut], frame.iloc[cut:cut + horizon]
         model = make().fit(train)
-        exog = test.drop(columns=["date", "y"]) if len(test.columns) > 2 else None
-        pred = model.predict(horizon, exog)["yhat"].to_numpy()
+        pred = model.predict(horizon)["yhat"].to_numpy()  # the future's prices and
+        # promotions are not known in production either
         actual = test["y"].to_numpy(dtype=np.float64)
         naive = seasonal_naive(train["y"].to_numpy(), horizon)
         scale = mase_scale(train["y"].to_numpy())
@@ -227,7 +282,53 @@ def backtest(series: pd.DataFrame, horizon: int, n_origins: int = 3,
         origins=origins, horizon=horizon,
         wape=float(err.sum()) / denom, mase=float(np.mean(mase_model)),
         naive_wape=float(naive_err.sum()) / denom, naive_mase=float(np.mean(mase_naive)),
-        abs_errors=err)
+        abs_errors=err, naive_abs_errors=naive_err)
+
+
+class SeasonalNaiveForecaster:
+    """The last week again, with the holiday lifts of :class:`DailyForecaster`: what is
+    served when the model does not beat this baseline in the backtest."""
+
+    def __init__(self, holidays: pd.DataFrame | None = None) -> None:
+        self._lifted = DailyForecaster(holidays=holidays)
+
+    def fit(self, series: pd.DataFrame) -> SeasonalNaiveForecaster:
+        """Learn the holiday lifts and keep the history (the last week is the forecast)."""
+        self.history_ = self._lifted.without_lifts(series)
+        return self
+
+    def feature_importance(self) -> dict[str, float]:
+        """None: the forecast is the last week."""
+        return {}
+
+    def predict(self, horizon: int) -> pd.DataFrame:
+        """The last seven days (holiday lifts divided out) repeated, lifts put back."""
+        last = pd.Timestamp(self.history_["date"].iloc[-1])
+        dates = pd.date_range(last + pd.Timedelta(days=1), periods=horizon, freq="D")
+        values = seasonal_naive(self.history_["y"].to_numpy(dtype=np.float64), horizon)
+        return pd.DataFrame({"date": dates, "yhat": values * self._lifted._lift_of(dates)})
+
+
+@dataclass
+class TrainedForecast:
+    """The forecaster to serve, how it scored, and its interval half-widths per step."""
+
+    forecaster: DailyForecaster | SeasonalNaiveForecaster
+    backtest: BacktestReport
+    widths: np.ndarray[Any, Any]
+    method: str  # "lightgbm", or "seasonal_naive" when the model did not beat it
+
+
+def train_forecast(series: pd.DataFrame, make_model: Any, horizon: int, n_origins: int,
+                   max_horizon: int, coverage: float) -> TrainedForecast:
+    """Backtest the model against seasonal naive and serve the better: the model only
+    when it earns its keep. Intervals are from the served method's backtest errors."""
+    report = backtest(series, horizon, n_origins, make_model)
+    if report.wape < report.naive_wape or report.naive_abs_errors is None:
+        return TrainedForecast(make_model().fit(series), report, conformal_widths(
+            report.abs_errors, max_horizon, coverage), "lightgbm")
+    return TrainedForecast(SeasonalNaiveForecaster().fit(series), report, conformal_widths(
+        report.naive_abs_errors, max_horizon, coverage), "seasonal_naive")
 
 
 def conformal_widths(abs_errors: np.ndarray[Any, Any], horizon: int,

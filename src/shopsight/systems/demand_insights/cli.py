@@ -85,7 +85,9 @@ def forecast(
                                      category_id=category, forecast_days=days))
     b = r.backtest
     _print(r, as_json, f"{r.target}: WAPE {b.wape:.1%} (seasonal naive {b.naive_wape:.1%}), "
-           f"MASE {b.mase:.2f} ({b.naive_mase:.2f})", ["date", "units", "90% interval"],
+           f"MASE {b.mase:.2f} ({b.naive_mase:.2f}); forecast by "
+           f"{'the model' if r.method == 'lightgbm' else 'seasonal naive (the model lost)'}",
+           ["date", "units", "90% interval"],
            [[str(p.date), f"{p.units:,.1f}", f"{p.lower:,.1f} - {p.upper:,.1f}"]
             for p in r.forecast])
 

@@ -99,6 +99,9 @@ class ForecastResponse(BaseModel):
     interval_coverage: float
     feature_importance: dict[str, float]
     backtest: BacktestOut
+    method: Literal["lightgbm", "seasonal_naive"] = Field(
+        "lightgbm", description="What forecasts: the LightGBM model, or the weekly seasonal "
+        "naive (with holiday lifts) when the model did not beat it in the backtest.")
     model: ModelInfo
 
 

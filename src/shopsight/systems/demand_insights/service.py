@@ -238,8 +238,7 @@ class DemandInsights:
         from shopsight.analytics.forecasting import (
             MIN_HISTORY_DAYS,
             DailyForecaster,
-            backtest,
-            conformal_widths,
+            train_forecast,
         )
 
         series = self._series(product_id, category)
@@ -251,13 +250,14 @@ class DemandInsights:
             return DailyForecaster(exog=("price_index", "promo"),
                                    n_estimators=self.n_estimators)
 
-        report = backtest(series, BACKTEST_HORIZON, BACKTEST_ORIGINS, make)
-        model = make().fit(series)
+        trained = train_forecast(series, make, BACKTEST_HORIZON, BACKTEST_ORIGINS, 365,
+                                 INTERVAL_COVERAGE)
+        report = trained.backtest
         end = pd.Timestamp(series["date"].iloc[-1]).date()
-        obj = {"forecaster": model, "backtest": report,
-               "widths": conformal_widths(report.abs_errors, 365, INTERVAL_COVERAGE)}
+        obj = {"forecaster": trained.forecaster, "backtest": report, "widths": trained.widths,
+               "method": trained.method}
         meta = {"training_end": end.isoformat(), "training_days": len(series),
-                "target": product_id or category or "company",
+                "target": product_id or category or "company", "method": trained.method,
                 "metrics": {"wape": report.wape, "mase": report.mase,
                             "naive_wape": report.naive_wape, "naive_mase": report.naive_mase}}
         return obj, meta
@@ -291,6 +291,7 @@ class DemandInsights:
             backtest=BacktestOut(origins=bt.origins, horizon_days=bt.horizon, wape=bt.wape,
                                  mase=bt.mase, naive_wape=bt.naive_wape,
                                  naive_mase=bt.naive_mase, beats_naive=bt.wape < bt.naive_wape),
+            method=obj.get("method", "lightgbm"),
             model=ModelInfo.of(stored, now))
 
     # ------------------------------------------------------------------ elasticity

@@ -52,7 +52,9 @@ def forecast(
     trained = " (model trained now)" if r.model.model_trained_now else ""
     title = (f"{r.level} {r.key} {r.metric} ({r.unit}), total {r.total:,.0f}; backtest WAPE "
              f"{bt.wape:.3f} vs seasonal naive {bt.naive_wape:.3f}, MASE {bt.mase:.2f} vs "
-             f"{bt.naive_mase:.2f}{trained}")
+             f"{bt.naive_mase:.2f}; forecast by "
+             f"{'the model' if r.method == 'lightgbm' else 'seasonal naive (the model lost)'}"
+             f"{trained}")
     _print(r, as_json, title, ["date", "forecast", "lower", "upper"],
            [[p.date.isoformat(), f"{p.value:,.1f}", f"{p.lower:,.1f}", f"{p.upper:,.1f}"]
             for p in r.points])

@@ -73,6 +73,9 @@ class ForecastResponse(BaseModel):
     points: list[ForecastPoint]
     total: float = Field(description="sum of the point forecasts over the horizon")
     backtest: BacktestOut
+    method: Literal["lightgbm", "seasonal_naive"] = Field(
+        "lightgbm", description="What forecasts: the LightGBM model, or the weekly seasonal "
+        "naive (with holiday lifts) when the model did not beat it in the backtest.")
     model: ModelInfo
 
 

@@ -228,8 +228,7 @@ class MarketIntelligence:
         from shopsight.analytics.forecasting import (
             MIN_HISTORY_DAYS,
             DailyForecaster,
-            backtest,
-            conformal_widths,
+            train_forecast,
         )
 
         series = self._daily(level, key, metric)
@@ -241,15 +240,15 @@ class MarketIntelligence:
         def make() -> DailyForecaster:
             return DailyForecaster(n_estimators=self.n_estimators)
 
-        report = backtest(series, BACKTEST_HORIZON, BACKTEST_ORIGINS, make)
-        model = make().fit(series)
+        trained = train_forecast(series, make, BACKTEST_HORIZON, BACKTEST_ORIGINS,
+                                 MAX_HORIZON_DAYS, INTERVAL_COVERAGE)
+        report = trained.backtest
         end = pd.Timestamp(series["date"].iloc[-1]).date()
-        obj = {"forecaster": model, "backtest": report, "level": level, "key": key,
-               "metric": metric,
-               "widths": conformal_widths(report.abs_errors, MAX_HORIZON_DAYS,
-                                          INTERVAL_COVERAGE)}
+        obj = {"forecaster": trained.forecaster, "backtest": report, "level": level,
+               "key": key, "metric": metric, "widths": trained.widths,
+               "method": trained.method}
         meta = {"training_end": end.isoformat(), "training_days": len(series),
-                "level": level, "key": key, "metric": metric,
+                "level": level, "key": key, "metric": metric, "method": trained.method,
                 "metrics": {"wape": report.wape, "mase": report.mase,
                             "naive_wape": report.naive_wape, "naive_mase": report.naive_mase}}
         return obj, meta
@@ -286,6 +285,7 @@ class MarketIntelligence:
             backtest=BacktestOut(origins=bt.origins, horizon_days=bt.horizon, wape=bt.wape,
                                  mase=bt.mase, naive_wape=bt.naive_wape,
                                  naive_mase=bt.naive_mase, beats_naive=bt.wape < bt.naive_wape),
+            method=obj.get("method", "lightgbm"),
             model=ModelInfo.of(stored, now))
 
     def train(self, levels: Sequence[str] | None = None,
@@ -485,6 +485,7 @@ class MarketIntelligence:
                              for p in fc.points]
                     backtests.append({"level": level, "key": key, "metric": metric,
                                       "model_version": fc.model.version,
+                                      "method": fc.method,
                                       **fc.backtest.model_dump(exclude={"origins"})})
             out[f"forecasts_{level}"] = pa.Table.from_pylist(rows)
         out["forecast_backtests"] = pa.Table.from_pylist(backtests)
