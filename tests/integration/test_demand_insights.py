@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
@@ -49,6 +50,34 @@ def test_elasticity_recovers_every_planted_category(service: DemandInsights,
         service.price_elasticity(ElasticityRequest(category="Gadgets"))
 
 
+def test_prices_follow_the_planted_elasticities(service: DemandInsights,
+                                               demo_lake: Any) -> None:
+    """Every product priced at list price and unit cost: the elasticity used is near its
+    category's planted one, and the price moves the way the planted truth says."""
+    from shopsight.analytics.pricing import optimal_price
+
+    truth = pd.read_csv(Path(demo_lake.truth) / "elasticity.csv").set_index("category")
+    from shopsight.lake.sql import connect
+
+    products = connect(demo_lake.lake).execute(
+        "SELECT product_id, category, list_price, unit_cost FROM products "
+        "WHERE unit_cost IS NOT NULL ORDER BY product_id").df()
+    used_errors, agree, reasons = [], 0, set()
+    for p in products.itertuples():
+        planted = float(truth.loc[p.category, "elasticity"])
+        rec = service.price_optimization(PriceOptimizationRequest(
+            product_id=p.product_id, current_price=float(p.list_price), current_quantity=100,
+            cost_per_unit=float(p.unit_cost)))
+        used_errors.append(abs(rec.elasticity - planted))
+        expected = optimal_price(float(p.list_price), 100, float(p.unit_cost), planted)
+        agree += rec.direction == expected.direction
+        reasons.add(rec.elasticity_source)
+        assert rec.elasticity < 0 and rec.elasticity_reason, rec
+    assert np.quantile(used_errors, 0.95) < 0.15, sorted(used_errors)[-10:]
+    assert agree >= 0.97 * len(products), agree
+    assert "category" in reasons
+
+
 def test_churn_finds_planted_dead_customers(service: DemandInsights, demo_lake: Any) -> None:
     from sklearn.metrics import roc_auc_score
 
@@ -70,6 +99,34 @@ def test_churn_finds_planted_dead_customers(service: DemandInsights, demo_lake: 
         service.churn(ChurnRequest(customer_ids=["C9999999"]))
     with pytest.raises(InvalidParameter):
         service.churn(ChurnRequest(medium_threshold=0.7, high_threshold=0.6))
+
+
+def test_probability_alive_is_calibrated_against_the_planted_deaths(
+        service: DemandInsights, demo_lake: Any) -> None:
+    """P(alive) of the CLV model against who is alive in the truth, one-order customers
+    included (the plain BG/NBD called every one of them certainly alive)."""
+    from sklearn.metrics import roc_auc_score
+
+    from shopsight.lake.sql import connect
+
+    everyone = service.clv(ClvRequest(limit=10_000)).customers
+    scored = pd.DataFrame([(c.customer_id, c.probability_alive) for c in everyone
+                           if c.probability_alive is not None], columns=["customer_id", "alive"])
+    days = connect(demo_lake.lake).execute(  # purchase days (one visit a day, as the model)
+        "SELECT customer_id, count(DISTINCT order_date) AS orders FROM orders "
+        "WHERE status <> 'cancelled' GROUP BY customer_id").df()
+    truth = pd.read_csv(Path(demo_lake.truth) / "customers.csv")
+    both = scored.merge(days, on="customer_id").merge(truth, on="customer_id")
+    dead = ~both["alive_at_end"].astype(bool)
+    assert roc_auc_score(dead, 1 - both["alive"]) > 0.9
+    bins = pd.cut(both["alive"], [0, 0.2, 0.4, 0.6, 0.8, 1.0], include_lowest=True)
+    table = both.assign(truly=~dead).groupby(bins, observed=True).agg(
+        n=("alive", "size"), said=("alive", "mean"), truly=("truly", "mean"))
+    big = table[table["n"] >= 100]
+    assert len(big) >= 3 and ((big["said"] - big["truly"]).abs() < 0.1).all(), table
+    once = both[both["orders"] == 1]
+    assert len(once) > 100 and once["alive"].max() < 1
+    assert roc_auc_score(dead[both["orders"] == 1], 1 - once["alive"]) > 0.75
 
 
 def test_clv_and_at_risk(service: DemandInsights) -> None:

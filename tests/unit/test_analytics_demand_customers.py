@@ -1,4 +1,4 @@
-"""RFM, segments, BG/NBD + Gamma-Gamma and churn on small synthetic customers."""
+"""RFM, segments, MBG/NBD + Gamma-Gamma and churn on small synthetic customers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from shopsight.analytics.churn import churn_features, churn_labels, risk_level
-from shopsight.analytics.clv import BgNbd, BtydClv, btyd_summary
+from shopsight.analytics.clv import BtydClv, MbgNbd, btyd_summary
 from shopsight.analytics.rfm import rfm_features
 from shopsight.analytics.segmentation import RfmSegmenter, name_segment
 
@@ -70,7 +70,7 @@ def test_bgnbd_probability_alive_finds_dropouts() -> None:
 
     orders, dead = _orders()
     summary = btyd_summary(orders, END)
-    model = BgNbd().fit(summary["x"], summary["t_x"], summary["T"])
+    model = MbgNbd().fit(summary["x"], summary["t_x"], summary["T"])
     alive = model.probability_alive(summary["x"], summary["t_x"], summary["T"])
     assert ((alive > 0) & (alive <= 1)).all()
     ids = summary["customer_id"].str[1:].astype(int).to_numpy()
@@ -79,6 +79,10 @@ def test_bgnbd_probability_alive_finds_dropouts() -> None:
     assert (clv["expected_value"] >= 0).all()
     single = summary["x"] == 0
     assert clv.loc[single.to_numpy(), "expected_purchases"].notna().all()
+    # one order long ago is less alive than one order last week (plain BG/NBD: both 1.0)
+    ones = summary.assign(alive=alive)[single]
+    assert ones["alive"].max() < 1
+    assert ones.loc[ones["T"].idxmax(), "alive"] < ones.loc[ones["T"].idxmin(), "alive"]
     longer = BtydClv().fit(orders, END).predict(orders, END, 730)
     assert (longer["expected_purchases"] >= clv["expected_purchases"] - 1e-9).all()
 

@@ -1,13 +1,16 @@
 """Customer lifetime value: BG/NBD + Gamma-Gamma by maximum likelihood, and a forest.
 
-BG/NBD (Fader, Hardie & Lee 2005) models purchases as Poisson while a customer is alive
-and a coin flip after each purchase for dropping out; with heterogeneity (Gamma rates,
-Beta dropouts) it gives, per customer, the expected purchases in the next ``t`` days and
-the probability of still being alive from (repeat purchases x, time of last purchase t_x,
-age T). Gamma-Gamma gives the expected order value, shrinking a customer's mean towards
-the population mean when they have few orders. Both are fitted with scipy (no
-``lifetimes`` dependency). A random forest on RFM features is the challenger; the caller
-picks by a calibration/holdout backtest (:func:`clv_backtest`).
+MBG/NBD (Batislam, Denizel & Filiztekin 2007), the modified BG/NBD (Fader, Hardie & Lee
+2005), models purchases as Poisson while a customer is alive and a coin flip after each
+purchase, the first included, for dropping out; with heterogeneity (Gamma rates, Beta
+dropouts) it gives, per customer, the expected purchases in the next ``t`` days and the
+probability of still being alive from (repeat purchases x, time of last purchase t_x,
+age T). The plain BG/NBD cannot lose a customer after the first purchase, so it calls
+every one-order customer certainly alive, however long ago that order was; retail's many
+one-time buyers need the modified model. Gamma-Gamma gives the expected order value,
+shrinking a customer's mean towards the population mean when they have few orders. Both
+are fitted with scipy (no ``lifetimes`` dependency). A random forest on RFM features is the
+challenger; the caller picks by a calibration/holdout backtest (:func:`clv_backtest`).
 
 Time is in weeks inside the models (better conditioned than days). Customers with a
 single purchase have x = 0 and are handled by the formulas; customers without any
@@ -51,10 +54,10 @@ def btyd_summary(orders: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return out.reset_index()
 
 
-class BgNbd:
-    """BG/NBD purchase model fitted by maximum likelihood (scikit-learn conventions)."""
+class MbgNbd:
+    """MBG/NBD purchase model fitted by maximum likelihood (scikit-learn conventions)."""
 
-    def fit(self, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> BgNbd:
+    def fit(self, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> MbgNbd:
         """Fit (r, alpha, a, b) on repeat purchases, time of last purchase and age."""
         from scipy.optimize import minimize
         from scipy.special import betaln, gammaln
@@ -64,12 +67,9 @@ class BgNbd:
         def nll(log_params: Array) -> float:
             r, alpha, a, b = np.exp(log_params)
             base = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-            a1 = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + big_t)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                a2 = np.where(x > 0, betaln(a + 1, b + np.maximum(x, 1) - 1) - betaln(a, b)
-                              - (r + x) * np.log(alpha + t_x), -np.inf)
-            ll = base + np.logaddexp(a1, a2)
-            return float(-np.sum(ll))
+            alive = betaln(a, b + x + 1) - betaln(a, b) - (r + x) * np.log(alpha + big_t)
+            dropped = betaln(a + 1, b + x) - betaln(a, b) - (r + x) * np.log(alpha + t_x)
+            return float(-np.sum(base + np.logaddexp(alive, dropped)))
 
         start = np.log([0.5, max(float(np.mean(big_t)), 1.0), 1.5, 5.0])
         result = minimize(nll, start, method="Nelder-Mead",
@@ -80,9 +80,8 @@ class BgNbd:
 
     def _odds_dead(self, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> Array:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            odds = (self.a_ / (self.b_ + x - 1)) * (
-                (self.alpha_ + big_t) / (self.alpha_ + t_x)) ** (self.r_ + x)
-        return np.where(x > 0, odds, 0.0)
+            return np.asarray((self.a_ / (self.b_ + x)) * (
+                (self.alpha_ + big_t) / (self.alpha_ + t_x)) ** (self.r_ + x))
 
     def probability_alive(self, x: ArrayLike, t_x: ArrayLike, big_t: ArrayLike) -> Array:
         """P(still a customer at the end of the calibration period)."""
@@ -99,9 +98,9 @@ class BgNbd:
         if a <= 1:
             a = 1.0 + 1e-6  # the closed form needs a > 1
         z = t / (alpha + big_t + t)
-        head = (a + b + x - 1) / (a - 1)
+        head = (a + b + x) / (a - 1)
         tail = 1 - ((alpha + big_t) / (alpha + big_t + t)) ** (r + x) * hyp2f1(
-            r + x, b + x, a + b + x - 1, z)
+            r + x, b + x + 1, a + b + x, z)
         return np.asarray(np.maximum(head * tail / (1 + self._odds_dead(x, t_x, big_t)), 0.0))
 
 
@@ -148,12 +147,12 @@ class ClvPrediction:
 
 
 class BtydClv:
-    """BG/NBD + Gamma-Gamma lifetime value at a cutoff."""
+    """MBG/NBD + Gamma-Gamma lifetime value at a cutoff."""
 
     def fit(self, orders: pd.DataFrame, as_of: date) -> BtydClv:
         """Fit both models on orders (customer_id, order_date, amount) up to ``as_of``."""
         summary = btyd_summary(orders, as_of)
-        self.purchases_ = BgNbd().fit(summary["x"], summary["t_x"], summary["T"])
+        self.purchases_ = MbgNbd().fit(summary["x"], summary["t_x"], summary["T"])
         self.spend_ = GammaGamma().fit(summary["n"], summary["mean_value"])
         self.as_of_ = as_of
         return self

@@ -183,6 +183,7 @@ class PriceOptimizationResponse(BaseModel):
     status: Literal["optimal", "bounded", "no_interior_optimum"]
     elasticity: float
     elasticity_source: Literal["given", "product", "category"]
+    elasticity_reason: str = Field("", description="Why that elasticity was used.")
     unconstrained_optimum: float | None
     direction: Literal["increase", "decrease", "keep"]
     current: PriceScenarioOut

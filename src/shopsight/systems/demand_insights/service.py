@@ -11,10 +11,11 @@ yet, and then the response says so (``model_trained_now``). Orders with status
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -363,29 +364,48 @@ class DemandInsights:
         products: pd.DataFrame = self._tables()["products"]
         if req.product_id not in set(products["product_id"]):
             raise NotFound("product", req.product_id, "see the products table")
-        source = "given"
         if req.elasticity is not None:
-            elasticity = req.elasticity
+            elasticity, source, reason = req.elasticity, "given", "given in the request"
         else:
-            try:
-                elasticity = self.price_elasticity(ElasticityRequest(
-                    product_id=req.product_id)).estimates[0].elasticity
-                source = "product"
-            except NotEnoughHistory:
-                category = str(products.loc[products["product_id"] == req.product_id,
-                                            "category"].iloc[0])
-                elasticity = self.price_elasticity(ElasticityRequest(
-                    category=category)).estimates[0].elasticity
-                source = "category"
+            elasticity, source, reason = self._pricing_elasticity(req.product_id, products)
         rec = optimal_price(req.current_price, req.current_quantity, req.cost_per_unit,
                             elasticity, req.max_change)
         return PriceOptimizationResponse(
             product_id=req.product_id, status=rec.status, elasticity=elasticity,
-            elasticity_source=source,
+            elasticity_source=source, elasticity_reason=reason,
             unconstrained_optimum=rec.unconstrained_optimum, direction=rec.direction,
             current=PriceScenarioOut(**asdict(rec.current)),
             recommended=PriceScenarioOut(**asdict(rec.recommended)),
             profit_change=rec.recommended.profit - rec.current.profit, message=rec.message)
+
+    def _pricing_elasticity(self, product_id: str, products: pd.DataFrame
+                            ) -> tuple[float, Literal["product", "category"], str]:
+        """The elasticity to price a product with: its own estimate only when it is
+        downward-sloping and clearly (95 %) different from its category's, which is
+        measured on far more data; otherwise the category's. A product's own estimate is
+        noisy (one product's price moves), and pricing on noise moves prices the wrong
+        way."""
+        category = str(products.loc[products["product_id"] == product_id,
+                                    "category"].iloc[0])
+        group = self.price_elasticity(ElasticityRequest(category=category)).estimates[0]
+        try:
+            own = self.price_elasticity(ElasticityRequest(product_id=product_id)).estimates[0]
+        except NotEnoughHistory:
+            return group.elasticity, "category", (
+                f"too little price variation of {product_id} for its own estimate; "
+                f"{category}'s")
+        spread = math.hypot(own.std_error, group.std_error)
+        z = abs(own.elasticity - group.elasticity) / spread if spread > 0 else 0.0
+        if own.elasticity < 0 and z > 1.96:
+            return own.elasticity, "product", (
+                f"{product_id}'s own estimate ({own.elasticity:+.2f} ± {own.std_error:.2f}) "
+                f"differs clearly from {category}'s ({group.elasticity:+.2f})")
+        why = ("is not downward-sloping" if own.elasticity >= 0 else
+               f"is within the noise of {category}'s")
+        return group.elasticity, "category", (
+            f"{product_id}'s own estimate ({own.elasticity:+.2f} ± {own.std_error:.2f}) {why}; "
+            f"{category}'s ({group.elasticity:+.2f} ± {group.std_error:.2f}) is measured on "
+            f"{group.n_products} products")
 
     # ------------------------------------------------------------------ CLV
 
