@@ -4,6 +4,7 @@ anomaly of the day, and the alerts arrive at a real SMTP server."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -104,6 +105,9 @@ def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
     exported = [f.key for f in lake.list_files("exports/quicksight")]
     assert f"exports/quicksight/anomalies/business_date={DAY}/anomalies.parquet" in exported
     assert f"exports/quicksight/stores/business_date={DAY}/stores.csv" in exported
+    sold = pd.read_csv(io.BytesIO(lake.read_bytes(
+        f"exports/quicksight/products/business_date={DAY}/products.csv")))
+    assert len(sold) > 10 and set(sold["currency"]) == {"USD"}  # every product, not the top
 
     subjects = [message["Subject"] for _, message in inbox.messages]
     assert f"[shopsight] Daily analysis {DAY} ran without 1 store(s)" in subjects

@@ -39,11 +39,13 @@ def test_elasticity_recovers_every_planted_category(service: DemandInsights,
     result = service.price_elasticity()
     measured = {e.target: e for e in result.estimates}
     assert set(measured) == set(truth["category"])
+    covered = 0
     for row in truth.itertuples():
         est = measured[row.category]
-        assert est.elasticity == pytest.approx(row.elasticity, abs=0.15), row.category
-        assert est.ci_low < est.elasticity < est.ci_high
+        assert est.elasticity == pytest.approx(row.elasticity, abs=0.1), row.category
+        covered += est.ci_low <= row.elasticity <= est.ci_high  # the truth, not the estimate
         assert est.n_observations > 1000 and est.p_value < 0.001
+    assert covered >= len(truth) - 1  # 95% intervals: at most one of eight may miss
     one = service.price_elasticity(ElasticityRequest(category="Books")).estimates
     assert [e.target for e in one] == ["Books"]
     with pytest.raises(NotFound, match="Gadgets"):

@@ -662,7 +662,9 @@ async function pageCustomers(view, params) {
   view.append(pageHead("Customers", "Segments, lifetime value and who may leave", select));
   const grid = h("div", { class: "grid cols-2" });
   view.append(grid);
-  grid.append(panel("Segments (RFM)", async (body) => {
+  grid.append(panel(["Segments (RFM)", h("span", { class: "muted small" },
+    "groups by how recently, how often and how much customers buy; the \"At risk\" group "
+    + "is a buying pattern, not the churn model below")], async (body) => {
     const clusters = params.get("n_clusters");
     const data = await optional(`/demand-insights/segments${clusters
       ? "?n_clusters=" + clusters : ""}`);
@@ -694,7 +696,8 @@ async function pageCustomers(view, params) {
       { emptyText: "No CLV predictions", testid: "clv" }));
     return undefined;
   }));
-  grid.append(panel(["Churn risk", h("span", { class: "muted" }, `probability ≥ ${threshold}`)],
+  grid.append(panel(["Churn risk", h("span", { class: "muted" },
+    `the churn model: probability of no order in the next 90 days ≥ ${threshold}`)],
     async (body) => {
       const data = await optional(`/demand-insights/at-risk-customers?threshold=${threshold}`
         + "&limit=100");

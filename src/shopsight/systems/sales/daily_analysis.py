@@ -66,6 +66,7 @@ class CompanyMetrics(BaseModel):
 class ProductMetrics(BaseModel):
     top: list[ProductLine]
     bottom: list[ProductLine]
+    sold: list[ProductLine] = []  # every product sold, for the export
 
 
 class Anomalies(BaseModel):
@@ -266,7 +267,8 @@ class DailyAnalysis:
                                revenue=round(float(r.revenue), 2))
 
         return ProductMetrics(top=[line(r) for r in ranked.head(10).itertuples()],
-                              bottom=[line(r) for r in ranked.tail(10).iloc[::-1].itertuples()])
+                              bottom=[line(r) for r in ranked.tail(10).iloc[::-1].itertuples()],
+                              sold=[line(r) for r in ranked.itertuples()])
 
     def detect_anomalies(self, ctx: StepContext) -> Anomalies:
         day = ctx.business_date
@@ -363,15 +365,17 @@ class DailyAnalysis:
         import pyarrow.parquet as pq
 
         insights: DailyInsights = ctx.outputs["combine-insights"]
+        products: ProductMetrics = ctx.outputs["calc-product-metrics"]
         tables = {
             "stores": [s.model_dump() for s in insights.stores],
-            "products": [p.model_dump() for p in insights.top_products],
+            "products": [p.model_dump() for p in products.sold or insights.top_products],
             "anomalies": [a.model_dump() for a in insights.anomalies],
             "recommendations": [r.model_dump() for r in insights.recommendations],
         }
         keys = []
-        for name, rows in tables.items():
-            table = pa.Table.from_pylist([{**r, "business_date": ctx.business_date}
+        for name, rows in tables.items():  # amounts in the reporting currency, said per row
+            table = pa.Table.from_pylist([{**r, "currency": insights.currency,
+                                           "business_date": ctx.business_date}
                                           for r in rows])
             base = f"{EXPORTS}/{name}/business_date={ctx.business_date}/{name}"
             for suffix, write in (("parquet", pq.write_table), ("csv", pacsv.write_csv)):
