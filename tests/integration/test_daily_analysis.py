@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from shopsight.lake.store import Lake
+from shopsight.llm import OfflineLlm
 from shopsight.notify import EmailNotifier, FanOutNotifier
 from shopsight.pipeline.triggers import DailyTriggers, FallbackSchedule
 from shopsight.pipeline.uploads import StoreUploads
 from shopsight.state.store import State
+from shopsight.systems.retail_copilot import RetailCopilot
 from shopsight.systems.sales.daily_analysis import DailyAnalysis
 from tests.conftest import DemoLake
 from tests.integration.test_notify import _Inbox, smtp_server  # noqa: F401 - fixture
@@ -100,6 +102,17 @@ def test_the_day_end_to_end(tmp_path: Path, demo_lake: DemoLake,
     assert "week over week" in report.drivers_period
     month = next(c for c in report.changes if c.label == "month over month")
     assert (month.current_end - month.current_start).days == 27  # type: ignore[operator]
+    # the copilot answers from the same reports
+    copilot = RetailCopilot(lake, state, OfflineLlm())
+    found = copilot.ask("analyst", f"Were there any anomalies on {DAY}?")
+    assert found.metadata.tool == "daily_analysis.anomalies" and found.data is not None
+    assert sorted((r["store_id"], r["kind"], r["severity"]) for r in found.data.rows) == sorted(
+        (a.store_id, a.kind, a.severity) for a in report.anomalies)
+    assert f"store {store}" in found.answer or store in found.answer
+    at_store = copilot.ask("analyst", f"anomalies at store {store} last week and this week")
+    assert at_store.data is not None and {r["store_id"] for r in at_store.data.rows} == {store}
+    none = copilot.ask("analyst", "any anomalies in October 2026?")
+    assert none.answer.startswith("The daily analysis has not run for any day of October")
     html = analysis.report_html(DAY)
     assert "Missing stores: 0011" in html and "<svg" in html and store in html
     exported = [f.key for f in lake.list_files("exports/quicksight")]

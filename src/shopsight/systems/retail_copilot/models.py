@@ -29,6 +29,7 @@ class Intent(StrEnum):
     RECOMMENDATIONS = "recommendations"
     FORECAST = "forecast"
     SUSPICIOUS_PAYMENTS = "suspicious_payments"
+    ANOMALIES = "anomalies"
     REVENUE_TREND = "revenue_trend"
     FREE_SQL = "free_sql"
     CLARIFY = "clarify"

@@ -517,6 +517,8 @@ CAPABILITIES = (
     "product recommendations for a customer",
     "a demand forecast for a SKU, e.g. SKU-00123 next 30 days",
     "suspicious payments over a period",
+    "the sales anomalies the daily analysis found over a period (spikes, collapses, "
+    "stock-outs), e.g. 'any anomalies last week?'",
     "the revenue trend by day, week or month",
 )
 
@@ -1141,6 +1143,7 @@ _NARROWS: dict[Intent, frozenset[str]] = {
     Intent.LOW_STOCK: frozenset({*_STORES_NAMED, *_PRODUCTS_NAMED, "product_id", "warehouse"}),
     Intent.FORECAST: frozenset({"product_id", *_PRODUCTS_NAMED}),
     Intent.SUSPICIOUS_PAYMENTS: frozenset(),
+    Intent.ANOMALIES: frozenset({"store_id", "store_ids"}),
     Intent.CHURN: frozenset(),
     Intent.CUSTOMER_SUMMARY: frozenset({"customer_id"}),
     Intent.CUSTOMER_COUNT: frozenset({*_STORES_NAMED, "channel", "promo", "promo_code"}),
@@ -1205,6 +1208,9 @@ _INTENT_RULES: tuple[tuple[Intent, str], ...] = (
      r"\bhow many .* will (we )?sell|\bexpected (demand|sales) (for|of)\b"),
     (Intent.SUSPICIOUS_PAYMENTS, r"\bsuspicious|\bfraud\w*|\bflagged payments?|"
      r"\brisky (payments?|transactions?)|\bunusual (payments?|transactions?)"),
+    (Intent.ANOMALIES, r"\banomal\w*|\b(sales |revenue )?(spikes?|collapses?|outliers?)\b|"
+     r"\bunusual (sales|days?|revenue|stores?)\b|\b(anything|something) (unusual|odd|"
+     r"strange|wrong)\b|\bwhat went wrong\b"),
     (Intent.LOW_STOCK, r"\blow[- ]stock|\bout[- ]of[- ]stock|\bstock[- ]?outs?|\breorder\w*|"
      r"\bsold out\b|"
      r"\brunning (low|out)|\brestock|\bbelow (the )?reorder|\binventory (levels?|status)|"

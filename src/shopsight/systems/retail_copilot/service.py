@@ -431,6 +431,7 @@ class RetailCopilot:
             Intent.CHURN: self._churn,
             Intent.FORECAST: self._forecast,
             Intent.SUSPICIOUS_PAYMENTS: self._suspicious,
+            Intent.ANOMALIES: self._anomalies,
         }[plan.intent]
         draft = handler(con, ent, catalog)
         draft.entities = ent
@@ -902,6 +903,50 @@ class RetailCopilot:
         draft.period = period
         draft.suggestions = ([f"What's the status of order {rows[0]['order_id']}?"]
                              if rows else []) + ["Any suspicious payments last week?"]
+        return draft
+
+    def _anomalies(self, _con: Any, ent: P.Entities, catalog: P.Catalog) -> _Draft:
+        """The anomalies of the daily reports (the daily analysis's own findings)."""
+        from shopsight.systems.sales.daily_analysis import REPORTS
+        from shopsight.systems.sales.insights import DailyInsights
+
+        period = ent.period or P.default_period(catalog.today, 7)
+        ent.period = period
+        stores = set(ent.store_ids or ()) | ({ent.store_id} if ent.store_id else set())
+        days = sorted({f.key.split("/")[1] for f in self.lake.list_files(REPORTS)
+                       if f.key.endswith("/report.json")})
+        inside = [d for d in days if period.start.isoformat() <= d <= period.end.isoformat()]
+        rows: list[dict[str, Any]] = []
+        for day in inside:
+            report = DailyInsights.model_validate_json(
+                self.lake.read_bytes(f"{REPORTS}/{day}/report.json"))
+            rows += [{"business_date": day, "store_id": a.store_id, "product_id": a.product_id,
+                      "kind": a.kind, "severity": a.severity, "observed": a.observed,
+                      "expected": a.expected, "description": a.description}
+                     for a in report.anomalies if not stores or a.store_id in stores]
+        rank = {"high": 0, "medium": 1, "low": 2}
+        rows.sort(key=lambda r: (rank.get(r["severity"], 3), r["business_date"], r["store_id"]))
+        scope = P.scope_text(ent)
+        if not inside:
+            latest = f"; its latest report is of {days[-1]}" if days else (
+                "; it has not run yet (it runs once the stores' uploads are in)")
+            text = f"The daily analysis has not run for any day of {period.label}{latest}."
+        elif not rows:
+            text = (f"No anomalies{scope} in the daily reports of {period.label} "
+                    f"({_count(len(inside), 'day')} analysed).")
+        else:
+            counts = ", ".join(f"{sum(r['severity'] == s for r in rows)} {s}"
+                               for s in rank if any(r["severity"] == s for r in rows))
+            text = (f"{len(rows)} anomal{'y' if len(rows) == 1 else 'ies'}{scope} "
+                    f"in the daily reports of {period.label} ({_count(len(inside), 'day')} "
+                    f"analysed): {counts}. First: {rows[0]['description']}.")
+        draft = _Draft(text, Intent.ANOMALIES, "tool_call", columns=list(rows[0]) if rows
+                       else [], rows=rows, system_call=f"daily_reports({period.start}, "
+                       f"{period.end})", tool="daily_analysis.anomalies")
+        draft.period = period
+        draft.suggestions = ([f"Sales at store {rows[0]['store_id']} on "
+                              f"{rows[0]['business_date']}"] if rows else []) + [
+            "Any suspicious payments last week?"]
         return draft
 
     # text-to-SQL ----------------------------------------------------------------------
