@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +146,20 @@ def test_suspicious_payments_come_from_compliance_guardian(demo_lake: Any,
         assert [r["payment_id"] for r in top.data.rows] == list(flagged["payment_id"][:3])
     finally:
         state.engine.dispose()
+
+
+def test_relative_dates_of_old_data_are_said_once(demo_lake: Any, tmp_path: Path) -> None:
+    """Asked on 2026-12-03 about data ending 2026-11-20, 'today' is the data's last day:
+    the first such answer of a conversation says so; on the data's own day, none does."""
+    state = State(f"sqlite:///{tmp_path / 'copilot.db'}")
+    later = RetailCopilot(demo_lake.lake, state, OfflineLlm(),
+                          clock=lambda: datetime(2026, 12, 3, 9, tzinfo=UTC))
+    first = later.ask("analyst", "sales today")
+    assert "The data ends on 2026-11-20, so 'today'" in first.answer
+    again = later.ask("analyst", "and yesterday?", first.conversation_id)
+    assert "The data ends on" not in again.answer
+    assert "The data ends on" not in later.ask("analyst", "sales in October 2026").answer
+    same_day = RetailCopilot(demo_lake.lake, state, OfflineLlm(),
+                             clock=lambda: datetime(2026, 11, 20, 18, tzinfo=UTC))
+    assert "The data ends on" not in same_day.ask("analyst", "sales today").answer
+    state.engine.dispose()

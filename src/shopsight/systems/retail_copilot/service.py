@@ -182,6 +182,9 @@ class _Draft:
     entities: P.Entities | None = None
 
 
+DATA_ENDS = "The data ends on"
+
+
 def _during(period: P.Period) -> str:
     """When, as words after a verb: "in October 2026", but "last week (...)", "yesterday"."""
     bare = period.label.startswith(("last ", "this ", "yesterday", "today"))
@@ -322,6 +325,13 @@ class RetailCopilot:
                     draft = self._text_to_sql(con, question, catalog)
                 else:
                     draft = self._answer_plan(con, plan, catalog)
+                    said = any(DATA_ENDS in m.content for m in conversation.messages)
+                    if draft.period is not None and (now.date() - catalog.today).days > 1 \
+                            and not said and re.search(
+                                r"\b(today|yesterday|this|last|past|previous|ago|to date|mtd|"
+                                r"ytd|wtd|qtd)\b", question, re.I):  # once a conversation
+                        draft.text += (f" ({DATA_ENDS} {catalog.today}, so 'today' and the "
+                                       "dates relative to it are counted from that day.)")
             except UnsafeQuery as exc:
                 refusal = ChatMessage(
                     role="assistant", content=f"I refused to run that query: {exc.reason}",
