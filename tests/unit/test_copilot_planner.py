@@ -554,6 +554,7 @@ def test_top_customers_by_orders() -> None:
     ("who are our top 5 customers this year", Intent.TOP_CUSTOMERS, {"top_n": 5}),
     ("any anomalies last week?", Intent.ANOMALIES, {}),
     ("any sales anomalies last week?", Intent.ANOMALIES, {}),
+    ("is anything wrong with order ORD-000010482?", Intent.ORDER_STATUS, {}),
     ("anything unusual at store 3 yesterday?", Intent.ANOMALIES, {"store_id": "0003"}),
     ("were there revenue spikes this month", Intent.ANOMALIES, {}),
     ("anomalies in Electronics last week", Intent.UNSUPPORTED, {}),  # stores, not categories

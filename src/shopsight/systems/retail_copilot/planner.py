@@ -1257,6 +1257,8 @@ def _classify(low: str, ent: Entities) -> Intent | None:
         if re.search(pattern, low, re.I):
             if intent is Intent.CUSTOMER_SUMMARY and not ent.customer_id:
                 continue
+            if intent is Intent.ANOMALIES and (ent.order_id or ent.customer_id):
+                continue  # "anything wrong with order ORD-...": that order, not the stores
             if intent is Intent.CUSTOMER_COUNT and re.search(
                     r"\b(sales|revenue|turnover|spen[dt])\b", low) and not re.search(
                     r"\bhow many\b|\bnumber of\b|\bcount\b", low):
