@@ -413,12 +413,12 @@ def sales_trends(
         days = (f" [{change.current_start}..{change.current_end} vs "
                 f"{change.previous_start}..{change.previous_end}]" if change.current_start
                 else "")
-        console.print(f"{change.label}: {change.current:,.0f} vs {previous} ({pct}){days}",
-                      highlight=False, markup=False)
+        console.print(f"{change.label}: {change.current:,.0f} vs {previous} "
+                      f"{insights.currency} ({pct}){days}", highlight=False, markup=False)
     if insights.drivers_period:
         console.print(f"What moved: {insights.drivers_period}", highlight=False)
     for d in insights.drivers:
-        console.print(f"  {d.dimension} {d.name}: {d.change:+,.0f} "
+        console.print(f"  {d.dimension} {d.name}: {d.change:+,.0f} {insights.currency} "
                       f"({d.contribution_pct:+.0f}% of the change)", highlight=False)
 
 
