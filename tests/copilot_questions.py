@@ -700,6 +700,18 @@ def build_questions(t: Truth) -> list[Question]:
     add("new customers by month this year", lambda a: {
         r["month"]: (r["signed_up"], r["first_time_buyers"], r["buying_customers"])
         for r in _rows(a)} == monthly_counts, "customers")
+    # the fifteenth session: a follow-up points back at the row the last answer named
+    by_store = t.order_sales(lw, "store_id")
+    best_store = max((k for k in by_store if k), key=lambda k: by_store[k])  # type: ignore[union-attr,index]
+    add(["Which store had the highest sales last week?",
+         "What were the top products at that store?"],
+        ids("product_id", t.top_products(lw, 10, store_id=best_store), True), "sales")
+    year_spend = t.sales[t.sales["order_date"] >= date(t.today.year, 1, 1)].groupby(
+        "customer_id")["usd"].sum().sort_values(ascending=False)
+    first_customer = str(year_spend.index[0])
+    add(["Top 5 customers this year", "Tell me about the first one"],
+        lambda a: a.answer.startswith(f"Customer {first_customer} "), "customer")
+    add(["Sales last week", "and at that store?"], intent("clarify"), "clarify")
     orders, spent = t.customer("C0000881")
     add("what is the average order value of C0000881",
         lambda a: f"an average of {_usd(spent / orders)} an order" in a.answer, "customer")

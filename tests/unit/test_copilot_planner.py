@@ -691,3 +691,27 @@ def test_a_follow_up_changing_one_thing_keeps_the_rest(turns: list[str],
     assert plan is not None and plan.intent is Intent.TOP_PRODUCTS, plan
     assert {k: getattr(plan.entities, k) for k in expected} == expected
     assert plan.entities.period is not None and plan.entities.period.label != ""
+
+
+@pytest.mark.parametrize(("picks", "question", "intent", "expected"), [
+    ({"customer_id": "C0002256"}, "tell me about the first one", Intent.CUSTOMER_SUMMARY,
+     {"customer_id": "C0002256"}),
+    ({"store_id": "0003"}, "what are its top products?", Intent.TOP_PRODUCTS,
+     {"store_id": "0003"}),
+    ({"store_id": "0003", "product_id": "SKU-00010"}, "forecast that product next 14 days",
+     Intent.FORECAST, {"product_id": "SKU-00010", "store_id": None}),
+    ({"order_id": "ORD-000150660"}, "status of that order", Intent.ORDER_STATUS,
+     {"order_id": "ORD-000150660"}),
+    (None, "and at that store?", Intent.CLARIFY, {}),  # the last answer named none
+    ({"product_id": "SKU-00010"}, "sales at that store", Intent.CLARIFY, {}),
+])
+def test_a_question_points_back_at_what_the_last_answer_named(
+        picks: dict[str, str] | None, question: str, intent: Intent,
+        expected: dict[str, object]) -> None:
+    period = P.resolve_period("last week", TODAY)
+    previous = P.Plan(Intent.SALES, P.Entities(period=period, picks=picks))
+    plan = P.plan_question(question, CATALOG, previous)
+    assert plan.intent is intent, plan
+    assert {k: getattr(plan.entities, k) for k in expected} == expected
+    if intent not in (Intent.CLARIFY, Intent.FORECAST):
+        assert plan.entities.period == period  # the same period as the answer pointed at

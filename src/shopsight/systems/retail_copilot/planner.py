@@ -440,6 +440,8 @@ class Entities:
     versus: Period | None = None  # the comparison a question names ("vs the same day last
     # week"); by default the period before
     promo_code: str | None = None  # one promo code ("VIP20")
+    picks: dict[str, str] | None = None  # the ids of the row an answer named, its main id
+    # first: what "that store", "the first one" or "its" refer to in the next question
 
     def to_json(self) -> dict[str, Any]:
         """JSON-safe form, stored in the conversation for follow-ups."""
@@ -1273,14 +1275,58 @@ def _classify(low: str, ent: Entities) -> Intent | None:
     return None
 
 
+_PICK_WORDS = (("store_id", r"stores?|shops?|locations?", "store 0003"),
+               ("product_id", r"products?|items?|skus?", "SKU-00010"),
+               ("customer_id", r"customers?|clients?|buyers?|shoppers?", "C0000881"),
+               ("order_id", r"orders?|payments?", "ORD-000010482"),
+               ("category", r"categor(?:y|ies)", "Electronics"))
+"""(entity, the words that name one, an example) of what a question can point back to."""
+_REFERRED_INTENT = {"customer_id": Intent.CUSTOMER_SUMMARY, "order_id": Intent.ORDER_STATUS,
+                    "product_id": Intent.SALES, "store_id": Intent.SALES,
+                    "category": Intent.SALES}
+
+
+def _referred_back(low: str, ent: Entities, previous: Plan | None) -> str | None:
+    """Fill what "that store", "the first one" or "its" refer to from the row the last
+    answer named; the entity filled, if any."""
+    picks = previous.entities.picks if previous is not None else None
+    if not picks:
+        return None
+    for key, words, _ in _PICK_WORDS:
+        if key in picks and getattr(ent, key) is None and re.search(
+                rf"\b(that|this|the same|the top|the first|the best|the worst|the "
+                rf"(highest|lowest|biggest|busiest|weakest)|#?1)\s+({words})\b", low):
+            setattr(ent, key, picks[key])
+            return key
+    main = next(iter(picks))
+    if getattr(ent, main) is None and (re.search(
+            r"\b(the first|the top|that|this|the last) one\b|\bnumber one\b|\bthe winner\b|"
+            r"\b#1\b", low) or (main in ("store_id", "customer_id") and re.search(
+                r"\b(its|their|they|he|she|him|her)\b", low))):
+        setattr(ent, main, picks[main])
+        return main
+    return None
+
+
 def plan_question(question: str, catalog: Catalog, previous: Plan | None = None) -> Plan:
     """Decide what to do with ``question``; ``previous`` is the last answered plan."""
     question = _normalised(question, catalog)
     ent, problems = _entities(question, catalog)
     low = question.lower()
+    referred = _referred_back(low, ent, previous)
+    for key, words, example in _PICK_WORDS:  # "that store" when the last answer named none
+        if getattr(ent, key) is None and re.search(rf"\b(that|the same)\s+({words})\b", low):
+            noun = key.removesuffix("_id")
+            return Plan(Intent.CLARIFY, ent, message=(
+                f"Which {noun}? The last answer named none: name it (e.g. {example})."))
     # "Daily Harvest sales" is no daily trend, "top Voltix products" are top products
     intent = _classify(_without_names(low, (*(ent.brands or (ent.brand,)),
                                             *(ent.categories or (ent.category,)))), ent)
+    if referred is not None and previous is not None:
+        # "tell me about the first one", "top products at that store": about the row the
+        # last answer named, over the same period unless one is named
+        intent = intent or _REFERRED_INTENT[referred]
+        ent.period = ent.period or previous.entities.period
     mentions = any(getattr(ent, k) is not None for k in (
         "store_id", "category", "channel", "period", "dimension", "grain", "top_n",
         "product_id", "customer_id", "horizon_days", "place", "brand", "status",
@@ -1326,8 +1372,9 @@ def plan_question(question: str, catalog: Catalog, previous: Plan | None = None)
     elif follow and previous is not None:
         ent = _merge(previous.entities, ent, question)
         intent = previous.intent
-    if follow and intent is Intent.SALES and re.search(r"\bby (day|week|month)\b", low):
-        intent, ent.dimension = Intent.REVENUE_TREND, None  # "and online only, by month"
+    if intent is Intent.SALES and re.search(r"\b(by|per|each|every) (day|week|month)\b", low):
+        intent, ent.dimension = Intent.REVENUE_TREND, None  # "sales of Electronics by week",
+        # "and online only, by month": a trend, not the total
     if intent is Intent.REVENUE_TREND and (ent.categories or ent.brands or ent.places
                                            or ent.store_ids):
         ent.dimension = None  # "weekly Toys and Books sales": the trend of them together

@@ -180,6 +180,7 @@ class _Draft:
     repairs: int = 0
     period: P.Period | None = None
     entities: P.Entities | None = None
+    pick: dict[str, Any] | None = None  # the row the answer names, when not the first
 
 
 DATA_ENDS = "The data ends on"
@@ -191,6 +192,32 @@ def _during(period: P.Period) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period.label):
         return f"on {period.label}"
     return period.label if bare else f"in {period.label}"
+
+
+_PICKED_FIRST = {Intent.TOP_PRODUCTS: "product_id", Intent.TOP_CUSTOMERS: "customer_id",
+                 Intent.CHURN: "customer_id", Intent.SUSPICIOUS_PAYMENTS: "order_id",
+                 Intent.LOW_STOCK: "product_id", Intent.ANOMALIES: "store_id",
+                 Intent.SALES: "store_id", Intent.REVENUE_TREND: "store_id"}
+
+
+def _picks(intent: Intent, draft: _Draft) -> dict[str, str] | None:
+    """What "that store", "the first one" or "its" refer to next: the ids of the row the
+    answer names (a ranking's first, or the one its text names), its main id first."""
+    row = draft.pick or (draft.rows[0] if draft.rows and intent in _PICKED_FIRST else None)
+    if row is None:  # not a ranking: the answer's subject ("forecast SKU-00019")
+        ent = draft.entities
+        subject = {key: value for key in ("product_id", "customer_id", "order_id", "store_id")
+                   if ent is not None and (value := getattr(ent, key)) is not None}
+        return subject or None
+    ids = {key: str(row[key]) for key in ("store_id", "product_id", "customer_id", "order_id",
+                                          "category") if row.get(key) is not None}
+    if "store_id" not in ids and re.fullmatch(r"\d{4}", str(row.get("location_id") or "")):
+        ids["store_id"] = str(row["location_id"])  # a store's stock (warehouses are no store)
+    main = _PICKED_FIRST[intent] if intent in _PICKED_FIRST and _PICKED_FIRST[intent] in ids \
+        else next(iter(ids), None)
+    if main is None:
+        return None
+    return {main: ids.pop(main), **ids}
 
 
 def _named(period: P.Period) -> str:
@@ -445,6 +472,7 @@ class RetailCopilot:
         }[plan.intent]
         draft = handler(con, ent, catalog)
         draft.entities = ent
+        ent.picks = _picks(plan.intent, draft)
         return draft
 
     def _sql_draft(self, con: Any, intent: Intent, tree: Any, text: Callable[
@@ -558,6 +586,8 @@ class RetailCopilot:
         scope = P.scope_text(ent)
         what = f"{ent.status.capitalize()} orders" if ent.status else "Sales"
 
+        named: dict[str, dict[str, Any]] = {}  # the row a ranking's answer names
+
         def order_value(revenue: Any, orders: Any) -> str:
             return _money(float(revenue or 0) / orders) if orders else "n/a"
 
@@ -597,6 +627,7 @@ class RetailCopilot:
             if ent.metric in ("orders", "units") and ranked and ent.metric in ranked[0]:
                 ranked = sorted(ranked, key=lambda x: float(x[ent.metric] or 0), reverse=True)
                 most = ranked[-1] if ent.direction == "bottom" else ranked[0]
+                named["row"] = most
                 return (f"{what} by {dim_words}{scope} for {period.label}: {word} {ent.metric}: "
                         f"{_dim_label(dim, most)} with {most[ent.metric]:,} {ent.metric} "
                         f"({_money(most['revenue'])}); {_money(total)} in total.")
@@ -617,6 +648,7 @@ class RetailCopilot:
                     f"{previous.end}, {_money(prev_total)}).")
             if pick is None:
                 return head
+            named["row"] = pick
             answer = (f"{head} {word}: {_dim_label(dim, pick)} with "
                       f"{_money(pick['revenue'])} ({_pct(pick['change_pct'])}).")
             if ent.metric == "growth":  # "which stores are down": every one of them
@@ -637,6 +669,7 @@ class RetailCopilot:
                               f"{previous.label} is only partly covered." if partial else "")
 
         draft = self._sql_draft(con, Intent.SALES, P.sales_sql(ent, period, previous), noted)
+        draft.pick = named.get("row")
         draft.period = period
         if dim != "total":
             x = "product_id" if dim == "product" else (
